@@ -1,0 +1,100 @@
+# Yiwang build.
+#
+#   make run     build and serve the demo city on 127.0.0.1:8080 (data in ./var)
+#   make test    build with ASan+UBSan, run the unit tests and the API tests
+#   make fuzz    run each libFuzzer target for FUZZ_SECONDS
+#   make bench   compare yiwang with nginx under wrk
+#
+# Every target installs the Debian packages it needs first (scripts/deps.sh).
+
+CC       ?= cc
+PKGS     := libmicrohttpd jansson sqlite3 libsodium libcrypto
+WARN     := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
+BASE     := -std=gnu11 -pthread -Isrc -D_GNU_SOURCE $(WARN)
+LIBS      = $(shell pkg-config --libs $(PKGS)) -lpthread
+
+RELEASE_CFLAGS := $(BASE) -O2 -g
+ASAN_CFLAGS    := $(BASE) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
+SRC      := $(shell find src -name '*.c' | sort)
+LIB_SRC  := $(filter-out src/main.c,$(SRC))
+HDRS     := $(shell find src -name '*.h')
+MIGRATIONS := $(sort $(wildcard migrations/sqlite/*.sql))
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 30
+NODE     ?= node
+
+.PHONY: all run test unit api fuzz bench deps deps-test clean format
+all: build/release/yiwang
+
+deps:
+	@scripts/deps.sh build
+deps-test:
+	@scripts/deps.sh test
+
+build/gen/migrations_sqlite.c: $(MIGRATIONS) scripts/embed-migrations.sh
+	@mkdir -p $(@D)
+	scripts/embed-migrations.sh migrations/sqlite yw_sqlite_migrations > $@
+
+# One object tree per variant: build/release and build/asan.
+define variant
+build/$(1)/obj/%.o: %.c $(HDRS) | deps
+	@mkdir -p $$(@D)
+	$$(CC) $(2) $$(shell pkg-config --cflags $(PKGS)) -c $$< -o $$@
+
+build/$(1)/obj/gen/migrations_sqlite.o: build/gen/migrations_sqlite.c src/store/db.h
+	@mkdir -p $$(@D)
+	$$(CC) $(2) -c $$< -o $$@
+
+build/$(1)/libyiwang.a: $(patsubst %.c,build/$(1)/obj/%.o,$(LIB_SRC)) build/$(1)/obj/gen/migrations_sqlite.o
+	@rm -f $$@
+	ar rcs $$@ $$^
+
+build/$(1)/yiwang: build/$(1)/obj/src/main.o build/$(1)/libyiwang.a
+	$$(CC) $(2) -o $$@ $$^ $$(LIBS)
+endef
+$(eval $(call variant,release,$(RELEASE_CFLAGS)))
+$(eval $(call variant,asan,$(ASAN_CFLAGS)))
+
+build/asan/unit-tests: $(patsubst %.c,build/asan/obj/%.o,$(UNIT_SRC)) build/asan/libyiwang.a | deps-test
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS) -lcriterion
+
+run: build/release/yiwang
+	@mkdir -p var
+	./build/release/yiwang serve --data var --demo
+
+# Sanitizer reports fail the run: ASan and UBSan abort on the first finding.
+export ASAN_OPTIONS  := abort_on_error=1:detect_leaks=1
+export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
+
+test: unit api
+
+unit: deps-test build/asan/unit-tests
+	./build/asan/unit-tests --jobs 2
+
+api: deps-test build/asan/yiwang
+	YIWANG_BIN=$(CURDIR)/build/asan/yiwang $(NODE) --test --test-concurrency=2 tests/api/
+
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) build/gen/migrations_sqlite.c $(HDRS)
+	@scripts/deps.sh fuzz
+	@mkdir -p $(@D)
+	clang $(BASE) -Wno-missing-prototypes -O1 -g -fsanitize=fuzzer,address,undefined \
+	    $$(pkg-config --cflags $(PKGS)) -o $@ $< $(LIB_SRC) build/gen/migrations_sqlite.c $(LIBS)
+
+fuzz: $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+	@for t in $^; do \
+	  name=$$(basename $$t); mkdir -p build/fuzz/corpus/$$name; \
+	  echo "fuzzing $$name for $(FUZZ_SECONDS)s"; \
+	  $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus/$$name tests/fuzz/corpus/$$name || exit 1; \
+	done
+
+bench: build/release/yiwang
+	@scripts/deps.sh bench
+	bench/http.sh
+
+clean:
+	rm -rf build
+
+format:
+	clang-format -i $(SRC) $(HDRS) $(UNIT_SRC) $(FUZZ_SRC)

@@ -1,0 +1,56 @@
+/*
+ * The application context shared by the domain modules, and the module
+ * table through which each module hands its routes to the server.
+ *
+ * Handlers reach the store through the request: yw_app_reader_or_reply
+ * gives this thread's read connection, yw_app_write runs a function inside
+ * the writer's group commit and waits until it is durable.
+ */
+#ifndef YW_APP_APP_H
+#define YW_APP_APP_H
+
+#include <stddef.h>
+
+#include "core/config.h"
+#include "http/router.h"
+#include "store/store.h"
+
+typedef struct {
+    const yw_config *config;
+    yw_store *store;
+} yw_app;
+
+typedef struct {
+    const char *name;
+    const yw_route *routes;
+    size_t nroutes;
+} yw_module;
+
+/* Every domain module, in the order their routes are matched. */
+extern const yw_module *const yw_modules[];
+
+/* Registers every module's routes. */
+void yw_app_add_routes(yw_router *r);
+
+yw_app *yw_req_app(const yw_req *req);
+
+/* This thread's read connection, or NULL after replying 503. */
+yw_db *yw_app_reader_or_reply(yw_req *req);
+
+/* Runs fn(db, arg) in the writer's group commit; see yw_writer_run. */
+int yw_app_write(yw_app *app, yw_write_fn fn, void *arg);
+
+/*
+ * Replies with the problem that fits a storage failure code (409 for a
+ * conflict, 503 when busy, 500 otherwise).
+ */
+void yw_reply_store_error(yw_req *req, int rc, const char *what);
+
+/*
+ * Replies with one page of a list: rows of s (fetched with LIMIT limit+1)
+ * turned into JSON by to_json; when a row beyond limit exists, next_cursor
+ * resumes after the key_field member of the last item. Releases s.
+ */
+void yw_reply_page(yw_req *req, yw_stmt *s, int limit, json_t *(*to_json)(yw_stmt *), const char *key_field);
+
+#endif

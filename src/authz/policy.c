@@ -1,0 +1,157 @@
+/*
+ * The authorisation policy (see policy.h), as one table: for each action,
+ * the roles allowed on objects of any org, the roles allowed on objects of
+ * their own org, and whether a user may do it to themselves.
+ */
+#include "authz/policy.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    unsigned any_org; /* roles allowed whatever the object's org */
+    unsigned own_org; /* roles allowed on objects of the caller's org */
+    bool self;        /* a user acting on their own account */
+    bool everyone;    /* any authenticated user or client */
+} rule;
+
+static const rule rules[YW_ACT_COUNT] = {
+    [YW_ACT_ORG_READ] = {.everyone = true},
+    [YW_ACT_ORG_CREATE] = {.any_org = YW_ROLE_SYSADMIN},
+    [YW_ACT_ORG_UPDATE] = {.any_org = YW_ROLE_SYSADMIN},
+    [YW_ACT_USER_LIST] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN},
+    [YW_ACT_USER_READ] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN, .self = true},
+    [YW_ACT_USER_CREATE] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN},
+    [YW_ACT_USER_UPDATE] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN},
+    [YW_ACT_USER_RESET_PASSWORD] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN},
+    [YW_ACT_CLIENT_LIST] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN},
+    [YW_ACT_CLIENT_CREATE] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN},
+    [YW_ACT_CLIENT_REVOKE] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN},
+};
+
+static const char *const role_names[] = {"sysadmin", "secadmin",  "auditor",    "org_admin", "steward",
+                                         "clerk",    "approver",  "inspector",  "dispatcher", "monitor"};
+#define NROLES (sizeof role_names / sizeof role_names[0])
+
+yw_authz_result yw_authz(const yw_principal *p, yw_action action, const char *object_org, const char *subject)
+{
+    if ((unsigned)action >= YW_ACT_COUNT || p->kind == YW_PRINCIPAL_NONE)
+        return YW_AUTHZ_FORBID;
+    const rule *r = &rules[action];
+    if (r->everyone)
+        return YW_AUTHZ_ALLOW;
+    unsigned roles = p->kind == YW_PRINCIPAL_USER ? p->roles : 0;
+    if (r->self && subject && p->kind == YW_PRINCIPAL_USER && strcmp(subject, p->id) == 0)
+        return YW_AUTHZ_ALLOW;
+    if (roles & r->any_org)
+        return YW_AUTHZ_ALLOW;
+    if (roles & r->own_org) {
+        if (!object_org || (p->org_code && strcmp(object_org, p->org_code) == 0))
+            return YW_AUTHZ_ALLOW;
+        return YW_AUTHZ_HIDE;
+    }
+    /* Without any role for this action, an object the caller cannot see is
+     * hidden rather than forbidden, so probing ids reveals nothing. */
+    if (object_org && !(p->org_code && strcmp(object_org, p->org_code) == 0))
+        return YW_AUTHZ_HIDE;
+    return YW_AUTHZ_FORBID;
+}
+
+bool yw_authz_or_reply(yw_req *req, yw_action action, const char *object_org, const char *subject)
+{
+    switch (yw_authz(&req->principal, action, object_org, subject)) {
+    case YW_AUTHZ_ALLOW: return true;
+    case YW_AUTHZ_HIDE: yw_reply_problem(req, 404, "not_found", "no such object"); return false;
+    case YW_AUTHZ_FORBID: break;
+    }
+    yw_reply_problem(req, 403, "forbidden", "your roles do not allow this");
+    return false;
+}
+
+bool yw_authz_own_org_only(const yw_principal *p, yw_action action)
+{
+    if ((unsigned)action >= YW_ACT_COUNT)
+        return true;
+    const rule *r = &rules[action];
+    return !r->everyone && !(p->kind == YW_PRINCIPAL_USER && (p->roles & r->any_org));
+}
+
+unsigned yw_role_bit(const char *name)
+{
+    for (size_t i = 0; i < NROLES; i++)
+        if (strcmp(role_names[i], name) == 0)
+            return 1u << i;
+    return 0;
+}
+
+json_t *yw_roles_json(unsigned roles)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < NROLES; i++)
+        if (roles & (1u << i))
+            json_array_append_new(a, json_string(role_names[i]));
+    return a;
+}
+
+const char *yw_roles_text(unsigned roles, char buf[256])
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < NROLES; i++)
+        if (roles & (1u << i))
+            n += (size_t)snprintf(buf + n, 256 - n, "%s%s", n ? "," : "", role_names[i]);
+    return buf;
+}
+
+unsigned yw_roles_parse(const char *text)
+{
+    unsigned roles = 0;
+    while (text && *text) {
+        size_t len = strcspn(text, ",");
+        char name[32];
+        if (len < sizeof name) {
+            memcpy(name, text, len);
+            name[len] = '\0';
+            roles |= yw_role_bit(name);
+        }
+        text += len;
+        if (*text == ',')
+            text++;
+    }
+    return roles;
+}
+
+int yw_roles_from_json(const json_t *arr, unsigned *out, const char **why)
+{
+    unsigned roles = 0;
+    size_t i;
+    const json_t *v;
+    if (!json_is_array(arr) || json_array_size(arr) == 0) {
+        *why = "roles must be a non-empty array of role names";
+        return -1;
+    }
+    json_array_foreach((json_t *)arr, i, v) {
+        unsigned bit = json_is_string(v) ? yw_role_bit(json_string_value(v)) : 0;
+        if (!bit) {
+            *why = "unknown role; use sysadmin, secadmin, auditor, org_admin, steward, clerk, approver, "
+                   "inspector, dispatcher or monitor";
+            return -1;
+        }
+        if (roles & bit) {
+            *why = "a role is listed twice";
+            return -1;
+        }
+        roles |= bit;
+    }
+    unsigned platform = roles & YW_ROLES_PLATFORM;
+    if (platform && (platform & (platform - 1))) {
+        *why = "sysadmin, secadmin and auditor are separate duties: one account holds at most one of them";
+        return -1;
+    }
+    if (platform && (roles & YW_ROLES_ORG)) {
+        *why = "a platform administrator (sysadmin, secadmin, auditor) cannot also hold a department role";
+        return -1;
+    }
+    *out = roles;
+    return 0;
+}

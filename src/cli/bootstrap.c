@@ -1,0 +1,147 @@
+/*
+ * init, and the first-start bootstrap that serve shares with it.
+ *
+ * The three platform accounts (三员: system, security and audit
+ * administrators) are created in the data bureau with generated passwords
+ * that must be changed at first sign-in. Their credentials are printed once,
+ * as one JSON object, and never stored in clear.
+ */
+#include "cli/cli.h"
+
+#include "authz/policy.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "registry/registry.h"
+#include "sec/password.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int cli_config(yw_config *cfg, int argc, char **argv)
+{
+    int npos = 0;
+    yw_config_defaults(cfg);
+    if (yw_config_from_env(cfg, stderr) < 0 || yw_config_from_args(cfg, argc, argv, &npos, stderr) < 0)
+        return 2;
+    if (npos > 0) {
+        fprintf(stderr, "yiwang: unexpected argument '%s'\n", argv[0]);
+        return 2;
+    }
+    if (!cfg->data_dir || !*cfg->data_dir) {
+        fprintf(stderr, "yiwang: --data DIR is required (or YIWANG_DATA)\n");
+        return 2;
+    }
+    int level = yw_log_level_parse(cfg->log_level);
+    if (level < 0) {
+        fprintf(stderr, "yiwang: --log-level must be debug, info, warn, error or off\n");
+        return 2;
+    }
+    yw_log_set_level((yw_log_level)level);
+    return 0;
+}
+
+yw_store *cli_open_store(const yw_config *cfg)
+{
+    if (mkdir(cfg->data_dir, 0700) < 0 && errno != EEXIST) {
+        fprintf(stderr, "yiwang: cannot create %s: %s\n", cfg->data_dir, strerror(errno));
+        return NULL;
+    }
+    char url[4200], err[512];
+    snprintf(url, sizeof url, "sqlite:%s/yiwang.db", cfg->data_dir);
+    yw_store *store = yw_store_open(url, err, sizeof err);
+    if (!store)
+        fprintf(stderr, "yiwang: %s\n", err);
+    return store;
+}
+
+typedef struct {
+    const yw_config *cfg;
+    json_t *creds;
+} bootstrap;
+
+static int bootstrap_job(yw_db *db, void *arg)
+{
+    bootstrap *b = arg;
+    int rc = yw_user_count(db);
+    if (rc != 0)
+        return rc < 0 ? rc : YW_ESTATE; /* initialised before */
+    yw_org bureau = {.code = b->cfg->bureau_code, .name = b->cfg->bureau_name,
+                     .region_code = b->cfg->region_code, .level = "city"};
+    if (yw_org_exists(db, bureau.code) == 0 && (rc = yw_org_insert(db, &bureau)) < 0)
+        return rc;
+    static const struct {
+        const char *username, *display;
+        unsigned role;
+    } admins[] = {
+        {"sysadmin", "系统管理员", YW_ROLE_SYSADMIN},
+        {"secadmin", "安全管理员", YW_ROLE_SECADMIN},
+        {"auditor", "审计管理员", YW_ROLE_AUDITOR},
+    };
+    b->creds = json_object();
+    for (size_t i = 0; i < 3; i++) {
+        char password[17], hash[YW_PASSWORD_HASH_LEN];
+        yw_password_generate(password);
+        if (yw_password_hash(password, hash) < 0)
+            return YW_ENOMEM;
+        yw_user_new u = {.username = admins[i].username, .display_name = admins[i].display,
+                         .org_code = bureau.code, .roles = admins[i].role, .password_hash = hash,
+                         .must_change_password = true};
+        if ((rc = yw_user_insert(db, &u)) < 0)
+            return rc;
+        json_object_set_new(b->creds, admins[i].username,
+                            json_pack("{s:s, s:s}", "username", admins[i].username, "password", password));
+    }
+    return yw_setting_set(db, "bureau_code", bureau.code);
+}
+
+int cli_bootstrap(yw_store *store, const yw_config *cfg, json_t **creds)
+{
+    *creds = NULL;
+    yw_org bureau = {.code = cfg->bureau_code, .name = cfg->bureau_name, .region_code = cfg->region_code,
+                     .level = "city"};
+    const char *why = yw_org_validate(&bureau);
+    if (why) {
+        fprintf(stderr, "yiwang: the data bureau: %s\n", why);
+        return YW_EINVAL;
+    }
+    bootstrap b = {.cfg = cfg};
+    int rc = yw_writer_run(yw_store_writer(store), bootstrap_job, &b);
+    if (rc == YW_ESTATE) {
+        json_decref(b.creds);
+        return 0;
+    }
+    if (rc < 0) {
+        json_decref(b.creds);
+        fprintf(stderr, "yiwang: initialising: %s\n", yw_strerror(rc));
+        return rc;
+    }
+    *creds = b.creds;
+    return 0;
+}
+
+int cli_init(int argc, char **argv)
+{
+    yw_config cfg;
+    int rc = cli_config(&cfg, argc, argv);
+    if (rc) {
+        yw_config_free(&cfg);
+        return rc;
+    }
+    yw_store *store = cli_open_store(&cfg);
+    json_t *creds = NULL;
+    if (store && cli_bootstrap(store, &cfg, &creds) == 0 && !creds)
+        fprintf(stderr, "yiwang: %s is already initialised\n", cfg.data_dir);
+    if (creds) {
+        char *text = json_dumps(creds, JSON_COMPACT);
+        printf("%s\n", text);
+        free(text);
+    }
+    int status = creds ? 0 : 1;
+    json_decref(creds);
+    yw_store_close(store);
+    yw_config_free(&cfg);
+    return status;
+}

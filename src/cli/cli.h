@@ -1,0 +1,35 @@
+/*
+ * Subcommands of the yiwang binary. Each takes the arguments after its
+ * name and returns the process exit status.
+ */
+#ifndef YW_CLI_CLI_H
+#define YW_CLI_CLI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "core/config.h"
+#include "store/store.h"
+
+int cli_init(int argc, char **argv);
+int cli_serve(int argc, char **argv);
+int cli_demo(int argc, char **argv);
+
+/*
+ * Reads configuration (defaults, environment, then argv) into cfg; the data
+ * directory is required. Returns 0, or 2 after printing the problem.
+ */
+int cli_config(yw_config *cfg, int argc, char **argv);
+
+/* Creates the data directory and opens its store; NULL after printing why. */
+yw_store *cli_open_store(const yw_config *cfg);
+
+/*
+ * First start: when the store has no users, creates the data bureau and the
+ * sysadmin, secadmin and auditor accounts with generated passwords that must
+ * be changed, and returns their credentials (new reference) in *creds.
+ * *creds is NULL when the store was initialised before. Returns 0 or < 0.
+ */
+int cli_bootstrap(yw_store *store, const yw_config *cfg, json_t **creds);
+
+#endif

@@ -1,0 +1,163 @@
+/*
+ * yiwang serve: open (and on first start initialise) the store, optionally
+ * load the demo city, serve HTTP until SIGTERM or SIGINT, then stop
+ * accepting, let requests in flight finish, flush the writer and exit 0.
+ *
+ * Signals are blocked in every thread (main blocks them before any thread
+ * starts) and taken synchronously with sigwait, so no work happens in a
+ * signal handler.
+ */
+#include "cli/cli.h"
+
+#include "app/app.h"
+#include "core/log.h"
+#include "demo/demo.h"
+#include "http/server.h"
+#include "identity/identity.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *data = NULL;
+    size_t len = 0, cap = 0, n;
+    char chunk[4096];
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (len + n + 1 > cap) {
+            cap = (len + n + 1) * 2;
+            data = realloc(data, cap);
+            if (!data)
+                abort();
+        }
+        memcpy(data + len, chunk, n);
+        len += n;
+    }
+    fclose(f);
+    if (data)
+        data[len] = '\0';
+    return data;
+}
+
+static void print_json(const char *title, json_t *v)
+{
+    char *text = json_dumps(v, JSON_INDENT(2));
+    fprintf(stderr, "%s\n%s\n", title, text);
+    free(text);
+}
+
+int cli_serve(int argc, char **argv)
+{
+    yw_config cfg;
+    int status = cli_config(&cfg, argc, argv);
+    if (status) {
+        yw_config_free(&cfg);
+        return status;
+    }
+    char *cert = NULL, *key = NULL;
+    if (cfg.tls_cert || cfg.tls_key) {
+        cert = cfg.tls_cert ? read_file(cfg.tls_cert) : NULL;
+        key = cfg.tls_key ? read_file(cfg.tls_key) : NULL;
+        if (!cert || !key) {
+            fprintf(stderr, "yiwang: HTTPS needs both --tls-cert and --tls-key as readable PEM files\n");
+            free(cert);
+            free(key);
+            yw_config_free(&cfg);
+            return 2;
+        }
+    }
+    status = 1;
+    yw_router *router = NULL;
+    yw_store *store = cli_open_store(&cfg);
+    if (!store)
+        goto done;
+    json_t *creds;
+    if (cli_bootstrap(store, &cfg, &creds) < 0)
+        goto done;
+    if (creds) {
+        print_json("Platform administrators (shown once; each must change the password at first sign-in):", creds);
+        json_decref(creds);
+    }
+    if (cfg.demo) {
+        char err[512];
+        json_t *accounts = yw_demo_load(store, &cfg, err, sizeof err);
+        if (!accounts) {
+            fprintf(stderr, "yiwang: %s\n", err);
+            goto done;
+        }
+        print_json("Demo city accounts:", accounts);
+        json_decref(accounts);
+    }
+    yw_app app = {.config = &cfg, .store = store};
+    router = yw_router_new();
+    yw_app_add_routes(router);
+    yw_server_config scfg = {.listen = cfg.listen, .threads = cfg.threads, .body_limit = (size_t)cfg.body_limit,
+                             .tls_cert = cert, .tls_key = key, .store = store, .app = &app,
+                             .authenticate = yw_identity_authenticate};
+    char err[512];
+    yw_server *server = yw_server_start(&scfg, router, err, sizeof err);
+    if (!server) {
+        fprintf(stderr, "yiwang: %s\n", err);
+        goto done;
+    }
+    char url[128];
+    snprintf(url, sizeof url, "%s://%.*s:%d", cert ? "https" : "http", (int)strcspn(cfg.listen, ":"), cfg.listen,
+             yw_server_port(server));
+    yw_log(YW_LOG_INFO, "listening",
+           json_pack("{s:s, s:i, s:s}", "url", url, "port", yw_server_port(server), "data", cfg.data_dir));
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    int sig = 0;
+    sigwait(&set, &sig);
+    yw_logf(YW_LOG_INFO, "%s received: finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    yw_server_stop(server, 10000);
+    status = 0;
+done:
+    yw_store_close(store); /* flushes the writer */
+    if (status == 0)
+        yw_logf(YW_LOG_INFO, "stopped");
+    yw_router_free(router);
+    free(cert);
+    free(key);
+    yw_config_free(&cfg);
+    return status;
+}
+
+int cli_demo(int argc, char **argv)
+{
+    yw_config cfg;
+    int status = cli_config(&cfg, argc, argv);
+    if (status) {
+        yw_config_free(&cfg);
+        return status;
+    }
+    status = 1;
+    yw_store *store = cli_open_store(&cfg);
+    json_t *creds = NULL;
+    if (store && cli_bootstrap(store, &cfg, &creds) == 0) {
+        if (creds)
+            print_json("Platform administrators (shown once; each must change the password at first sign-in):", creds);
+        char err[512];
+        json_t *accounts = yw_demo_load(store, &cfg, err, sizeof err);
+        if (accounts) {
+            char *text = json_dumps(accounts, JSON_INDENT(2));
+            printf("%s\n", text);
+            free(text);
+            json_decref(accounts);
+            status = 0;
+        } else {
+            fprintf(stderr, "yiwang: %s\n", err);
+        }
+    }
+    json_decref(creds);
+    yw_store_close(store);
+    yw_config_free(&cfg);
+    return status;
+}

@@ -1,0 +1,144 @@
+/*
+ * Arena allocator (see arena.h). Blocks form a singly linked list; large
+ * requests get a block of their own so that a big body does not waste the
+ * tail of the current block.
+ */
+#include "core/arena.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ALIGN 16u
+
+struct block {
+    struct block *next;
+    size_t size, used;
+    _Alignas(16) unsigned char data[];
+};
+
+struct cleanup {
+    struct cleanup *next;
+    void (*fn)(void *);
+    void *data;
+};
+
+struct yw_arena {
+    struct block *head;
+    struct cleanup *cleanups;
+    size_t block_size, used;
+};
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p) {
+        fputs("yiwang: out of memory\n", stderr);
+        abort();
+    }
+    return p;
+}
+
+yw_arena *yw_arena_new(size_t block_size)
+{
+    yw_arena *a = xmalloc(sizeof *a);
+    a->head = NULL;
+    a->cleanups = NULL;
+    a->block_size = block_size ? block_size : 4096;
+    a->used = 0;
+    return a;
+}
+
+void yw_arena_free(yw_arena *a)
+{
+    if (!a)
+        return;
+    while (a->cleanups) {
+        struct cleanup *c = a->cleanups;
+        a->cleanups = c->next;
+        c->fn(c->data); /* the node itself lives in the arena */
+    }
+    while (a->head) {
+        struct block *b = a->head;
+        a->head = b->next;
+        free(b);
+    }
+    free(a);
+}
+
+void *yw_arena_alloc(yw_arena *a, size_t size)
+{
+    size_t need = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+    if (need < size)
+        abort(); /* overflow */
+    struct block *b = a->head;
+    if (!b || b->size - b->used < need) {
+        size_t bsize = need > a->block_size / 2 ? need : a->block_size;
+        struct block *nb = xmalloc(sizeof *nb + bsize);
+        nb->size = bsize;
+        nb->used = 0;
+        if (b && bsize == need && b->size - b->used > need) {
+            /* keep the roomier current block at the head */
+            nb->next = b->next;
+            b->next = nb;
+        } else {
+            nb->next = b;
+            a->head = nb;
+        }
+        b = nb;
+    }
+    void *p = b->data + b->used;
+    b->used += need;
+    a->used += need;
+    memset(p, 0, size);
+    return p;
+}
+
+char *yw_arena_strndup(yw_arena *a, const char *s, size_t n)
+{
+    char *p = yw_arena_alloc(a, n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *yw_arena_strdup(yw_arena *a, const char *s)
+{
+    return s ? yw_arena_strndup(a, s, strlen(s)) : NULL;
+}
+
+char *yw_arena_vprintf(yw_arena *a, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        return yw_arena_strdup(a, "");
+    char *p = yw_arena_alloc(a, (size_t)n + 1);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    return p;
+}
+
+char *yw_arena_printf(yw_arena *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *p = yw_arena_vprintf(a, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+void yw_arena_on_free(yw_arena *a, void (*fn)(void *), void *data)
+{
+    struct cleanup *c = yw_arena_alloc(a, sizeof *c);
+    c->fn = fn;
+    c->data = data;
+    c->next = a->cleanups;
+    a->cleanups = c;
+}
+
+size_t yw_arena_used(const yw_arena *a)
+{
+    return a->used;
+}

@@ -1,0 +1,26 @@
+/*
+ * Growable byte buffer for building text (metrics pages, SQL, CSV lines).
+ * The buffer is always NUL-terminated so data can be used as a C string.
+ * Owned by whoever declared it; release with yw_buf_free.
+ */
+#ifndef YW_CORE_BUF_H
+#define YW_CORE_BUF_H
+
+#include <stddef.h>
+
+typedef struct {
+    char *data;
+    size_t len, cap;
+} yw_buf;
+
+#define YW_BUF_INIT {NULL, 0, 0}
+
+void yw_buf_append(yw_buf *b, const void *data, size_t len);
+void yw_buf_puts(yw_buf *b, const char *s);
+void yw_buf_printf(yw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void yw_buf_reset(yw_buf *b);
+void yw_buf_free(yw_buf *b);
+/* Hands the data to the caller (free() it) and resets the buffer. */
+char *yw_buf_take(yw_buf *b);
+
+#endif

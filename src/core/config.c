@@ -1,0 +1,141 @@
+/* Configuration from defaults, environment and flags (see config.h). */
+#include "core/config.h"
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { OPT_STRING, OPT_INT, OPT_BOOL } opt_type;
+
+typedef struct {
+    const char *flag, *env;
+    opt_type type;
+    size_t offset;
+    int min, max;
+    const char *help;
+} option;
+
+#define OFF(f) offsetof(yw_config, f)
+
+static const option options[] = {
+    {"--data", "YIWANG_DATA", OPT_STRING, OFF(data_dir), 0, 0, "data directory (database, keys)"},
+    {"--listen", "YIWANG_LISTEN", OPT_STRING, OFF(listen), 0, 0, "address:port to serve on (127.0.0.1:8080)"},
+    {"--threads", "YIWANG_THREADS", OPT_INT, OFF(threads), 1, 256, "HTTP worker threads (8)"},
+    {"--log-level", "YIWANG_LOG_LEVEL", OPT_STRING, OFF(log_level), 0, 0, "debug|info|warn|error|off (info)"},
+    {"--tls-cert", "YIWANG_TLS_CERT", OPT_STRING, OFF(tls_cert), 0, 0, "PEM certificate: serve HTTPS"},
+    {"--tls-key", "YIWANG_TLS_KEY", OPT_STRING, OFF(tls_key), 0, 0, "PEM private key for --tls-cert"},
+    {"--body-limit", "YIWANG_BODY_LIMIT", OPT_INT, OFF(body_limit), 1024, INT_MAX, "largest request body in bytes (1048576)"},
+    {"--session-idle", "YIWANG_SESSION_IDLE", OPT_INT, OFF(session_idle), 1, INT_MAX, "session idle timeout, seconds (1800)"},
+    {"--session-max", "YIWANG_SESSION_MAX", OPT_INT, OFF(session_max), 1, INT_MAX, "session absolute lifetime, seconds (43200)"},
+    {"--demo", "YIWANG_DEMO", OPT_BOOL, OFF(demo), 0, 0, "load the demo city"},
+    {"--bureau-code", "YIWANG_BUREAU_CODE", OPT_STRING, OFF(bureau_code), 0, 0, "USCC of the data bureau (init)"},
+    {"--bureau-name", "YIWANG_BUREAU_NAME", OPT_STRING, OFF(bureau_name), 0, 0, "name of the data bureau (init)"},
+    {"--region", "YIWANG_REGION", OPT_STRING, OFF(region_code), 0, 0, "6-digit region code of the platform (330100)"},
+};
+
+#define NOPTIONS (sizeof options / sizeof options[0])
+
+void yw_config_defaults(yw_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->listen = strdup("127.0.0.1:8080");
+    c->threads = 8;
+    c->log_level = strdup("info");
+    c->body_limit = 1 << 20;
+    c->session_idle = 1800;
+    c->session_max = 43200;
+    c->bureau_code = strdup("11330100002497102C");
+    c->bureau_name = strdup("市大数据管理局");
+    c->region_code = strdup("330100");
+}
+
+static int set(yw_config *c, const option *o, const char *value, const char *source, FILE *err)
+{
+    void *field = (char *)c + o->offset;
+    switch (o->type) {
+    case OPT_STRING:
+        free(*(char **)field);
+        *(char **)field = strdup(value);
+        return 0;
+    case OPT_INT: {
+        char *end;
+        long v = strtol(value, &end, 10);
+        if (!*value || *end || v < o->min || v > o->max) {
+            fprintf(err, "yiwang: %s must be an integer from %d to %d\n", source, o->min, o->max);
+            return -1;
+        }
+        *(int *)field = (int)v;
+        return 0;
+    }
+    case OPT_BOOL:
+        *(bool *)field = strcmp(value, "1") == 0 || strcmp(value, "true") == 0 || strcmp(value, "yes") == 0;
+        return 0;
+    }
+    return -1;
+}
+
+int yw_config_from_env(yw_config *c, FILE *err)
+{
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const char *v = options[i].env ? getenv(options[i].env) : NULL;
+        if (v && set(c, &options[i], v, options[i].env, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int yw_config_from_args(yw_config *c, int argc, char **argv, int *npos, FILE *err)
+{
+    int pos = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strncmp(arg, "--", 2) != 0 || strcmp(arg, "--") == 0) {
+            argv[pos++] = argv[i];
+            continue;
+        }
+        const char *eq = strchr(arg, '=');
+        size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
+        const option *o = NULL;
+        for (size_t k = 0; k < NOPTIONS; k++)
+            if (strlen(options[k].flag) == name_len && strncmp(options[k].flag, arg, name_len) == 0)
+                o = &options[k];
+        if (!o) {
+            fprintf(err, "yiwang: unknown option %s\n", arg);
+            return -1;
+        }
+        const char *value;
+        if (o->type == OPT_BOOL)
+            value = eq ? eq + 1 : "true";
+        else if (eq)
+            value = eq + 1;
+        else if (i + 1 < argc)
+            value = argv[++i];
+        else {
+            fprintf(err, "yiwang: %s needs a value\n", o->flag);
+            return -1;
+        }
+        if (set(c, o, value, o->flag, err) < 0)
+            return -1;
+    }
+    *npos = pos;
+    return 0;
+}
+
+void yw_config_usage(FILE *out)
+{
+    fputs("options (each also from the environment variable shown):\n", out);
+    for (size_t i = 0; i < NOPTIONS; i++)
+        fprintf(out, "  %-16s %-22s %s\n", options[i].flag, options[i].env ? options[i].env : "",
+                options[i].help);
+}
+
+void yw_config_free(yw_config *c)
+{
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (options[i].type == OPT_STRING) {
+            char **field = (char **)((char *)c + options[i].offset);
+            free(*field);
+            *field = NULL;
+        }
+}

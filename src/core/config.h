@@ -1,0 +1,44 @@
+/*
+ * Configuration: defaults, then YIWANG_* environment variables, then
+ * command-line flags, each overriding the one before. One table describes
+ * every option (flag, variable, type, help) so the three sources and the
+ * --help text cannot drift apart.
+ */
+#ifndef YW_CORE_CONFIG_H
+#define YW_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+typedef struct {
+    char *data_dir;      /* --data, YIWANG_DATA */
+    char *listen;        /* --listen ADDR:PORT, YIWANG_LISTEN */
+    int threads;         /* --threads: HTTP worker threads */
+    char *log_level;     /* --log-level */
+    char *tls_cert;      /* --tls-cert PEM file */
+    char *tls_key;       /* --tls-key PEM file */
+    int body_limit;      /* --body-limit bytes, default 1 MiB */
+    int session_idle;    /* --session-idle seconds, default 1800 */
+    int session_max;     /* --session-max seconds, default 43200 */
+    bool demo;           /* --demo: load the demo city */
+    char *bureau_code;   /* --bureau-code: USCC of the data bureau created by init */
+    char *bureau_name;   /* --bureau-name */
+    char *region_code;   /* --region: the platform's GB/T 2260 region */
+} yw_config;
+
+void yw_config_defaults(yw_config *c);
+
+/* Applies YIWANG_* variables. Returns 0 or -1 with a message on err. */
+int yw_config_from_env(yw_config *c, FILE *err);
+
+/*
+ * Applies flags from argv[0..argc); positional arguments are left in
+ * order in argv and their count returned through *npos. Returns 0 or -1
+ * with a message on err.
+ */
+int yw_config_from_args(yw_config *c, int argc, char **argv, int *npos, FILE *err);
+
+void yw_config_usage(FILE *out);
+void yw_config_free(yw_config *c);
+
+#endif

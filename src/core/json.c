@@ -1,0 +1,163 @@
+/* JSON helpers over jansson (see json.h). */
+#include "core/json.h"
+
+#include "core/time.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int yw_json_depth(const char *data, size_t len)
+{
+    int depth = 0, max = 0;
+    bool in_string = false, escaped = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = data[i];
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+            continue;
+        }
+        switch (c) {
+        case '"': in_string = true; break;
+        case '[':
+        case '{':
+            if (++depth > max)
+                max = depth;
+            break;
+        case ']':
+        case '}':
+            depth--;
+            break;
+        default: break;
+        }
+    }
+    return max;
+}
+
+json_t *yw_json_parse(const char *data, size_t len, int max_depth, char *err, size_t errlen)
+{
+    if (yw_json_depth(data, len) > max_depth) {
+        snprintf(err, errlen, "JSON nests deeper than %d levels", max_depth);
+        return NULL;
+    }
+    json_error_t je;
+    json_t *v = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+    if (!v) {
+        snprintf(err, errlen, "malformed JSON at line %d, column %d: %s", je.line, je.column, je.text);
+        return NULL;
+    }
+    return v;
+}
+
+static const char *type_name(yw_json_type t)
+{
+    switch (t) {
+    case YW_JSON_STRING: return "a string";
+    case YW_JSON_INTEGER: return "an integer";
+    case YW_JSON_BOOLEAN: return "true or false";
+    case YW_JSON_ARRAY: return "an array";
+    case YW_JSON_STRINGS: return "an array of strings";
+    case YW_JSON_OBJECT: return "an object";
+    }
+    return "?";
+}
+
+static int check_value(const json_t *v, const yw_json_field *f, char *err, size_t errlen)
+{
+    switch (f->type) {
+    case YW_JSON_STRING:
+        if (!json_is_string(v))
+            break;
+        if (f->max && json_string_length(v) > f->max) {
+            snprintf(err, errlen, "'%s' is longer than %zu bytes", f->name, f->max);
+            return -1;
+        }
+        return 0;
+    case YW_JSON_INTEGER:
+        if (json_is_integer(v))
+            return 0;
+        break;
+    case YW_JSON_BOOLEAN:
+        if (json_is_boolean(v))
+            return 0;
+        break;
+    case YW_JSON_ARRAY:
+    case YW_JSON_STRINGS:
+        if (!json_is_array(v))
+            break;
+        if (f->max && json_array_size(v) > f->max) {
+            snprintf(err, errlen, "'%s' has more than %zu entries", f->name, f->max);
+            return -1;
+        }
+        if (f->type == YW_JSON_STRINGS) {
+            size_t i;
+            json_t *e;
+            json_array_foreach(v, i, e) {
+                if (!json_is_string(e) || json_string_length(e) > 256) {
+                    snprintf(err, errlen, "'%s' must hold strings of at most 256 bytes", f->name);
+                    return -1;
+                }
+            }
+        }
+        return 0;
+    case YW_JSON_OBJECT:
+        if (!json_is_object(v))
+            break;
+        if (f->max && json_object_size(v) > f->max) {
+            snprintf(err, errlen, "'%s' has more than %zu members", f->name, f->max);
+            return -1;
+        }
+        return 0;
+    }
+    snprintf(err, errlen, "'%s' must be %s", f->name, type_name(f->type));
+    return -1;
+}
+
+int yw_json_check(const json_t *obj, const yw_json_field *fields, size_t n, char *err, size_t errlen)
+{
+    if (!json_is_object(obj)) {
+        snprintf(err, errlen, "the body must be a JSON object");
+        return -1;
+    }
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)obj, key, v) {
+        size_t i;
+        for (i = 0; i < n; i++)
+            if (strcmp(fields[i].name, key) == 0)
+                break;
+        if (i == n) {
+            snprintf(err, errlen, "unknown field '%.64s'", key);
+            return -1;
+        }
+        if (check_value(v, &fields[i], err, errlen) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (fields[i].required && !json_object_get(obj, fields[i].name)) {
+            snprintf(err, errlen, "'%s' is required", fields[i].name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+const char *yw_json_str(const json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+
+char *yw_json_dump(const json_t *v)
+{
+    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+json_t *yw_json_time(int64_t ms)
+{
+    char buf[40];
+    return ms ? json_string(yw_time_format(ms, buf, sizeof buf)) : json_null();
+}

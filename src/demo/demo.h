@@ -1,0 +1,20 @@
+/*
+ * The demo city: a data bureau and ten departments with valid codes, users
+ * for every role, one client per department. Loading is idempotent: what
+ * exists is left alone. The shared demo password and the client secrets
+ * are kept in DIR/demo-accounts.json (mode 0600) so that every load prints
+ * the same accounts.
+ */
+#ifndef YW_DEMO_DEMO_H
+#define YW_DEMO_DEMO_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "core/config.h"
+#include "store/store.h"
+
+/* Loads the demo city; returns the accounts as JSON (new reference), or NULL with err. */
+json_t *yw_demo_load(yw_store *store, const yw_config *cfg, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,119 @@
+/*
+ * The request context every handler receives, and the reply functions.
+ *
+ * A yw_req lives from the first byte of a request to the end of its
+ * response. Its arena holds everything the handler allocates; the
+ * principal says who is calling (filled by the authenticator before the
+ * handler runs, unless the route is public); the handler answers with
+ * exactly one yw_reply_* call. Replies copy their body, so arena memory
+ * may be passed.
+ *
+ * The *_or_reply helpers send the problem response themselves and return
+ * NULL or a negative value, so a handler reads top to bottom:
+ *
+ *     json_t *body = yw_req_json_or_reply(req, fields, n);
+ *     if (!body)
+ *         return;
+ */
+#ifndef YW_HTTP_REQUEST_H
+#define YW_HTTP_REQUEST_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/json.h"
+
+typedef enum { YW_PRINCIPAL_NONE, YW_PRINCIPAL_USER, YW_PRINCIPAL_CLIENT } yw_principal_kind;
+
+/* Who is calling. Strings live in the request arena. */
+typedef struct {
+    yw_principal_kind kind;
+    const char *id;       /* username or client id */
+    const char *org_code; /* the department the caller belongs to */
+    unsigned roles;       /* bit set; meanings belong to the authorisation module */
+    bool must_change_password;
+    const char *credential_hash; /* hash of the bearer secret that authenticated */
+    int64_t expires_at;          /* ms; sessions only */
+} yw_principal;
+
+#define YW_MAX_PATH_PARAMS 8
+
+typedef struct yw_route yw_route;
+typedef struct yw_server yw_server;
+
+typedef struct yw_req {
+    yw_arena *arena;
+    yw_server *server;
+    void *app; /* the application context given to the server */
+    const yw_route *route;
+    const char *method, *path;
+    const char *param_names[YW_MAX_PATH_PARAMS];
+    const char *param_values[YW_MAX_PATH_PARAMS];
+    int nparams;
+    const char *body; /* NUL-terminated copy of the body; NULL when empty */
+    size_t body_len;
+    char request_id[48];
+    yw_principal principal;
+    const char *client_addr;
+    void *conn; /* the libmicrohttpd connection */
+    /* the reply */
+    int status;
+    char *reply_body;
+    size_t reply_len;
+    const char *reply_type;
+    const char *reply_headers[8][2];
+    int nreply_headers;
+} yw_req;
+
+/* Path parameter {name} of the matched route; NULL when the route has none. */
+const char *yw_req_param(const yw_req *req, const char *name);
+/* Query-string argument (decoded); NULL when absent. */
+const char *yw_req_query(const yw_req *req, const char *name);
+/* Request header (case-insensitive name); NULL when absent. */
+const char *yw_req_header(const yw_req *req, const char *name);
+
+/* Replies with status and the JSON value v (not stolen). */
+void yw_reply_json(yw_req *req, int status, const json_t *v);
+/* Same, stealing v. */
+void yw_reply_json_new(yw_req *req, int status, json_t *v);
+/* Replies with raw bytes of the given content type. */
+void yw_reply_raw(yw_req *req, int status, const char *content_type, const char *body, size_t len);
+/* Adds a response header; name and value must outlive the request (arena or static). */
+void yw_reply_header(yw_req *req, const char *name, const char *value);
+
+/*
+ * Replies with an RFC 9457 problem: type https://yiwang.dev/problems/<code>,
+ * the standard title of status, detail from fmt, code and request_id.
+ */
+void yw_reply_problem(yw_req *req, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
+ * Parses the body as a JSON object checked against fields: 415 unless the
+ * content type is application/json, 400 for malformed JSON, nesting deeper
+ * than 32, unknown members, wrong types or bounds. Returns a value owned by
+ * the request (do not decref), or NULL after replying.
+ */
+json_t *yw_req_json_or_reply(yw_req *req, const yw_json_field *fields, size_t n);
+
+/*
+ * Reads ?limit= (default 50, 1..1000) into *limit. Returns 0, or -1 after
+ * replying 400.
+ */
+int yw_req_limit_or_reply(yw_req *req, int *limit);
+
+/*
+ * Reads ?cursor= (an opaque value from an earlier page) into *key, NULL
+ * when absent. Returns 0, or -1 after replying 400.
+ */
+int yw_req_cursor_or_reply(yw_req *req, const char **key);
+/* The opaque cursor that resumes after key, in the request arena. */
+const char *yw_cursor_encode(yw_req *req, const char *key);
+
+/* Keeps v alive until the request ends; returns v. */
+json_t *yw_req_keep(yw_req *req, json_t *v);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * The HTTP server: libmicrohttpd with its epoll thread pool.
+ *
+ * For every request the server: assigns a request id (echoing a sane
+ * X-Request-Id), matches the route, enforces the body limit while the body
+ * streams in, authenticates the bearer credential through the application's
+ * authenticator (unless the route is public), refuses everything but the
+ * password change while one is pending, runs the handler, adds the common
+ * headers, and records the access log line and the metrics.
+ *
+ * It serves /healthz, /readyz and /metrics itself.
+ */
+#ifndef YW_HTTP_SERVER_H
+#define YW_HTTP_SERVER_H
+
+#include <stddef.h>
+
+#include "http/router.h"
+#include "store/store.h"
+
+/*
+ * Resolves a bearer secret to req->principal. Returns 0 when it is valid,
+ * or -1 with a sentence for the 401 response in *why.
+ */
+typedef int (*yw_authenticator)(yw_req *req, const char *secret, size_t len, const char **why);
+
+typedef struct {
+    const char *listen;   /* "ADDR:PORT"; port 0 picks a free one */
+    int threads;
+    size_t body_limit;
+    const char *tls_cert; /* PEM text, or NULL for plain HTTP */
+    const char *tls_key;
+    yw_store *store;
+    void *app;
+    yw_authenticator authenticate;
+} yw_server_config;
+
+/* Starts serving; NULL with a message in err. The router must outlive the server. */
+yw_server *yw_server_start(const yw_server_config *cfg, yw_router *router, char *err, size_t errlen);
+
+/* The port actually bound. */
+int yw_server_port(const yw_server *s);
+
+/*
+ * Stops accepting connections, waits up to timeout_ms for requests in
+ * flight to finish, then closes every connection and frees the server.
+ */
+void yw_server_stop(yw_server *s, int timeout_ms);
+
+#endif

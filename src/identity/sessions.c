@@ -1,0 +1,316 @@
+/*
+ * Authentication of bearer credentials, sign-in, sign-out and "who am I".
+ *
+ * Authenticating is a read on the worker's own connection; the session's
+ * last-seen time is written back at most once a minute, without waiting,
+ * so that the hot path of every request stays free of writes. The idle
+ * timeout is therefore exact to within that minute.
+ */
+#include "identity/handlers.h"
+#include "identity/identity.h"
+
+#include "app/app.h"
+#include "authz/policy.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "sec/password.h"
+#include "sec/token.h"
+#include "sec/totp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define TOUCH_EVERY_MS 60000
+
+typedef struct {
+    char key[YW_TOKEN_HASH_LEN];
+    int64_t now;
+    int is_client;
+} touch;
+
+static int touch_job(yw_db *db, void *arg)
+{
+    touch *t = arg;
+    int rc = t->is_client ? yw_db_run(db, "UPDATE clients SET last_used_at = $2 WHERE secret_hash = $1", "ti", t->key, t->now)
+                          : yw_db_run(db, "UPDATE sessions SET last_seen = $2 WHERE token_hash = $1", "ti", t->key, t->now);
+    return rc < 0 ? rc : 0;
+}
+
+static void post_touch(yw_req *req, const char *key, int64_t now, int is_client)
+{
+    touch *t = malloc(sizeof *t);
+    if (!t)
+        return;
+    memcpy(t->key, key, YW_TOKEN_HASH_LEN);
+    t->now = now;
+    t->is_client = is_client;
+    yw_writer_post(yw_store_writer(yw_req_app(req)->store), touch_job, t, free);
+}
+
+static int authenticate_session(yw_req *req, yw_db *db, const char *hash, const char **why)
+{
+    const yw_config *cfg = yw_req_app(req)->config;
+    yw_stmt *s;
+    int rc = yw_db_query(db, &s,
+                         "SELECT s.username, s.last_seen, s.expires_at, u.org_code, u.roles, u.must_change_password,"
+                         " u.status FROM sessions s JOIN users u ON u.username = s.username WHERE s.token_hash = $1",
+                         "t", hash);
+    if (rc < 0 || (rc = yw_stmt_step(s)) != YW_DB_ROW) {
+        if (rc == 0)
+            yw_stmt_release(s);
+        return -1;
+    }
+    int64_t now = yw_now_ms();
+    int64_t last_seen = yw_stmt_int(s, 1), expires = yw_stmt_int(s, 2);
+    int result = -1;
+    if (expires <= now)
+        *why = "the session has ended (12-hour limit); sign in again";
+    else if (last_seen + (int64_t)cfg->session_idle * 1000 <= now)
+        *why = "the session timed out after inactivity; sign in again";
+    else if (strcmp(yw_stmt_text(s, 6), "active") != 0)
+        *why = "the account is disabled";
+    else {
+        yw_principal *p = &req->principal;
+        p->kind = YW_PRINCIPAL_USER;
+        p->id = yw_arena_strdup(req->arena, yw_stmt_text(s, 0));
+        p->org_code = yw_arena_strdup(req->arena, yw_stmt_text(s, 3));
+        p->roles = yw_roles_parse(yw_stmt_text(s, 4));
+        p->must_change_password = yw_stmt_int(s, 5) != 0;
+        p->credential_hash = yw_arena_strdup(req->arena, hash);
+        p->expires_at = expires;
+        result = 0;
+    }
+    yw_stmt_release(s);
+    if (result == 0 && now - last_seen >= TOUCH_EVERY_MS)
+        post_touch(req, hash, now, 0);
+    return result;
+}
+
+static int authenticate_client(yw_req *req, yw_db *db, const char *hash, const char **why)
+{
+    yw_stmt *s;
+    int rc = yw_db_query(db, &s, "SELECT id, org_code, status, coalesce(last_used_at, 0) FROM clients WHERE secret_hash = $1",
+                         "t", hash);
+    if (rc < 0 || (rc = yw_stmt_step(s)) != YW_DB_ROW) {
+        if (rc == 0)
+            yw_stmt_release(s);
+        return -1;
+    }
+    int result = -1;
+    int64_t now = yw_now_ms(), last_used = yw_stmt_int(s, 3);
+    if (strcmp(yw_stmt_text(s, 2), "active") != 0) {
+        *why = "the client credential was revoked";
+    } else {
+        yw_principal *p = &req->principal;
+        p->kind = YW_PRINCIPAL_CLIENT;
+        p->id = yw_arena_strdup(req->arena, yw_stmt_text(s, 0));
+        p->org_code = yw_arena_strdup(req->arena, yw_stmt_text(s, 1));
+        p->credential_hash = yw_arena_strdup(req->arena, hash);
+        result = 0;
+    }
+    yw_stmt_release(s);
+    if (result == 0 && now - last_used >= TOUCH_EVERY_MS)
+        post_touch(req, hash, now, 1);
+    return result;
+}
+
+int yw_identity_authenticate(yw_req *req, const char *secret, size_t len, const char **why)
+{
+    if (!yw_token_plausible(secret, len))
+        return -1;
+    yw_db *db = yw_store_reader(yw_req_app(req)->store);
+    if (!db) {
+        *why = "credentials cannot be checked right now; try again shortly";
+        return -1;
+    }
+    char hash[YW_TOKEN_HASH_LEN];
+    yw_token_hash(secret, len, hash);
+    if (strncmp(secret, "yws_", 4) == 0)
+        return authenticate_session(req, db, hash, why);
+    if (strncmp(secret, "ywc_", 4) == 0)
+        return authenticate_client(req, db, hash, why);
+    return -1;
+}
+
+/* ---- sign-in ---- */
+
+typedef struct {
+    const char *username;
+    char token_hash[YW_TOKEN_HASH_LEN];
+    int64_t now, expires_at, totp_step;
+    bool success;
+} login_write;
+
+static int login_job(yw_db *db, void *arg)
+{
+    login_write *w = arg;
+    int rc;
+    if (!w->success) {
+        /* The fifth failure in a row locks the account and starts a new count. */
+        rc = yw_db_run(db,
+                       "UPDATE users SET failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,"
+                       " locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END"
+                       " WHERE username = $1",
+                       "tii", w->username, (int64_t)YW_LOCKOUT_FAILURES, w->now + YW_LOCKOUT_MS);
+        return rc < 0 ? rc : 0;
+    }
+    rc = yw_db_run(db,
+                   "UPDATE users SET failed_logins = 0, locked_until = 0,"
+                   " totp_last_step = CASE WHEN $2 > 0 THEN $2 ELSE totp_last_step END WHERE username = $1",
+                   "ti", w->username, w->totp_step);
+    if (rc >= 0)
+        rc = yw_db_run(db, "DELETE FROM sessions WHERE username = $1 AND (expires_at <= $2 OR last_seen <= $3)", "tii",
+                       w->username, w->now, w->now - 86400000);
+    if (rc >= 0)
+        rc = yw_db_run(db,
+                       "INSERT INTO sessions(token_hash, username, created_at, last_seen, expires_at)"
+                       " VALUES ($1, $2, $3, $3, $4)",
+                       "ttii", w->token_hash, w->username, w->now, w->expires_at);
+    return rc < 0 ? rc : 0;
+}
+
+static void login_failed(yw_req *req, login_write *w, const char *code, const char *detail)
+{
+    if (w->username) {
+        w->success = false;
+        yw_app_write(yw_req_app(req), login_job, w);
+    }
+    yw_reply_problem(req, 401, code, "%s", detail);
+}
+
+void auth_login(yw_req *req)
+{
+    static const yw_json_field fields[] = {
+        {"username", YW_JSON_STRING, true, 64},
+        {"password", YW_JSON_STRING, true, YW_PASSWORD_MAX},
+        {"totp", YW_JSON_STRING, false, 6},
+    };
+    static const char *const bad = "the username or password is wrong";
+    json_t *body = yw_req_json_or_reply(req, fields, sizeof fields / sizeof fields[0]);
+    if (!body)
+        return;
+    yw_db *db = yw_app_reader_or_reply(req);
+    if (!db)
+        return;
+    const char *username = yw_json_str(body, "username"), *password = yw_json_str(body, "password");
+    yw_stmt *s;
+    int rc = yw_db_query(db, &s,
+                         "SELECT password_hash, status, locked_until, totp_enabled, totp_secret, totp_last_step,"
+                         " org_code, roles, must_change_password, display_name FROM users WHERE username = $1",
+                         "t", username);
+    if (rc < 0) {
+        yw_reply_store_error(req, rc, "user");
+        return;
+    }
+    login_write w = {.now = yw_now_ms()};
+    if (yw_stmt_step(s) != YW_DB_ROW) {
+        yw_stmt_release(s);
+        /* Spend the same time as a real check so timing does not reveal usernames. */
+        static char dummy[YW_PASSWORD_HASH_LEN];
+        if (!dummy[0])
+            yw_password_hash("not a real password", dummy);
+        yw_password_verify(dummy, password);
+        login_failed(req, &w, "invalid_credentials", bad);
+        return;
+    }
+    const char *hash = yw_arena_strdup(req->arena, yw_stmt_text(s, 0));
+    bool active = strcmp(yw_stmt_text(s, 1), "active") == 0;
+    int64_t locked_until = yw_stmt_int(s, 2);
+    bool totp_enabled = yw_stmt_int(s, 3) != 0;
+    const char *totp_secret = yw_arena_strdup(req->arena, yw_stmt_text(s, 4));
+    int64_t totp_last = yw_stmt_int(s, 5);
+    const char *org_code = yw_arena_strdup(req->arena, yw_stmt_text(s, 6));
+    unsigned roles = yw_roles_parse(yw_stmt_text(s, 7));
+    bool must_change = yw_stmt_int(s, 8) != 0;
+    const char *display_name = yw_arena_strdup(req->arena, yw_stmt_text(s, 9));
+    yw_stmt_release(s);
+    w.username = username;
+    if (locked_until > w.now) {
+        char until[40];
+        yw_time_format(locked_until, until, sizeof until);
+        yw_reply_header(req, "Retry-After", yw_arena_printf(req->arena, "%lld", (long long)((locked_until - w.now) / 1000 + 1)));
+        yw_reply_problem(req, 401, "account_locked",
+                         "too many failed sign-ins; the account is locked until %s", until);
+        return;
+    }
+    if (!yw_password_verify(hash, password) || !active) {
+        login_failed(req, &w, "invalid_credentials", bad);
+        return;
+    }
+    if (totp_enabled) {
+        const char *code = yw_json_str(body, "totp");
+        if (!code) {
+            yw_reply_problem(req, 401, "totp_required", "this account needs the 6-digit code of its authenticator");
+            return;
+        }
+        int64_t step = 0;
+        if (!yw_totp_verify(totp_secret, code, w.now / 1000, &step) || step <= totp_last) {
+            login_failed(req, &w, "invalid_credentials", "the one-time code is wrong or was already used");
+            return;
+        }
+        w.totp_step = step;
+    }
+    char token[YW_TOKEN_MAX];
+    yw_token_new("yws", token);
+    yw_token_hash(token, strlen(token), w.token_hash);
+    w.success = true;
+    w.expires_at = w.now + (int64_t)yw_req_app(req)->config->session_max * 1000;
+    rc = yw_app_write(yw_req_app(req), login_job, &w);
+    if (rc < 0) {
+        yw_reply_store_error(req, rc, "session");
+        return;
+    }
+    json_t *user = json_pack("{s:s, s:s, s:s, s:o, s:b, s:b}", "username", username, "display_name", display_name,
+                             "org_code", org_code, "roles", yw_roles_json(roles), "must_change_password", must_change,
+                             "totp_enabled", totp_enabled);
+    yw_reply_json_new(req, 200,
+                      json_pack("{s:s, s:o, s:o}", "token", token, "expires_at", yw_json_time(w.expires_at), "user", user));
+}
+
+static int logout_job(yw_db *db, void *arg)
+{
+    int rc = yw_db_run(db, "DELETE FROM sessions WHERE token_hash = $1", "t", (const char *)arg);
+    return rc < 0 ? rc : 0;
+}
+
+void auth_logout(yw_req *req)
+{
+    if (req->principal.kind != YW_PRINCIPAL_USER) {
+        yw_reply_problem(req, 403, "forbidden", "only a user session can sign out; revoke a client instead");
+        return;
+    }
+    int rc = yw_app_write(yw_req_app(req), logout_job, (void *)req->principal.credential_hash);
+    if (rc < 0) {
+        yw_reply_store_error(req, rc, "session");
+        return;
+    }
+    yw_reply_raw(req, 204, "application/json", NULL, 0);
+}
+
+void auth_me(yw_req *req)
+{
+    const yw_principal *p = &req->principal;
+    if (p->kind == YW_PRINCIPAL_CLIENT) {
+        yw_reply_json_new(req, 200, json_pack("{s:s, s:s, s:s}", "kind", "client", "client_id", p->id, "org_code",
+                                              p->org_code));
+        return;
+    }
+    yw_db *db = yw_app_reader_or_reply(req);
+    if (!db)
+        return;
+    yw_stmt *s;
+    int rc = yw_db_query(db, &s, "SELECT display_name, totp_enabled FROM users WHERE username = $1", "t", p->id);
+    if (rc < 0 || (rc = yw_stmt_step(s)) != YW_DB_ROW) {
+        if (rc == 0)
+            yw_stmt_release(s);
+        yw_reply_store_error(req, rc < 0 ? rc : YW_EDB, "user");
+        return;
+    }
+    json_t *me = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:o}", "kind", "user", "username", p->id,
+                           "display_name", yw_stmt_text(s, 0), "org_code", p->org_code, "roles",
+                           yw_roles_json(p->roles), "must_change_password", p->must_change_password, "totp_enabled",
+                           (int)yw_stmt_int(s, 1), "session_expires_at", yw_json_time(p->expires_at));
+    yw_stmt_release(s);
+    yw_reply_json_new(req, 200, me);
+}

@@ -1,0 +1,326 @@
+/*
+ * SQLite backend of db.h.
+ *
+ * Connections run in WAL mode with foreign keys on and synchronous=FULL, so
+ * a committed transaction survives power loss; readers never block the
+ * writer. Prepared statements are cached per connection in a small hash
+ * table keyed by SQL text: handlers prepare the same statements on every
+ * request, and preparing is the dominant cost of a point query.
+ *
+ * Parameters are written $1..$n; SQLite treats "$1" as a named parameter
+ * numbered by first appearance, so each statement keeps a map from the
+ * number in its name to SQLite's index.
+ */
+#include "store/db.h"
+
+#include "core/error.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CACHE_BUCKETS 128
+
+typedef struct sqlite_stmt {
+    yw_stmt base;
+    sqlite3_stmt *stmt;
+    struct sqlite_conn *conn;
+    char *sql;
+    int *param_map; /* param_map[n] = SQLite index of $n, 0 when unused */
+    int nparams;    /* highest $n */
+    int in_use;
+    int cached;
+    struct sqlite_stmt *next;
+} sqlite_stmt;
+
+typedef struct sqlite_conn {
+    sqlite3 *db;
+    sqlite_stmt *cache[CACHE_BUCKETS];
+    char errmsg[256];
+} sqlite_conn;
+
+extern const yw_migration yw_sqlite_migrations[]; /* generated from migrations/sqlite */
+
+static int map_rc(sqlite_conn *c, int rc)
+{
+    if (rc == SQLITE_OK || rc == SQLITE_DONE)
+        return 0;
+    snprintf(c->errmsg, sizeof c->errmsg, "%s", sqlite3_errmsg(c->db));
+    switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return YW_ECONFLICT;
+        return YW_EINVAL;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return YW_EBUSY;
+    case SQLITE_NOMEM: return YW_ENOMEM;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN: return YW_EIO;
+    case SQLITE_READONLY: return YW_EPERM;
+    default: return YW_EDB;
+    }
+}
+
+static unsigned hash_sql(const char *s)
+{
+    unsigned h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h % CACHE_BUCKETS;
+}
+
+static int sqlite_open(const char *target, int flags, void **impl, char *err, size_t errlen)
+{
+    sqlite_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return YW_ENOMEM;
+    int oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READWRITE;
+    if (flags & YW_DB_CREATE)
+        oflags |= SQLITE_OPEN_CREATE;
+    int rc = sqlite3_open_v2(target, &c->db, oflags, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "opening %s: %s", target, c->db ? sqlite3_errmsg(c->db) : "out of memory");
+        sqlite3_close(c->db);
+        free(c);
+        return YW_EIO;
+    }
+    sqlite3_extended_result_codes(c->db, 1);
+    sqlite3_busy_timeout(c->db, 10000);
+    const char *setup = (flags & YW_DB_READONLY)
+                            ? "PRAGMA foreign_keys=ON; PRAGMA query_only=1;"
+                            : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
+    char *msg = NULL;
+    if (sqlite3_exec(c->db, setup, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "configuring %s: %s", target, msg ? msg : "?");
+        sqlite3_free(msg);
+        sqlite3_close(c->db);
+        free(c);
+        return YW_EIO;
+    }
+    *impl = c;
+    return 0;
+}
+
+static void stmt_destroy(sqlite_stmt *s)
+{
+    sqlite3_finalize(s->stmt);
+    free(s->sql);
+    free(s->param_map);
+    free(s);
+}
+
+static void sqlite_close(void *impl)
+{
+    sqlite_conn *c = impl;
+    for (int i = 0; i < CACHE_BUCKETS; i++) {
+        while (c->cache[i]) {
+            sqlite_stmt *s = c->cache[i];
+            c->cache[i] = s->next;
+            stmt_destroy(s);
+        }
+    }
+    sqlite3_close(c->db);
+    free(c);
+}
+
+static const char *sqlite_errmsg(void *impl)
+{
+    return ((sqlite_conn *)impl)->errmsg;
+}
+
+static int sqlite_exec(void *impl, const char *sql)
+{
+    sqlite_conn *c = impl;
+    char *msg = NULL;
+    int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        int code = map_rc(c, sqlite3_extended_errcode(c->db));
+        snprintf(c->errmsg, sizeof c->errmsg, "%s", msg ? msg : sqlite3_errmsg(c->db));
+        sqlite3_free(msg);
+        return code < 0 ? code : YW_EDB;
+    }
+    return 0;
+}
+
+static int build_param_map(sqlite_stmt *s)
+{
+    int count = sqlite3_bind_parameter_count(s->stmt);
+    int highest = 0;
+    for (int i = 1; i <= count; i++) {
+        const char *name = sqlite3_bind_parameter_name(s->stmt, i);
+        if (!name || name[0] != '$')
+            return YW_EINVAL; /* only $n parameters are allowed */
+        int n = atoi(name + 1);
+        if (n <= 0)
+            return YW_EINVAL;
+        if (n > highest)
+            highest = n;
+    }
+    s->param_map = calloc((size_t)highest + 1, sizeof(int));
+    if (!s->param_map)
+        return YW_ENOMEM;
+    s->nparams = highest;
+    for (int i = 1; i <= count; i++)
+        s->param_map[atoi(sqlite3_bind_parameter_name(s->stmt, i) + 1)] = i;
+    return 0;
+}
+
+static int sqlite_prepare(void *impl, const char *sql, yw_stmt **out)
+{
+    sqlite_conn *c = impl;
+    unsigned h = hash_sql(sql);
+    for (sqlite_stmt *s = c->cache[h]; s; s = s->next) {
+        if (!s->in_use && strcmp(s->sql, sql) == 0) {
+            s->in_use = 1;
+            *out = &s->base;
+            return 0;
+        }
+    }
+    sqlite_stmt *s = calloc(1, sizeof *s);
+    if (!s)
+        return YW_ENOMEM;
+    int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmt, NULL);
+    if (rc != SQLITE_OK) {
+        rc = map_rc(c, rc);
+        free(s);
+        return rc < 0 ? rc : YW_EDB;
+    }
+    s->conn = c;
+    s->sql = strdup(sql);
+    if (!s->sql || (rc = build_param_map(s)) < 0) {
+        snprintf(c->errmsg, sizeof c->errmsg, "bad parameters in: %.200s", sql);
+        stmt_destroy(s);
+        return rc < 0 ? rc : YW_ENOMEM;
+    }
+    s->in_use = 1;
+    /* Cache at most one idle copy per text; a nested use gets its own. */
+    int dup = 0;
+    for (sqlite_stmt *o = c->cache[h]; o; o = o->next)
+        dup |= strcmp(o->sql, sql) == 0;
+    if (!dup) {
+        s->cached = 1;
+        s->next = c->cache[h];
+        c->cache[h] = s;
+    }
+    *out = &s->base;
+    return 0;
+}
+
+static int param_index(sqlite_stmt *s, int idx)
+{
+    return idx >= 1 && idx <= s->nparams ? s->param_map[idx] : 0;
+}
+
+#define BIND(expr)                                                                                 \
+    do {                                                                                           \
+        sqlite_stmt *s = (sqlite_stmt *)st;                                                        \
+        int i = param_index(s, idx);                                                               \
+        if (!i)                                                                                    \
+            return 0; /* $idx does not occur in this statement */                                 \
+        int rc = (expr);                                                                           \
+        return rc == SQLITE_OK ? 0 : map_rc(s->conn, rc);                                          \
+    } while (0)
+
+static int sqlite_bind_text(yw_stmt *st, int idx, const char *v, size_t len)
+{
+    BIND(sqlite3_bind_text(s->stmt, i, v, (int)len, SQLITE_TRANSIENT));
+}
+
+static int sqlite_bind_int(yw_stmt *st, int idx, int64_t v)
+{
+    BIND(sqlite3_bind_int64(s->stmt, i, v));
+}
+
+static int sqlite_bind_double(yw_stmt *st, int idx, double v)
+{
+    BIND(sqlite3_bind_double(s->stmt, i, v));
+}
+
+static int sqlite_bind_blob(yw_stmt *st, int idx, const void *v, size_t len)
+{
+    BIND(sqlite3_bind_blob(s->stmt, i, v, (int)len, SQLITE_TRANSIENT));
+}
+
+static int sqlite_bind_null(yw_stmt *st, int idx)
+{
+    BIND(sqlite3_bind_null(s->stmt, i));
+}
+
+static int sqlite_step(yw_stmt *st)
+{
+    sqlite_stmt *s = (sqlite_stmt *)st;
+    int rc = sqlite3_step(s->stmt);
+    if (rc == SQLITE_ROW)
+        return YW_DB_ROW;
+    if (rc == SQLITE_DONE)
+        return YW_DB_DONE;
+    return map_rc(s->conn, sqlite3_extended_errcode(s->conn->db));
+}
+
+static const char *sqlite_column_text(yw_stmt *st, int col)
+{
+    return (const char *)sqlite3_column_text(((sqlite_stmt *)st)->stmt, col);
+}
+
+static int64_t sqlite_column_int(yw_stmt *st, int col)
+{
+    return sqlite3_column_int64(((sqlite_stmt *)st)->stmt, col);
+}
+
+static double sqlite_column_double(yw_stmt *st, int col)
+{
+    return sqlite3_column_double(((sqlite_stmt *)st)->stmt, col);
+}
+
+static const void *sqlite_column_blob(yw_stmt *st, int col, size_t *len)
+{
+    sqlite_stmt *s = (sqlite_stmt *)st;
+    const void *p = sqlite3_column_blob(s->stmt, col);
+    *len = (size_t)sqlite3_column_bytes(s->stmt, col);
+    return p;
+}
+
+static bool sqlite_column_is_null(yw_stmt *st, int col)
+{
+    return sqlite3_column_type(((sqlite_stmt *)st)->stmt, col) == SQLITE_NULL;
+}
+
+static void sqlite_release(yw_stmt *st)
+{
+    sqlite_stmt *s = (sqlite_stmt *)st;
+    sqlite3_reset(s->stmt);
+    sqlite3_clear_bindings(s->stmt);
+    s->in_use = 0;
+    if (!s->cached)
+        stmt_destroy(s);
+}
+
+static int64_t sqlite_changes(void *impl)
+{
+    return sqlite3_changes64(((sqlite_conn *)impl)->db);
+}
+
+const yw_db_backend yw_db_sqlite = {
+    .scheme = "sqlite",
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .errmsg = sqlite_errmsg,
+    .exec = sqlite_exec,
+    .prepare = sqlite_prepare,
+    .bind_text = sqlite_bind_text,
+    .bind_int = sqlite_bind_int,
+    .bind_double = sqlite_bind_double,
+    .bind_blob = sqlite_bind_blob,
+    .bind_null = sqlite_bind_null,
+    .step = sqlite_step,
+    .column_text = sqlite_column_text,
+    .column_int = sqlite_column_int,
+    .column_double = sqlite_column_double,
+    .column_blob = sqlite_column_blob,
+    .column_is_null = sqlite_column_is_null,
+    .release = sqlite_release,
+    .changes = sqlite_changes,
+    .migrations = yw_sqlite_migrations,
+};

@@ -1,0 +1,25 @@
+/*
+ * The store a server runs on: the migrated database, its single writer and
+ * one read connection per thread (opened on first use, closed when the
+ * thread exits). Readers see every write the writer has committed.
+ */
+#ifndef YW_STORE_STORE_H
+#define YW_STORE_STORE_H
+
+#include <stddef.h>
+
+#include "store/db.h"
+#include "store/writer.h"
+
+typedef struct yw_store yw_store;
+
+/* Opens url, applies migrations, starts the writer. NULL with a message on err. */
+yw_store *yw_store_open(const char *url, char *err, size_t errlen);
+/* Stops the writer (flushing it) and closes every connection. */
+void yw_store_close(yw_store *s);
+
+yw_writer *yw_store_writer(yw_store *s);
+/* This thread's read connection, or NULL when it cannot be opened. */
+yw_db *yw_store_reader(yw_store *s);
+
+#endif

@@ -1,0 +1,203 @@
+/*
+ * Group-commit writer (see writer.h).
+ *
+ * Jobs are linked into a FIFO under one mutex. The thread takes the whole
+ * queue at once, runs each job inside its own savepoint, commits, then marks
+ * the jobs done and wakes their callers with one broadcast. Waiting callers
+ * share a condition variable and check their own job's flag.
+ */
+#include "store/writer.h"
+
+#include "core/error.h"
+#include "core/log.h"
+#include "core/time.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define MAX_BATCH 4096
+
+typedef struct job {
+    struct job *next;
+    yw_write_fn fn;
+    void *arg;
+    void (*release)(void *); /* posted jobs: run after commit, then free the job */
+    bool waited;             /* a caller is blocked on this job */
+    bool done;
+    int rc;
+} job;
+
+struct yw_writer {
+    yw_db *db;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake; /* queue became non-empty, or stop */
+    pthread_cond_t done; /* some batch finished */
+    job *head, *tail;
+    size_t depth;
+    bool stopping;
+    uint64_t commits, jobs;
+    yw_histogram commit_latency;
+};
+
+static void enqueue(yw_writer *w, job *j)
+{
+    pthread_mutex_lock(&w->lock);
+    if (w->tail)
+        w->tail->next = j;
+    else
+        w->head = j;
+    w->tail = j;
+    w->depth++;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+}
+
+static int run_batch(yw_writer *w, job *batch)
+{
+    int rc = yw_db_begin(w->db);
+    if (rc < 0)
+        return rc;
+    for (job *j = batch; j; j = j->next) {
+        yw_db_exec(w->db, "SAVEPOINT job");
+        j->rc = j->fn(w->db, j->arg);
+        if (j->rc < 0)
+            yw_db_exec(w->db, "ROLLBACK TO job");
+        yw_db_exec(w->db, "RELEASE job");
+    }
+    rc = yw_db_commit(w->db);
+    if (rc < 0) {
+        yw_logf(YW_LOG_ERROR, "writer commit failed: %s", yw_db_errmsg(w->db));
+        yw_db_rollback(w->db);
+    }
+    return rc;
+}
+
+static void *writer_main(void *arg)
+{
+    yw_writer *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->lock);
+        while (!w->head && !w->stopping)
+            pthread_cond_wait(&w->wake, &w->lock);
+        if (!w->head && w->stopping) {
+            pthread_mutex_unlock(&w->lock);
+            break;
+        }
+        /* Take up to MAX_BATCH jobs. */
+        job *batch = w->head, *last = batch;
+        size_t n = 1;
+        while (last->next && n < MAX_BATCH) {
+            last = last->next;
+            n++;
+        }
+        w->head = last->next;
+        if (!w->head)
+            w->tail = NULL;
+        last->next = NULL;
+        w->depth -= n;
+        pthread_mutex_unlock(&w->lock);
+
+        int64_t t0 = yw_mono_ns();
+        int rc = run_batch(w, batch);
+        yw_hist_observe(&w->commit_latency, yw_mono_ns() - t0);
+
+        pthread_mutex_lock(&w->lock);
+        w->commits++;
+        w->jobs += n;
+        job *posted = NULL;
+        for (job *j = batch, *next; j; j = next) {
+            next = j->next;
+            if (rc < 0)
+                j->rc = rc;
+            if (j->waited) {
+                j->done = true;
+            } else {
+                j->next = posted;
+                posted = j;
+            }
+        }
+        pthread_cond_broadcast(&w->done);
+        pthread_mutex_unlock(&w->lock);
+        for (job *j = posted, *next; j; j = next) {
+            next = j->next;
+            if (j->release)
+                j->release(j->arg);
+            free(j);
+        }
+    }
+    return NULL;
+}
+
+yw_writer *yw_writer_start(const char *url, char *err, size_t errlen)
+{
+    yw_writer *w = calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (yw_db_open(url, YW_DB_CREATE, &w->db, err, errlen) < 0) {
+        free(w);
+        return NULL;
+    }
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->wake, NULL);
+    pthread_cond_init(&w->done, NULL);
+    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        snprintf(err, errlen, "cannot start the writer thread");
+        yw_db_close(w->db);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+int yw_writer_run(yw_writer *w, yw_write_fn fn, void *arg)
+{
+    job j = {.fn = fn, .arg = arg, .waited = true};
+    enqueue(w, &j);
+    pthread_mutex_lock(&w->lock);
+    while (!j.done)
+        pthread_cond_wait(&w->done, &w->lock);
+    pthread_mutex_unlock(&w->lock);
+    return j.rc;
+}
+
+void yw_writer_post(yw_writer *w, yw_write_fn fn, void *arg, void (*release)(void *))
+{
+    job *j = calloc(1, sizeof *j);
+    if (!j)
+        abort();
+    j->fn = fn;
+    j->arg = arg;
+    j->release = release;
+    enqueue(w, j);
+}
+
+void yw_writer_stop(yw_writer *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->stopping = true;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    yw_db_close(w->db);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->wake);
+    pthread_cond_destroy(&w->done);
+    free(w);
+}
+
+void yw_writer_get_stats(yw_writer *w, yw_writer_stats *out)
+{
+    pthread_mutex_lock(&w->lock);
+    out->queue_depth = w->depth;
+    out->commits = w->commits;
+    out->jobs = w->jobs;
+    pthread_mutex_unlock(&w->lock);
+    out->commit_latency = &w->commit_latency;
+}

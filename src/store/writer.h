@@ -1,0 +1,59 @@
+/*
+ * The single writer: one thread owns the write connection and commits the
+ * work of many requests in one transaction (group commit).
+ *
+ *   request thread                 writer thread
+ *   yw_writer_run(fn, arg) ──────▶ queue ─▶ BEGIN
+ *        (blocks)                          SAVEPOINT; fn(db, arg); RELEASE   (per job)
+ *                                          ... every job queued meanwhile ...
+ *        ◀──────────── done ────────────── COMMIT (synchronous=FULL: durable)
+ *
+ * A job whose function fails is rolled back to its savepoint, so it changes
+ * nothing while the rest of the batch commits. yw_writer_run returns only
+ * after the COMMIT that contains the job is durable: an acknowledged write
+ * is never lost. While one batch commits, the next one queues up, so under
+ * load each fsync carries many requests.
+ */
+#ifndef YW_STORE_WRITER_H
+#define YW_STORE_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/histogram.h"
+#include "store/db.h"
+
+typedef struct yw_writer yw_writer;
+
+/* Runs on the writer thread inside a transaction; returns 0 or < 0 to roll back. */
+typedef int (*yw_write_fn)(yw_db *db, void *arg);
+
+/* Opens url for writing and starts the thread. NULL with a message on err. */
+yw_writer *yw_writer_start(const char *url, char *err, size_t errlen);
+
+/*
+ * Queues fn(db, arg) and waits until its batch is durable. Returns fn's
+ * result, or a negative code when the commit failed (then nothing of the
+ * job was kept). arg must stay valid until the call returns.
+ */
+int yw_writer_run(yw_writer *w, yw_write_fn fn, void *arg);
+
+/*
+ * Queues fn(db, arg) without waiting, for bookkeeping that may be lost in
+ * a crash (a session's last-seen time). release(arg) runs afterwards on the
+ * writer thread; it may be NULL.
+ */
+void yw_writer_post(yw_writer *w, yw_write_fn fn, void *arg, void (*release)(void *));
+
+/* Finishes every queued job, commits, joins the thread, closes. */
+void yw_writer_stop(yw_writer *w);
+
+typedef struct {
+    size_t queue_depth;
+    uint64_t commits, jobs;
+    const yw_histogram *commit_latency;
+} yw_writer_stats;
+
+void yw_writer_get_stats(yw_writer *w, yw_writer_stats *out);
+
+#endif
