@@ -43,7 +43,7 @@ void yw_log(yw_log_level level, const char *msg, json_t *fields)
     if (fields)
         json_object_update_missing(line, fields);
     json_decref(fields);
-    char *text = json_dumps(line, JSON_COMPACT);
+    char *text = json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(6));
     json_decref(line);
     if (!text)
         return;
