@@ -37,17 +37,31 @@ build/gen/migrations_sqlite.c: $(MIGRATIONS) scripts/embed-migrations.sh
 	@mkdir -p $(@D)
 	scripts/embed-migrations.sh migrations/sqlite yw_sqlite_migrations > $@
 
+build/tools/yaml2json: tools/yaml2json.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(BASE) -O2 -o $@ $< -ljansson -lyaml
+
+build/gen/openapi.json: api/openapi.yaml build/tools/yaml2json
+	@mkdir -p $(@D)
+	build/tools/yaml2json $< $@
+
+build/gen/openapi_json.c: build/gen/openapi.json
+	cd build/gen && xxd -i -n yw_openapi_json openapi.json > openapi_json.c.tmp
+	sed -e 's/^unsigned char/const unsigned char/' -e 's/^unsigned int/const unsigned int/' $@.tmp > $@ && rm $@.tmp
+
+GEN_SRC := build/gen/migrations_sqlite.c build/gen/openapi_json.c
+
 # One object tree per variant: build/release and build/asan.
 define variant
 build/$(1)/obj/%.o: %.c $(HDRS) | deps
 	@mkdir -p $$(@D)
 	$$(CC) $(2) $$(shell pkg-config --cflags $(PKGS)) -c $$< -o $$@
 
-build/$(1)/obj/gen/migrations_sqlite.o: build/gen/migrations_sqlite.c src/store/db.h
+build/$(1)/obj/gen/%.o: build/gen/%.c src/store/db.h
 	@mkdir -p $$(@D)
-	$$(CC) $(2) -c $$< -o $$@
+	$$(CC) $(2) -Wno-missing-prototypes -c $$< -o $$@
 
-build/$(1)/libyiwang.a: $(patsubst %.c,build/$(1)/obj/%.o,$(LIB_SRC)) build/$(1)/obj/gen/migrations_sqlite.o
+build/$(1)/libyiwang.a: $(patsubst %.c,build/$(1)/obj/%.o,$(LIB_SRC)) $(patsubst build/gen/%.c,build/$(1)/obj/gen/%.o,$(GEN_SRC))
 	@rm -f $$@
 	ar rcs $$@ $$^
 
@@ -76,11 +90,11 @@ unit: deps-test build/asan/unit-tests
 api: deps-test build/asan/yiwang
 	YIWANG_BIN=$(CURDIR)/build/asan/yiwang $(NODE) --test --test-concurrency=2 tests/api/
 
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) build/gen/migrations_sqlite.c $(HDRS)
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(GEN_SRC) $(HDRS)
 	@scripts/deps.sh fuzz
 	@mkdir -p $(@D)
 	clang $(BASE) -Wno-missing-prototypes -O1 -g -fsanitize=fuzzer,address,undefined \
-	    $$(pkg-config --cflags $(PKGS)) -o $@ $< $(LIB_SRC) build/gen/migrations_sqlite.c $(LIBS)
+	    $$(pkg-config --cflags $(PKGS)) -o $@ $< $(LIB_SRC) $(GEN_SRC) $(LIBS)
 
 fuzz: $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 	@for t in $^; do \

@@ -4,10 +4,11 @@
 #include "core/error.h"
 #include "core/log.h"
 
+extern const yw_module yw_meta_module;
 extern const yw_module yw_identity_module;
 extern const yw_module yw_registry_module;
 
-const yw_module *const yw_modules[] = {&yw_identity_module, &yw_registry_module, NULL};
+const yw_module *const yw_modules[] = {&yw_meta_module, &yw_identity_module, &yw_registry_module, NULL};
 
 void yw_app_add_routes(yw_router *r)
 {
