@@ -96,7 +96,7 @@ int cli_serve(int argc, char **argv)
     yw_app app = {.config = &cfg, .store = store};
     router = yw_router_new();
     yw_app_add_routes(router);
-    yw_server_config scfg = {.listen = cfg.listen, .threads = cfg.threads, .body_limit = (size_t)cfg.body_limit,
+    yw_server_config scfg = {.listen = cfg.listen, .threads = yw_config_threads(&cfg), .body_limit = (size_t)cfg.body_limit,
                              .tls_cert = cert, .tls_key = key, .store = store, .app = &app,
                              .authenticate = yw_identity_authenticate};
     char err[512];

@@ -2,6 +2,7 @@
 #include "core/config.h"
 
 #include <limits.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@ typedef struct {
 static const option options[] = {
     {"--data", "YIWANG_DATA", OPT_STRING, OFF(data_dir), 0, 0, "data directory (database, keys)"},
     {"--listen", "YIWANG_LISTEN", OPT_STRING, OFF(listen), 0, 0, "address:port to serve on (127.0.0.1:8080)"},
-    {"--threads", "YIWANG_THREADS", OPT_INT, OFF(threads), 1, 256, "HTTP worker threads (8)"},
+    {"--threads", "YIWANG_THREADS", OPT_INT, OFF(threads), 1, 256, "HTTP worker threads (2 per usable core)"},
     {"--log-level", "YIWANG_LOG_LEVEL", OPT_STRING, OFF(log_level), 0, 0, "debug|info|warn|error|off (info)"},
     {"--tls-cert", "YIWANG_TLS_CERT", OPT_STRING, OFF(tls_cert), 0, 0, "PEM certificate: serve HTTPS"},
     {"--tls-key", "YIWANG_TLS_KEY", OPT_STRING, OFF(tls_key), 0, 0, "PEM private key for --tls-cert"},
@@ -40,7 +41,7 @@ void yw_config_defaults(yw_config *c)
 {
     memset(c, 0, sizeof *c);
     c->listen = strdup("127.0.0.1:8080");
-    c->threads = 8;
+    c->threads = 0; /* chosen at start: see yw_config_threads */
     c->log_level = strdup("info");
     c->body_limit = 1 << 20;
     c->session_idle = 1800;
@@ -120,6 +121,15 @@ int yw_config_from_args(yw_config *c, int argc, char **argv, int *npos, FILE *er
     }
     *npos = pos;
     return 0;
+}
+
+int yw_config_threads(const yw_config *c)
+{
+    if (c->threads > 0)
+        return c->threads;
+    cpu_set_t set;
+    int cores = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+    return 2 * (cores > 0 ? cores : 1);
 }
 
 void yw_config_usage(FILE *out)

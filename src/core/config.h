@@ -13,7 +13,7 @@
 typedef struct {
     char *data_dir;      /* --data, YIWANG_DATA */
     char *listen;        /* --listen ADDR:PORT, YIWANG_LISTEN */
-    int threads;         /* --threads: HTTP worker threads */
+    int threads;         /* --threads: HTTP worker threads; 0 = automatic */
     char *log_level;     /* --log-level */
     char *tls_cert;      /* --tls-cert PEM file */
     char *tls_key;       /* --tls-key PEM file */
@@ -37,6 +37,13 @@ int yw_config_from_env(yw_config *c, FILE *err);
  * with a message on err.
  */
 int yw_config_from_args(yw_config *c, int argc, char **argv, int *npos, FILE *err);
+
+/*
+ * Worker threads to start: the configured number, or two per core this
+ * process may run on (workers block while their writes commit, so one
+ * spare per core keeps the core busy without hurting tail latency).
+ */
+int yw_config_threads(const yw_config *c);
 
 void yw_config_usage(FILE *out);
 void yw_config_free(yw_config *c);

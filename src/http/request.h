@@ -32,9 +32,11 @@ typedef enum { YW_PRINCIPAL_NONE, YW_PRINCIPAL_USER, YW_PRINCIPAL_CLIENT } yw_pr
 typedef struct {
     yw_principal_kind kind;
     const char *id;       /* username or client id */
+    const char *display_name; /* users only */
     const char *org_code; /* the department the caller belongs to */
     unsigned roles;       /* bit set; meanings belong to the authorisation module */
     bool must_change_password;
+    bool totp_enabled;
     const char *credential_hash; /* hash of the bearer secret that authenticated */
     int64_t expires_at;          /* ms; sessions only */
 } yw_principal;

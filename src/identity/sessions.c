@@ -54,7 +54,8 @@ static int authenticate_session(yw_req *req, yw_db *db, const char *hash, const 
     yw_stmt *s;
     int rc = yw_db_query(db, &s,
                          "SELECT s.username, s.last_seen, s.expires_at, u.org_code, u.roles, u.must_change_password,"
-                         " u.status FROM sessions s JOIN users u ON u.username = s.username WHERE s.token_hash = $1",
+                         " u.status, u.display_name, u.totp_enabled"
+                         " FROM sessions s JOIN users u ON u.username = s.username WHERE s.token_hash = $1",
                          "t", hash);
     if (rc < 0 || (rc = yw_stmt_step(s)) != YW_DB_ROW) {
         if (rc == 0)
@@ -77,6 +78,8 @@ static int authenticate_session(yw_req *req, yw_db *db, const char *hash, const 
         p->org_code = yw_arena_strdup(req->arena, yw_stmt_text(s, 3));
         p->roles = yw_roles_parse(yw_stmt_text(s, 4));
         p->must_change_password = yw_stmt_int(s, 5) != 0;
+        p->display_name = yw_arena_strdup(req->arena, yw_stmt_text(s, 7));
+        p->totp_enabled = yw_stmt_int(s, 8) != 0;
         p->credential_hash = yw_arena_strdup(req->arena, hash);
         p->expires_at = expires;
         result = 0;
@@ -296,21 +299,9 @@ void auth_me(yw_req *req)
                                               p->org_code));
         return;
     }
-    yw_db *db = yw_app_reader_or_reply(req);
-    if (!db)
-        return;
-    yw_stmt *s;
-    int rc = yw_db_query(db, &s, "SELECT display_name, totp_enabled FROM users WHERE username = $1", "t", p->id);
-    if (rc < 0 || (rc = yw_stmt_step(s)) != YW_DB_ROW) {
-        if (rc == 0)
-            yw_stmt_release(s);
-        yw_reply_store_error(req, rc < 0 ? rc : YW_EDB, "user");
-        return;
-    }
     json_t *me = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:o}", "kind", "user", "username", p->id,
-                           "display_name", yw_stmt_text(s, 0), "org_code", p->org_code, "roles",
-                           yw_roles_json(p->roles), "must_change_password", p->must_change_password, "totp_enabled",
-                           (int)yw_stmt_int(s, 1), "session_expires_at", yw_json_time(p->expires_at));
-    yw_stmt_release(s);
+                           "display_name", p->display_name, "org_code", p->org_code, "roles", yw_roles_json(p->roles),
+                           "must_change_password", p->must_change_password, "totp_enabled", p->totp_enabled,
+                           "session_expires_at", yw_json_time(p->expires_at));
     yw_reply_json_new(req, 200, me);
 }

@@ -1,0 +1,338 @@
+// Table-driven authorisation: every route of the server, called by every
+// kind of caller, answers exactly the status the table says.
+//
+// The table must list every route of every src/<module>/module.c: the first
+// test fails when a route exists in the source but not here (or the other
+// way round), so a new route cannot ship without its authorisation rows.
+//
+// Callers: the three platform administrators from init (after their forced
+// password change), the demo users of each org role, a department client
+// (the 公安局 exchange system), a forged session token, and no credential.
+// Objects belong to the 公安局 (gaj) unless a row says otherwise; objects of
+// another org answer 404 to callers who would have no right to them anyway.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, orgOf } from './lib/server.mjs';
+import { assertProblem, makeUscc, sourceRoutes, totpCode } from './lib/util.mjs';
+
+const CALLERS = ['sysadmin', 'secadmin', 'auditor', 'org_admin', 'steward', 'clerk', 'inspector', 'dispatcher',
+  'monitor', 'client', 'forged', 'none'];
+const PLATFORM = ['sysadmin', 'secadmin', 'auditor'];
+const DEMO_USER = {
+  org_admin: 'gaj_admin', steward: 'gaj_steward', clerk: 'gaj_clerk', inspector: 'scjg_inspector',
+  dispatcher: 'yjj_dispatcher', monitor: 'jtj_monitor',
+};
+const USERS = [...PLATFORM, ...Object.keys(DEMO_USER)];
+
+let srv;
+const token = {};      // caller -> bearer secret
+const username = {};   // user caller -> username
+const password = {};   // user caller -> current password
+let GAJ, SCJG, BUREAU;
+const fx = {};         // fixtures made in before()
+
+let seq = 0;
+const uniq = (prefix) => `${prefix}${Date.now().toString(36)}${(seq++).toString(36)}`;
+
+async function ok(res, status, what) {
+  assert.equal(res.status, status, `${what}: ${res.status} ${res.text}`);
+  return res.json;
+}
+
+/** The secadmin creates a client of org and returns its name. */
+async function newClient(org) {
+  const name = uniq('c');
+  await ok(await srv.call('POST', '/api/v1/clients', { token: token.secadmin, body: { org_code: org, name } }), 201,
+    'fixture client');
+  return name;
+}
+
+before(async () => {
+  srv = await startServer();
+  GAJ = orgOf(srv.accounts, 'gaj_admin');
+  SCJG = orgOf(srv.accounts, 'scjg_admin');
+  BUREAU = orgOf(srv.accounts, 'dsj_admin');
+  for (const role of PLATFORM) {
+    token[role] = await srv.adminToken(role);
+    username[role] = srv.admins[role].username;
+    password[role] = srv.admins[role].password;
+  }
+  for (const [role, user] of Object.entries(DEMO_USER)) {
+    token[role] = await srv.login(user);
+    username[role] = user;
+    password[role] = srv.accounts.password;
+  }
+  const gajClient = srv.accounts.clients.find((c) => c.id.startsWith(`${GAJ}/`));
+  token.client = gajClient.secret;
+  fx.gajClientId = gajClient.id;
+  token.forged = 'yws_' + 'A'.repeat(43);
+  token.none = undefined;
+
+  // a gaj user nobody signs in as, the object of the user rows
+  fx.gajUser = uniq('target');
+  await ok(await srv.call('POST', '/api/v1/users', {
+    token: token.secadmin, body: { username: fx.gajUser, display_name: '目标用户', org_code: GAJ, roles: ['clerk'] },
+  }), 201, 'fixture user');
+  // an org the PATCH rows rename
+  fx.org = makeUscc();
+  await ok(await srv.call('POST', '/api/v1/orgs', {
+    token: token.sysadmin, body: { code: fx.org, name: '测试局', region_code: '330100', level: 'city', parent_code: BUREAU },
+  }), 201, 'fixture org');
+});
+
+after(() => srv?.stop());
+
+// Status tables. Each row names every caller, so adding a caller or a route
+// forces a decision for every cell.
+const ALL_USERS_AND_CLIENTS = (ok2xx) => ({
+  sysadmin: ok2xx, secadmin: ok2xx, auditor: ok2xx, org_admin: ok2xx, steward: ok2xx, clerk: ok2xx,
+  inspector: ok2xx, dispatcher: ok2xx, monitor: ok2xx, client: ok2xx, forged: 401, none: 401,
+});
+const USERS_ONLY = (ok2xx) => ({
+  sysadmin: ok2xx, secadmin: ok2xx, auditor: ok2xx, org_admin: ok2xx, steward: ok2xx, clerk: ok2xx,
+  inspector: ok2xx, dispatcher: ok2xx, monitor: ok2xx, client: 403, forged: 401, none: 401,
+});
+const SYSADMIN_ONLY = (ok2xx) => ({
+  sysadmin: ok2xx, secadmin: 403, auditor: 403, org_admin: 403, steward: 403, clerk: 403,
+  inspector: 403, dispatcher: 403, monitor: 403, client: 403, forged: 401, none: 401,
+});
+// user/client management with no particular object (list, create in own org)
+const MANAGERS = (ok2xx) => ({
+  sysadmin: 403, secadmin: ok2xx, auditor: 403, org_admin: ok2xx, steward: 403, clerk: 403,
+  inspector: 403, dispatcher: 403, monitor: 403, client: 403, forged: 401, none: 401,
+});
+// user/client management of an object of the gaj org: gaj callers without
+// the right get 403, callers of other orgs do not learn that it exists
+const MANAGE_GAJ_OBJECT = (ok2xx) => ({
+  sysadmin: 404, secadmin: ok2xx, auditor: 404, org_admin: ok2xx, steward: 403, clerk: 403,
+  inspector: 404, dispatcher: 404, monitor: 404, client: 403, forged: 401, none: 401,
+});
+// the same on an object of the scjg org (the inspector's org)
+const MANAGE_SCJG_OBJECT = (ok2xx) => ({
+  sysadmin: 404, secadmin: ok2xx, auditor: 404, org_admin: 404, steward: 404, clerk: 404,
+  inspector: 403, dispatcher: 404, monitor: 404, client: 404, forged: 401, none: 401,
+});
+
+// path: string or (caller) => string; body: value or async (caller) => value;
+// auth: async (caller) => bearer (default: the caller's token);
+// after: async (caller, res) => cleanup.
+const ROWS = [
+  // ---- identity ----
+  {
+    route: 'POST /api/v1/auth/login', case: 'anyone may sign in (valid credentials)',
+    body: () => ({ username: 'gaj_clerk', password: srv.accounts.password }),
+    expect: {
+      sysadmin: 200, secadmin: 200, auditor: 200, org_admin: 200, steward: 200, clerk: 200, inspector: 200,
+      dispatcher: 200, monitor: 200, client: 200, forged: 200, none: 200,
+    },
+  },
+  {
+    route: 'POST /api/v1/auth/logout', case: 'a user ends a fresh session of their own',
+    auth: async (c) => (USERS.includes(c) ? srv.login(username[c], password[c]) : token[c]),
+    expect: USERS_ONLY(204),
+  },
+  { route: 'GET /api/v1/auth/me', case: 'who am I', expect: ALL_USERS_AND_CLIENTS(200) },
+  { route: 'POST /api/v1/auth/totp', case: 'enrol a second factor', expect: USERS_ONLY(201) },
+  {
+    route: 'POST /api/v1/auth/totp/confirm', case: 'confirm a second factor with a correct code',
+    body: async (c) => {
+      if (!USERS.includes(c)) return { code: '123456' };
+      const r = await srv.call('POST', '/api/v1/auth/totp', { token: token[c] });
+      assert.equal(r.status, 201, r.text);
+      return { code: totpCode(r.json.secret) };
+    },
+    after: async (c, res) => {
+      if (res.status !== 200) return;
+      // the secadmin removes it again so that sign-in stays password-only
+      await ok(await srv.call('DELETE', `/api/v1/users/${username[c]}/totp`, { token: token.secadmin }), 204,
+        'totp removal');
+    },
+    expect: USERS_ONLY(200),
+  },
+  {
+    route: 'POST /api/v1/users/{username}/password', case: 'an administrator resets a gaj user\'s password',
+    path: () => `/api/v1/users/${fx.gajUser}/password`,
+    body: (c) => ({ new_password: `Reset-${c}-Passw0rd!` }),
+    expect: MANAGE_GAJ_OBJECT(204),
+  },
+  {
+    route: 'POST /api/v1/users/{username}/password', case: 'an administrator resets a scjg user\'s password',
+    path: () => '/api/v1/users/scjg_clerk/password',
+    body: (c) => ({ new_password: `Reset-${c}-Passw0rd!` }),
+    expect: MANAGE_SCJG_OBJECT(204),
+  },
+  {
+    route: 'DELETE /api/v1/users/{username}/totp', case: 'an administrator removes a gaj user\'s second factor',
+    path: () => `/api/v1/users/${fx.gajUser}/totp`,
+    expect: MANAGE_GAJ_OBJECT(204),
+  },
+  {
+    route: 'DELETE /api/v1/users/{username}/totp', case: 'an administrator removes a scjg user\'s second factor',
+    path: () => '/api/v1/users/scjg_clerk/totp',
+    expect: MANAGE_SCJG_OBJECT(204),
+  },
+
+  // ---- registry: orgs ----
+  { route: 'GET /api/v1/orgs', case: 'the org directory', expect: ALL_USERS_AND_CLIENTS(200) },
+  {
+    route: 'POST /api/v1/orgs', case: 'register a department',
+    body: () => ({ code: makeUscc(), name: '新部门', region_code: '330100', level: 'district' }),
+    expect: SYSADMIN_ONLY(201),
+  },
+  { route: 'GET /api/v1/orgs/{code}', case: 'another org', path: () => `/api/v1/orgs/${GAJ}`, expect: ALL_USERS_AND_CLIENTS(200) },
+  {
+    route: 'PATCH /api/v1/orgs/{code}', case: 'rename a department',
+    path: () => `/api/v1/orgs/${fx.org}`, body: (c) => ({ name: `测试局-${c}` }),
+    expect: SYSADMIN_ONLY(200),
+  },
+  {
+    route: 'PATCH /api/v1/orgs/{code}', case: 'rename one\'s own department',
+    path: (c) => `/api/v1/orgs/${orgOfCaller(c)}`, rawBody: '{}',
+    expect: SYSADMIN_ONLY(200),
+  },
+
+  // ---- registry: users ----
+  { route: 'GET /api/v1/users', case: 'list users', expect: MANAGERS(200) },
+  {
+    route: 'POST /api/v1/users', case: 'create a clerk in the gaj org',
+    body: () => ({ username: uniq('new'), display_name: '新用户', org_code: GAJ, roles: ['clerk'] }),
+    expect: MANAGERS(201),
+  },
+  {
+    route: 'POST /api/v1/users', case: 'create a clerk in the scjg org',
+    body: () => ({ username: uniq('new'), display_name: '新用户', org_code: SCJG, roles: ['clerk'] }),
+    expect: { ...MANAGERS(201), org_admin: 403 },
+  },
+  { route: 'GET /api/v1/users/{username}', case: 'a gaj user', path: () => `/api/v1/users/${fx.gajUser}`, expect: MANAGE_GAJ_OBJECT(200) },
+  { route: 'GET /api/v1/users/{username}', case: 'a scjg user', path: () => '/api/v1/users/scjg_clerk', expect: MANAGE_SCJG_OBJECT(200) },
+  {
+    route: 'GET /api/v1/users/{username}', case: 'oneself (a client asks for a gaj user)',
+    path: (c) => `/api/v1/users/${USERS.includes(c) ? username[c] : fx.gajUser}`,
+    expect: USERS_ONLY(200),
+  },
+  {
+    route: 'PATCH /api/v1/users/{username}', case: 'a gaj user',
+    path: () => `/api/v1/users/${fx.gajUser}`, body: (c) => ({ display_name: `目标-${c}` }),
+    expect: MANAGE_GAJ_OBJECT(200),
+  },
+  {
+    route: 'PATCH /api/v1/users/{username}', case: 'a scjg user',
+    path: () => '/api/v1/users/scjg_clerk', body: (c) => ({ display_name: `窗口-${c}` }),
+    expect: MANAGE_SCJG_OBJECT(200),
+  },
+  {
+    route: 'PATCH /api/v1/users/{username}', case: 'one\'s own display name (a client: a gaj user)',
+    path: (c) => `/api/v1/users/${USERS.includes(c) ? username[c] : fx.gajUser}`,
+    body: (c) => ({ display_name: `自己-${c}` }),
+    expect: {
+      sysadmin: 403, secadmin: 200, auditor: 403, org_admin: 200, steward: 403, clerk: 403,
+      inspector: 403, dispatcher: 403, monitor: 403, client: 403, forged: 401, none: 401,
+    },
+  },
+
+  // ---- registry: clients ----
+  { route: 'GET /api/v1/clients', case: 'list clients', expect: MANAGERS(200) },
+  {
+    route: 'POST /api/v1/clients', case: 'create a gaj client',
+    body: () => ({ org_code: GAJ, name: uniq('sys') }),
+    expect: MANAGERS(201),
+  },
+  {
+    route: 'POST /api/v1/clients', case: 'create a scjg client',
+    body: () => ({ org_code: SCJG, name: uniq('sys') }),
+    expect: { ...MANAGERS(201), org_admin: 403 },
+  },
+  {
+    route: 'GET /api/v1/clients/{org_code}/{name}', case: 'the gaj exchange client',
+    path: () => `/api/v1/clients/${fx.gajClientId}`, expect: MANAGE_GAJ_OBJECT(200),
+  },
+  {
+    route: 'GET /api/v1/clients/{org_code}/{name}', case: 'the scjg exchange client',
+    path: () => `/api/v1/clients/${SCJG}/exchange`, expect: MANAGE_SCJG_OBJECT(200),
+  },
+  {
+    route: 'DELETE /api/v1/clients/{org_code}/{name}', case: 'revoke a fresh gaj client',
+    path: async () => `/api/v1/clients/${GAJ}/${await newClient(GAJ)}`, expect: MANAGE_GAJ_OBJECT(204),
+  },
+  {
+    route: 'DELETE /api/v1/clients/{org_code}/{name}', case: 'revoke a fresh scjg client',
+    path: async () => `/api/v1/clients/${SCJG}/${await newClient(SCJG)}`, expect: MANAGE_SCJG_OBJECT(204),
+  },
+
+  // ---- served by the HTTP layer itself ----
+  { route: 'GET /healthz', builtin: true, case: 'liveness', expect: ALL_PUBLIC() },
+  { route: 'GET /readyz', builtin: true, case: 'readiness', expect: ALL_PUBLIC() },
+  { route: 'GET /metrics', builtin: true, case: 'metrics', expect: ALL_PUBLIC() },
+
+  // Last: every user changes their own password (this signs out their other sessions).
+  {
+    route: 'POST /api/v1/users/{username}/password', case: 'oneself (a client: a gaj user)',
+    path: (c) => `/api/v1/users/${USERS.includes(c) ? username[c] : fx.gajUser}/password`,
+    body: (c) => (USERS.includes(c)
+      ? { current_password: password[c], new_password: `Own-${c}-Passw0rd!2` }
+      : { new_password: `Own-${c}-Passw0rd!2` }),
+    expect: USERS_ONLY(204),
+  },
+];
+
+function ALL_PUBLIC() {
+  return Object.fromEntries(CALLERS.map((c) => [c, 200]));
+}
+
+function orgOfCaller(c) {
+  if (PLATFORM.includes(c)) return BUREAU;
+  if (DEMO_USER[c]) return orgOf(srv.accounts, DEMO_USER[c]);
+  return GAJ; // the client, and callers without a credential
+
+}
+
+test('the table lists every route of src/*/module.c, and nothing else', () => {
+  const server = sourceRoutes().map((r) => `${r.method} ${r.pattern}`);
+  assert.ok(server.length >= 19, `parsed only ${server.length} routes from src/*/module.c`);
+  const table = new Set(ROWS.filter((r) => !r.builtin).map((r) => r.route));
+  const missing = server.filter((r) => !table.has(r));
+  assert.deepEqual(missing, [], 'routes without authorisation rows: add them to ROWS in tests/api/authz.test.mjs');
+  const stale = [...table].filter((r) => !server.includes(r));
+  assert.deepEqual(stale, [], 'rows for routes the server no longer has');
+  assert.equal(new Set(server).size, server.length, 'a route is registered twice');
+});
+
+test('every row decides every caller', () => {
+  for (const row of ROWS) assert.deepEqual(Object.keys(row.expect).sort(), [...CALLERS].sort(), row.case);
+});
+
+for (const row of ROWS) {
+  test(`${row.route} — ${row.case}`, async () => {
+    const [method, pattern] = row.route.split(' ');
+    const got = {};
+    const failures = [];
+    for (const caller of CALLERS) {
+      const path = typeof row.path === 'function' ? await row.path(caller) : row.path || pattern;
+      const bearer = row.auth ? await row.auth(caller) : token[caller];
+      const opts = { token: bearer };
+      if (row.rawBody !== undefined) {
+        opts.raw = row.rawBody;
+        opts.headers = { 'Content-Type': 'application/json' };
+      } else if (row.body) {
+        opts.body = await row.body(caller);
+      }
+      const res = await srv.call(method, path, opts);
+      got[caller] = res.status;
+      if (res.status !== row.expect[caller]) failures.push(`${caller}: ${res.status} ${res.text}`);
+      else if (res.status >= 400) {
+        const code = { 401: caller === 'none' ? 'unauthenticated' : 'invalid_token', 403: 'forbidden', 404: 'not_found' }[res.status];
+        try { assertProblem(res, res.status, code); } catch (e) { failures.push(`${caller}: ${e.message}`); }
+      }
+      if (row.after) await row.after(caller, res);
+    }
+    assert.deepEqual(got, row.expect, failures.join('\n'));
+  });
+}
+
+test('callers who were allowed above still hold working sessions', async () => {
+  // the rows must not have signed anyone out by accident, or later rows would prove nothing
+  for (const c of [...USERS, 'client']) {
+    const me = await srv.call('GET', '/api/v1/auth/me', { token: token[c] });
+    assert.equal(me.status, 200, `${c}: ${me.text}`);
+  }
+});
