@@ -25,7 +25,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 30
 NODE     ?= node
 
-.PHONY: all run test unit api fuzz bench deps deps-test clean format
+.PHONY: all run test layers unit api fuzz bench deps deps-test clean format
 all: build/release/yiwang
 
 deps:
@@ -82,7 +82,10 @@ run: build/release/yiwang
 export ASAN_OPTIONS  := abort_on_error=1:detect_leaks=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 
-test: unit api
+test: layers unit api
+
+layers:
+	@scripts/check-layers.sh
 
 unit: deps-test build/asan/unit-tests
 	./build/asan/unit-tests --jobs 2

@@ -269,8 +269,8 @@ const ROWS = [
     route: 'POST /api/v1/users/{username}/password', case: 'oneself (a client: a gaj user)',
     path: (c) => `/api/v1/users/${USERS.includes(c) ? username[c] : fx.gajUser}/password`,
     body: (c) => (USERS.includes(c)
-      ? { current_password: password[c], new_password: `Own-${c}-Passw0rd!2` }
-      : { new_password: `Own-${c}-Passw0rd!2` }),
+      ? { current_password: password[c], new_password: `Own-${CALLERS.indexOf(c)}-Passw0rd!2` }
+      : { new_password: `Own-${CALLERS.indexOf(c)}-Passw0rd!2` }),
     expect: USERS_ONLY(204),
   },
 ];

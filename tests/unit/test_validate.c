@@ -133,7 +133,8 @@ Test(id_card, generated_numbers_cover_all_eleven_check_values)
     const char *births[] = {"19491231", "19800101", "20000229", "20240229", "19960515"};
     const char all[] = "0123456789X";
     int seen[11] = {0};
-    int tried = 0;
+    int tried = 0, rejected = 0;
+    char first_rejected[19] = "";
     for (size_t r = 0; r < 4; r++)
         for (size_t b = 0; b < 5; b++)
             for (int seq = 0; seq < 40; seq++) {
@@ -141,12 +142,14 @@ Test(id_card, generated_numbers_cover_all_eleven_check_values)
                 make_id(id, regions[r], births[b], seq * 7 + (int)r);
                 cr_assert_eq(yw_id_card_check(id), id[17], "check of %.17s: got %c, want %c", id,
                              yw_id_card_check(id), id[17]);
-                cr_expect(yw_valid_id_card(id), "%s should be valid", id);
+                if (!yw_valid_id_card(id) && !rejected++)
+                    memcpy(first_rejected, id, sizeof id);
                 seen[strchr(all, id[17]) - all] = 1;
                 tried++;
             }
     for (int i = 0; i < 11; i++)
         cr_assert(seen[i], "check value %c never generated in %d numbers", all[i], tried);
+    cr_expect_eq(rejected, 0, "%d of %d valid numbers rejected, e.g. %s", rejected, tried, first_rejected);
 }
 
 Test(id_card, rejects_every_wrong_check_character)

@@ -6,6 +6,7 @@
 //   const res = await srv.call('GET', '/api/v1/auth/me', { token });
 //   await srv.stop();                                     // SIGTERM, expects exit 0
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,7 +89,8 @@ export async function startServer({ demo = true, args = [], env = {}, dataDir, k
     },
 
     /** Signs in a platform administrator from init and sets a new password. Returns a usable token. */
-    async adminToken(role, newPassword = `New-${role}-Passw0rd!`) {
+    async adminToken(role, newPassword = `New-${randomBytes(6).toString('hex')}-Passw0rd!`) {
+      // (the default must not contain the username: the password policy refuses that)
       const creds = admins[role];
       let token = await srv.login(creds.username, creds.password);
       const res = await srv.call('POST', `/api/v1/users/${creds.username}/password`, {
