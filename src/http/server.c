@@ -475,8 +475,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO;
         *con_cls = st;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > st->limit)
+        if (cl && strtoull(cl, NULL, 10) > st->limit) {
+            /* Answer before reading the body; libmicrohttpd then closes the connection. */
             st->too_large = true;
+            dispatch(s, st);
+            return queue_reply(conn, &st->req);
+        }
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
