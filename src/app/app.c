@@ -4,11 +4,16 @@
 #include "core/error.h"
 #include "core/log.h"
 
+#include <sodium.h>
+#include <string.h>
+
 extern const yw_module yw_meta_module;
 extern const yw_module yw_identity_module;
 extern const yw_module yw_registry_module;
+extern const yw_module yw_trail_module;
 
-const yw_module *const yw_modules[] = {&yw_meta_module, &yw_identity_module, &yw_registry_module, NULL};
+const yw_module *const yw_modules[] = {&yw_meta_module, &yw_identity_module, &yw_registry_module, &yw_trail_module,
+                                       NULL};
 
 void yw_app_add_routes(yw_router *r)
 {
@@ -29,11 +34,94 @@ yw_db *yw_app_reader_or_reply(yw_req *req)
     return db;
 }
 
-int yw_app_write(yw_app *app, yw_write_fn fn, void *arg)
+void yw_app_audit_event(const yw_req *req, int status, yw_audit_event *e)
 {
-    return yw_writer_run(yw_store_writer(app->store), fn, arg);
+    const yw_principal *p = &req->principal;
+    static const char *const kinds[] = {"anonymous", "user", "client"};
+    memset(e, 0, sizeof *e);
+    e->actor = p->id ? p->id : req->audit.actor;
+    e->actor_kind = p->id ? kinds[p->kind] : req->audit.actor ? "user" : "anonymous";
+    e->actor_org = p->org_code ? p->org_code : req->audit.actor_org;
+    e->action = req->audit.action;
+    e->stage = req->audit.stage;
+    e->object_type = req->audit.object_type;
+    e->object_ids = req->audit.object_ids;
+    e->items = req->audit.items;
+    e->purpose = req->audit.purpose;
+    e->status = status;
+    e->request_id = req->request_id;
+    e->client = req->client_addr;
 }
 
+typedef struct {
+    yw_req *req;
+    yw_write_fn fn; /* NULL: the entry alone */
+    void *arg;
+    int status;
+    const char *request_sha256, *response_sha256;
+    int64_t seq;
+} audited_write;
+
+static int audited_job(yw_db *db, void *arg)
+{
+    audited_write *w = arg;
+    int rc = w->fn ? w->fn(db, w->arg) : 0;
+    if (rc < 0 || !w->req->audit.action)
+        return rc;
+    yw_audit_event e;
+    yw_app_audit_event(w->req, w->status, &e);
+    e.request_sha256 = w->request_sha256;
+    e.response_sha256 = w->response_sha256;
+    int64_t seq = yw_audit_append(yw_req_app(w->req)->audit, db, &e);
+    if (seq < 0)
+        return (int)seq;
+    w->seq = seq;
+    return 0;
+}
+
+int yw_app_write(yw_req *req, yw_write_fn fn, void *arg, int status)
+{
+    audited_write w = {.req = req, .fn = fn, .arg = arg, .status = status, .seq = -1};
+    int rc = yw_writer_run(yw_store_writer(yw_req_app(req)->store), audited_job, &w);
+    if (rc == 0 && w.seq >= 0) {
+        req->audit.recorded = true;
+        req->audit.seq = w.seq;
+        yw_reply_header(req, "X-Yiwang-Audit-Seq", yw_arena_printf(req->arena, "%lld", (long long)w.seq));
+    }
+    return rc;
+}
+
+static void sha256_hex(const char *data, size_t len, char out[65])
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)(data ? data : ""), data ? len : 0);
+    sodium_bin2hex(out, 65, h, sizeof h);
+}
+
+void yw_app_record(yw_req *req)
+{
+    char req_hash[65], resp_hash[65];
+    audited_write w = {.req = req, .status = req->status, .seq = -1};
+    if (req->audit.hash_bodies) {
+        sha256_hex(req->body, req->body_len, req_hash);
+        sha256_hex(req->reply_body, req->reply_len, resp_hash);
+        w.request_sha256 = req_hash;
+        w.response_sha256 = resp_hash;
+    }
+    int rc = yw_writer_run(yw_store_writer(yw_req_app(req)->store), audited_job, &w);
+    if (rc == 0 && w.seq >= 0) {
+        req->audit.recorded = true;
+        req->audit.seq = w.seq;
+        return;
+    }
+    yw_log(YW_LOG_ERROR, "audit entry not written",
+           json_pack("{s:s, s:s}", "request_id", req->request_id, "error", yw_strerror(rc)));
+    /* There is no unaudited access: a success that cannot be recorded is not sent. */
+    if (req->status < 400) {
+        req->nreply_headers = 0;
+        yw_reply_problem(req, 503, "unavailable", "the request could not be recorded; try again shortly");
+    }
+}
 void yw_reply_store_error(yw_req *req, int rc, const char *what)
 {
     switch (rc) {

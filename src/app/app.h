@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "audit/log.h"
 #include "core/config.h"
 #include "http/router.h"
 #include "store/store.h"
@@ -18,6 +19,7 @@
 typedef struct {
     const yw_config *config;
     yw_store *store;
+    yw_audit *audit;
 } yw_app;
 
 typedef struct {
@@ -37,8 +39,19 @@ yw_app *yw_req_app(const yw_req *req);
 /* This thread's read connection, or NULL after replying 503. */
 yw_db *yw_app_reader_or_reply(yw_req *req);
 
-/* Runs fn(db, arg) in the writer's group commit; see yw_writer_run. */
-int yw_app_write(yw_app *app, yw_write_fn fn, void *arg);
+/*
+ * Runs fn(db, arg) in the writer's group commit and waits until it is
+ * durable (see yw_writer_run). When fn succeeds and the request is audited,
+ * its audit entry — with the given HTTP status — is appended in the same
+ * transaction, so the change and its record commit together or not at all.
+ */
+int yw_app_write(yw_req *req, yw_write_fn fn, void *arg, int status);
+
+/* The server's recorder: appends the request's entry on its own (see yw_audit_recorder). */
+void yw_app_record(yw_req *req);
+
+/* The audit event describing req with the given status. */
+void yw_app_audit_event(const yw_req *req, int status, yw_audit_event *e);
 
 /*
  * Replies with the problem that fits a storage failure code (409 for a

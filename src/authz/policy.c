@@ -27,6 +27,10 @@ static const rule rules[YW_ACT_COUNT] = {
     [YW_ACT_CLIENT_LIST] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN},
     [YW_ACT_CLIENT_CREATE] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN},
     [YW_ACT_CLIENT_REVOKE] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN},
+    /* Auditors read the whole trail; an org admin reads what their own org did. */
+    [YW_ACT_AUDIT_HEAD] = {.everyone = true},
+    [YW_ACT_AUDIT_READ] = {.any_org = YW_ROLE_AUDITOR, .own_org = YW_ROLE_ORG_ADMIN},
+    [YW_ACT_AUDIT_EXPORT] = {.any_org = YW_ROLE_AUDITOR},
 };
 
 static const char *const role_names[] = {"sysadmin", "secadmin",  "auditor",    "org_admin", "steward",

@@ -50,6 +50,9 @@ typedef enum {
     YW_ACT_CLIENT_LIST,
     YW_ACT_CLIENT_CREATE,
     YW_ACT_CLIENT_REVOKE,
+    YW_ACT_AUDIT_HEAD,   /* the signed tree head: public facts (size, root) */
+    YW_ACT_AUDIT_READ,   /* entries and proofs */
+    YW_ACT_AUDIT_EXPORT, /* a whole range, for offline verification */
     YW_ACT_COUNT
 } yw_action;
 

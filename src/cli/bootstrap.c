@@ -43,22 +43,39 @@ int cli_config(yw_config *cfg, int argc, char **argv)
     return 0;
 }
 
-yw_store *cli_open_store(const yw_config *cfg)
+int cli_open(const yw_config *cfg, cli_data *out)
 {
+    out->store = NULL;
+    out->audit = NULL;
     if (mkdir(cfg->data_dir, 0700) < 0 && errno != EEXIST) {
         fprintf(stderr, "yiwang: cannot create %s: %s\n", cfg->data_dir, strerror(errno));
-        return NULL;
+        return -1;
     }
     char url[4200], err[512];
     snprintf(url, sizeof url, "sqlite:%s/yiwang.db", cfg->data_dir);
-    yw_store *store = yw_store_open(url, err, sizeof err);
-    if (!store)
+    out->store = yw_store_open(url, err, sizeof err);
+    if (out->store)
+        out->audit = yw_audit_open(out->store, cfg->data_dir, err, sizeof err);
+    if (!out->audit) {
         fprintf(stderr, "yiwang: %s\n", err);
-    return store;
+        yw_store_close(out->store);
+        out->store = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void cli_close(cli_data *d)
+{
+    yw_audit_close(d->audit);
+    yw_store_close(d->store);
+    d->audit = NULL;
+    d->store = NULL;
 }
 
 typedef struct {
     const yw_config *cfg;
+    yw_audit *audit;
     json_t *creds;
 } bootstrap;
 
@@ -70,7 +87,9 @@ static int bootstrap_job(yw_db *db, void *arg)
         return rc < 0 ? rc : YW_ESTATE; /* initialised before */
     yw_org bureau = {.code = b->cfg->bureau_code, .name = b->cfg->bureau_name,
                      .region_code = b->cfg->region_code, .level = "city"};
-    if (yw_org_exists(db, bureau.code) == 0 && (rc = yw_org_insert(db, &bureau)) < 0)
+    if (yw_org_exists(db, bureau.code) == 0 &&
+        ((rc = yw_org_insert(db, &bureau)) < 0 ||
+         (rc = (int)yw_audit_system(b->audit, db, "yiwang init", "org.create", "org", bureau.code)) < 0))
         return rc;
     static const struct {
         const char *username, *display;
@@ -89,7 +108,8 @@ static int bootstrap_job(yw_db *db, void *arg)
         yw_user_new u = {.username = admins[i].username, .display_name = admins[i].display,
                          .org_code = bureau.code, .roles = admins[i].role, .password_hash = hash,
                          .must_change_password = true};
-        if ((rc = yw_user_insert(db, &u)) < 0)
+        if ((rc = yw_user_insert(db, &u)) < 0 ||
+            (rc = (int)yw_audit_system(b->audit, db, "yiwang init", "user.create", "user", u.username)) < 0)
             return rc;
         json_object_set_new(b->creds, admins[i].username,
                             json_pack("{s:s, s:s}", "username", admins[i].username, "password", password));
@@ -97,7 +117,7 @@ static int bootstrap_job(yw_db *db, void *arg)
     return yw_setting_set(db, "bureau_code", bureau.code);
 }
 
-int cli_bootstrap(yw_store *store, const yw_config *cfg, json_t **creds)
+int cli_bootstrap(cli_data *d, const yw_config *cfg, json_t **creds)
 {
     *creds = NULL;
     yw_org bureau = {.code = cfg->bureau_code, .name = cfg->bureau_name, .region_code = cfg->region_code,
@@ -107,8 +127,8 @@ int cli_bootstrap(yw_store *store, const yw_config *cfg, json_t **creds)
         fprintf(stderr, "yiwang: the data bureau: %s\n", why);
         return YW_EINVAL;
     }
-    bootstrap b = {.cfg = cfg};
-    int rc = yw_writer_run(yw_store_writer(store), bootstrap_job, &b);
+    bootstrap b = {.cfg = cfg, .audit = d->audit};
+    int rc = yw_writer_run(yw_store_writer(d->store), bootstrap_job, &b);
     if (rc == YW_ESTATE) {
         json_decref(b.creds);
         return 0;
@@ -130,9 +150,9 @@ int cli_init(int argc, char **argv)
         yw_config_free(&cfg);
         return rc;
     }
-    yw_store *store = cli_open_store(&cfg);
+    cli_data d;
     json_t *creds = NULL;
-    if (store && cli_bootstrap(store, &cfg, &creds) == 0 && !creds)
+    if (cli_open(&cfg, &d) == 0 && cli_bootstrap(&d, &cfg, &creds) == 0 && !creds)
         fprintf(stderr, "yiwang: %s is already initialised\n", cfg.data_dir);
     if (creds) {
         char *text = json_dumps(creds, JSON_COMPACT);
@@ -141,7 +161,7 @@ int cli_init(int argc, char **argv)
     }
     int status = creds ? 0 : 1;
     json_decref(creds);
-    yw_store_close(store);
+    cli_close(&d);
     yw_config_free(&cfg);
     return status;
 }

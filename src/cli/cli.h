@@ -14,6 +14,7 @@
 int cli_init(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_demo(int argc, char **argv);
+int cli_audit(int argc, char **argv);
 
 /*
  * Reads configuration (defaults, environment, then argv) into cfg; the data
@@ -21,8 +22,18 @@ int cli_demo(int argc, char **argv);
  */
 int cli_config(yw_config *cfg, int argc, char **argv);
 
-/* Creates the data directory and opens its store; NULL after printing why. */
-yw_store *cli_open_store(const yw_config *cfg);
+#include "audit/log.h"
+
+/* The store and the audit log of a data directory, as every command opens them. */
+typedef struct {
+    yw_store *store;
+    yw_audit *audit;
+} cli_data;
+
+/* Creates the data directory and opens its store and audit log; 0, or -1 after printing why. */
+int cli_open(const yw_config *cfg, cli_data *out);
+/* Closes the audit log (signing a last tree head), then the store. */
+void cli_close(cli_data *d);
 
 /*
  * First start: when the store has no users, creates the data bureau and the
@@ -30,6 +41,6 @@ yw_store *cli_open_store(const yw_config *cfg);
  * be changed, and returns their credentials (new reference) in *creds.
  * *creds is NULL when the store was initialised before. Returns 0 or < 0.
  */
-int cli_bootstrap(yw_store *store, const yw_config *cfg, json_t **creds);
+int cli_bootstrap(cli_data *d, const yw_config *cfg, json_t **creds);
 
 #endif

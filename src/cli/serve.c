@@ -73,11 +73,11 @@ int cli_serve(int argc, char **argv)
     }
     status = 1;
     yw_router *router = NULL;
-    yw_store *store = cli_open_store(&cfg);
-    if (!store)
+    cli_data d;
+    if (cli_open(&cfg, &d) < 0)
         goto done;
     json_t *creds;
-    if (cli_bootstrap(store, &cfg, &creds) < 0)
+    if (cli_bootstrap(&d, &cfg, &creds) < 0)
         goto done;
     if (creds) {
         print_json("Platform administrators (shown once; each must change the password at first sign-in):", creds);
@@ -85,7 +85,7 @@ int cli_serve(int argc, char **argv)
     }
     if (cfg.demo) {
         char err[512];
-        json_t *accounts = yw_demo_load(store, &cfg, err, sizeof err);
+        json_t *accounts = yw_demo_load(d.store, d.audit, &cfg, err, sizeof err);
         if (!accounts) {
             fprintf(stderr, "yiwang: %s\n", err);
             goto done;
@@ -93,12 +93,12 @@ int cli_serve(int argc, char **argv)
         print_json("Demo city accounts:", accounts);
         json_decref(accounts);
     }
-    yw_app app = {.config = &cfg, .store = store};
+    yw_app app = {.config = &cfg, .store = d.store, .audit = d.audit};
     router = yw_router_new();
     yw_app_add_routes(router);
     yw_server_config scfg = {.listen = cfg.listen, .threads = yw_config_threads(&cfg), .body_limit = (size_t)cfg.body_limit,
-                             .tls_cert = cert, .tls_key = key, .store = store, .app = &app,
-                             .authenticate = yw_identity_authenticate};
+                             .tls_cert = cert, .tls_key = key, .store = d.store, .app = &app,
+                             .authenticate = yw_identity_authenticate, .record = yw_app_record};
     char err[512];
     yw_server *server = yw_server_start(&scfg, router, err, sizeof err);
     if (!server) {
@@ -120,7 +120,7 @@ int cli_serve(int argc, char **argv)
     yw_server_stop(server, 10000);
     status = 0;
 done:
-    yw_store_close(store); /* flushes the writer */
+    cli_close(&d); /* signs a last tree head, flushes the writer */
     if (status == 0)
         yw_logf(YW_LOG_INFO, "stopped");
     yw_router_free(router);
@@ -139,13 +139,13 @@ int cli_demo(int argc, char **argv)
         return status;
     }
     status = 1;
-    yw_store *store = cli_open_store(&cfg);
+    cli_data d;
     json_t *creds = NULL;
-    if (store && cli_bootstrap(store, &cfg, &creds) == 0) {
+    if (cli_open(&cfg, &d) == 0 && cli_bootstrap(&d, &cfg, &creds) == 0) {
         if (creds)
             print_json("Platform administrators (shown once; each must change the password at first sign-in):", creds);
         char err[512];
-        json_t *accounts = yw_demo_load(store, &cfg, err, sizeof err);
+        json_t *accounts = yw_demo_load(d.store, d.audit, &cfg, err, sizeof err);
         if (accounts) {
             char *text = json_dumps(accounts, JSON_INDENT(2));
             printf("%s\n", text);
@@ -157,7 +157,7 @@ int cli_demo(int argc, char **argv)
         }
     }
     json_decref(creds);
-    yw_store_close(store);
+    cli_close(&d);
     yw_config_free(&cfg);
     return status;
 }

@@ -98,10 +98,17 @@ static json_t *accounts_file(const yw_config *cfg, char *err, size_t errlen)
 
 typedef struct {
     const yw_config *cfg;
+    yw_audit *audit;
     json_t *accounts;
     char hash[YW_PASSWORD_HASH_LEN];
     json_t *users, *clients; /* output */
 } demo_load;
+
+static int recorded(demo_load *d, yw_db *db, const char *action, const char *type, const char *id)
+{
+    int64_t seq = yw_audit_system(d->audit, db, "yiwang demo", action, type, id);
+    return seq < 0 ? (int)seq : 0;
+}
 
 static int add_user(yw_db *db, demo_load *d, const char *username, size_t dept, unsigned roles, const char *display)
 {
@@ -113,6 +120,8 @@ static int add_user(yw_db *db, demo_load *d, const char *username, size_t dept, 
         yw_user_new u = {.username = username, .display_name = display, .org_code = code, .roles = roles,
                          .password_hash = d->hash, .must_change_password = false};
         rc = yw_user_insert(db, &u);
+        if (rc >= 0)
+            rc = recorded(d, db, "user.create", "user", username);
     }
     if (rc < 0)
         return rc;
@@ -135,6 +144,8 @@ static int demo_job(yw_db *db, void *arg)
             yw_org o = {.code = code, .name = departments[i].name, .region_code = d->cfg->region_code,
                         .level = "city", .parent_code = i ? bureau : NULL};
             rc = yw_org_insert(db, &o);
+            if (rc >= 0)
+                rc = recorded(d, db, "org.create", "org", code);
         }
     }
     static const struct {
@@ -169,6 +180,8 @@ static int demo_job(yw_db *db, void *arg)
         if (rc == YW_DB_DONE) {
             yw_token_hash(secret, strlen(secret), hash);
             rc = yw_client_insert(db, code, "exchange", hash, id);
+            if (rc >= 0)
+                rc = recorded(d, db, "client.create", "client", id);
         }
         if (rc >= 0)
             json_array_append_new(d->clients, json_pack("{s:s, s:s, s:s}", "id", id, "org_name", departments[i].name,
@@ -177,7 +190,7 @@ static int demo_job(yw_db *db, void *arg)
     return rc < 0 ? rc : 0;
 }
 
-json_t *yw_demo_load(yw_store *store, const yw_config *cfg, char *err, size_t errlen)
+json_t *yw_demo_load(yw_store *store, yw_audit *audit, const yw_config *cfg, char *err, size_t errlen)
 {
     char bureau[19];
     dept_code(cfg, 0, bureau);
@@ -188,7 +201,7 @@ json_t *yw_demo_load(yw_store *store, const yw_config *cfg, char *err, size_t er
     json_t *accounts = accounts_file(cfg, err, errlen);
     if (!accounts)
         return NULL;
-    demo_load d = {.cfg = cfg, .accounts = accounts, .users = json_array(), .clients = json_array()};
+    demo_load d = {.cfg = cfg, .audit = audit, .accounts = accounts, .users = json_array(), .clients = json_array()};
     const char *password = json_string_value(json_object_get(accounts, "password"));
     /* One hash for every demo account: they share the password on purpose. */
     int rc = yw_password_hash(password, d.hash);

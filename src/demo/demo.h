@@ -11,10 +11,14 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "audit/log.h"
 #include "core/config.h"
 #include "store/store.h"
 
-/* Loads the demo city; returns the accounts as JSON (new reference), or NULL with err. */
-json_t *yw_demo_load(yw_store *store, const yw_config *cfg, char *err, size_t errlen);
+/*
+ * Loads the demo city, recording each object it creates in the audit log;
+ * returns the accounts as JSON (new reference), or NULL with err.
+ */
+json_t *yw_demo_load(yw_store *store, yw_audit *audit, const yw_config *cfg, char *err, size_t errlen);
 
 #endif

@@ -43,6 +43,25 @@ typedef struct {
 
 #define YW_MAX_PATH_PARAMS 8
 
+/*
+ * What the audit entry of this request will say, beyond who, when and the
+ * status. The action defaults to the route's; handlers add the objects
+ * touched and, where data flows, the items disclosed.
+ */
+typedef struct {
+    const char *action;
+    const char *stage;       /* collect | store | transmit | use | share | destroy */
+    const char *object_type;
+    json_t *object_ids;      /* array of strings; owned by the request */
+    json_t *items;           /* item names disclosed; owned by the request */
+    const char *purpose;
+    const char *actor;       /* named actor when there is no principal (a failed sign-in) */
+    const char *actor_org;
+    bool hash_bodies;        /* record SHA-256 of the request and response bodies */
+    bool recorded;           /* the entry was written with the change it records */
+    int64_t seq;             /* its seq once recorded, else -1 */
+} yw_req_audit;
+
 typedef struct yw_route yw_route;
 typedef struct yw_server yw_server;
 
@@ -61,6 +80,7 @@ typedef struct yw_req {
     yw_principal principal;
     const char *client_addr;
     void *conn; /* the libmicrohttpd connection */
+    yw_req_audit audit;
     /* the reply */
     int status;
     char *reply_body;
@@ -114,6 +134,9 @@ int yw_req_limit_or_reply(yw_req *req, int *limit);
 int yw_req_cursor_or_reply(yw_req *req, const char **key);
 /* The opaque cursor that resumes after key, in the request arena. */
 const char *yw_cursor_encode(yw_req *req, const char *key);
+
+/* Sets the audited object: its type and one id (copied). */
+void yw_req_audit_object(yw_req *req, const char *type, const char *id);
 
 /* Keeps v alive until the request ends; returns v. */
 json_t *yw_req_keep(yw_req *req, json_t *v);

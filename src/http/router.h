@@ -18,6 +18,7 @@ typedef void (*yw_handler)(yw_req *req);
 enum {
     YW_ROUTE_PUBLIC = 1 << 0,           /* no credential needed */
     YW_ROUTE_DURING_PW_CHANGE = 1 << 1, /* allowed while a password change is pending */
+    YW_ROUTE_AUDIT = 1 << 2,            /* every call is an audit entry, named by action */
 };
 
 struct yw_route {
@@ -26,7 +27,7 @@ struct yw_route {
     yw_handler handler;
     unsigned flags;
     size_t body_limit; /* 0: the server's default */
-    const char *action; /* authorisation action name, for documentation and tests */
+    const char *action; /* what the route does ("org.create"); the audit action */
 };
 
 typedef struct yw_router yw_router;

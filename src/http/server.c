@@ -235,6 +235,12 @@ static void decref_cb(void *v)
     json_decref(v);
 }
 
+void yw_req_audit_object(yw_req *req, const char *type, const char *id)
+{
+    req->audit.object_type = type;
+    req->audit.object_ids = yw_req_keep(req, json_pack("[s]", id ? id : ""));
+}
+
 json_t *yw_req_keep(yw_req *req, json_t *v)
 {
     if (v)
@@ -410,6 +416,16 @@ static void dispatch(yw_server *s, req_state *st)
         yw_reply_problem(req, 500, "internal", "the request could not be completed");
 }
 
+/* Writes the audit entry of an audited request that has none yet. */
+static void record_audit(yw_server *s, yw_req *req)
+{
+    if (!req->audit.action || req->audit.recorded || !s->cfg.record)
+        return;
+    s->cfg.record(req);
+    if (req->audit.seq >= 0)
+        yw_reply_header(req, "X-Yiwang-Audit-Seq", yw_arena_printf(req->arena, "%lld", (long long)req->audit.seq));
+}
+
 static enum MHD_Result queue_reply(struct MHD_Connection *conn, yw_req *req)
 {
     struct MHD_Response *resp =
@@ -457,6 +473,9 @@ static req_state *begin_request(yw_server *s, struct MHD_Connection *conn, const
     }
     req->client_addr = yw_arena_strdup(req->arena, addr);
     st->match = yw_router_match(s->router, req, method, url, &st->allow);
+    req->audit.seq = -1;
+    if (st->match == YW_MATCH_OK && (req->route->flags & YW_ROUTE_AUDIT))
+        req->audit.action = req->route->action;
     st->limit = (st->match == YW_MATCH_OK && req->route->body_limit) ? req->route->body_limit : s->cfg.body_limit;
     atomic_fetch_add(&s->in_flight, 1);
     return st;
@@ -479,6 +498,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             /* Answer before reading the body; libmicrohttpd then closes the connection. */
             st->too_large = true;
             dispatch(s, st);
+            record_audit(s, &st->req);
             return queue_reply(conn, &st->req);
         }
         return MHD_YES;
@@ -508,6 +528,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (st->req.status) /* already answered */
         return MHD_YES;
     dispatch(s, st);
+    record_audit(s, &st->req);
     return queue_reply(conn, &st->req);
 }
 

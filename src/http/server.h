@@ -24,6 +24,14 @@
  */
 typedef int (*yw_authenticator)(yw_req *req, const char *secret, size_t len, const char **why);
 
+/*
+ * Records the audit entry of a request that has its reply but no entry yet
+ * (denied or failed calls of audited routes, reads that disclose data). It
+ * runs before the response is sent, so a disclosing response leaves only
+ * once its entry is durable. Sets req->audit.seq.
+ */
+typedef void (*yw_audit_recorder)(yw_req *req);
+
 typedef struct {
     const char *listen;   /* "ADDR:PORT"; port 0 picks a free one */
     int threads;
@@ -33,6 +41,7 @@ typedef struct {
     yw_store *store;
     void *app;
     yw_authenticator authenticate;
+    yw_audit_recorder record;
 } yw_server_config;
 
 /* Starts serving; NULL with a message in err. The router must outlive the server. */

@@ -48,6 +48,7 @@ void users_password(yw_req *req)
     };
     const yw_principal *p = &req->principal;
     const char *username = yw_req_param(req, "username");
+    yw_req_audit_object(req, "user", username);
     bool self = p->kind == YW_PRINCIPAL_USER && strcmp(username, p->id) == 0;
     if (!self && p->must_change_password) {
         yw_reply_problem(req, 403, "password_change_required", "change your own password first");
@@ -109,7 +110,7 @@ void users_password(yw_req *req)
         yw_reply_store_error(req, YW_ENOMEM, "password");
         return;
     }
-    rc = yw_app_write(yw_req_app(req), password_job, &w);
+    rc = yw_app_write(req, password_job, &w, 204);
     if (rc < 0) {
         yw_reply_store_error(req, rc, "user");
         return;

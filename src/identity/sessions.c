@@ -177,7 +177,7 @@ static void login_failed(yw_req *req, login_write *w, const char *code, const ch
 {
     if (w->username) {
         w->success = false;
-        yw_app_write(yw_req_app(req), login_job, w);
+        yw_app_write(req, login_job, w, 401);
     }
     yw_reply_problem(req, 401, code, "%s", detail);
 }
@@ -197,6 +197,8 @@ void auth_login(yw_req *req)
     if (!db)
         return;
     const char *username = yw_json_str(body, "username"), *password = yw_json_str(body, "password");
+    req->audit.actor = username;
+    yw_req_audit_object(req, "user", username);
     yw_stmt *s;
     int rc = yw_db_query(db, &s,
                          "SELECT password_hash, status, locked_until, totp_enabled, totp_secret, totp_last_step,"
@@ -224,6 +226,7 @@ void auth_login(yw_req *req)
     const char *totp_secret = yw_arena_strdup(req->arena, yw_stmt_text(s, 4));
     int64_t totp_last = yw_stmt_int(s, 5);
     const char *org_code = yw_arena_strdup(req->arena, yw_stmt_text(s, 6));
+    req->audit.actor_org = org_code;
     unsigned roles = yw_roles_parse(yw_stmt_text(s, 7));
     bool must_change = yw_stmt_int(s, 8) != 0;
     const char *display_name = yw_arena_strdup(req->arena, yw_stmt_text(s, 9));
@@ -259,7 +262,7 @@ void auth_login(yw_req *req)
     yw_token_hash(token, strlen(token), w.token_hash);
     w.success = true;
     w.expires_at = w.now + (int64_t)yw_req_app(req)->config->session_max * 1000;
-    rc = yw_app_write(yw_req_app(req), login_job, &w);
+    rc = yw_app_write(req, login_job, &w, 200);
     if (rc < 0) {
         yw_reply_store_error(req, rc, "session");
         return;
@@ -283,7 +286,8 @@ void auth_logout(yw_req *req)
         yw_reply_problem(req, 403, "forbidden", "only a user session can sign out; revoke a client instead");
         return;
     }
-    int rc = yw_app_write(yw_req_app(req), logout_job, (void *)req->principal.credential_hash);
+    yw_req_audit_object(req, "user", req->principal.id);
+    int rc = yw_app_write(req, logout_job, (void *)req->principal.credential_hash, 204);
     if (rc < 0) {
         yw_reply_store_error(req, rc, "session");
         return;

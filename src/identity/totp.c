@@ -48,6 +48,7 @@ static int totp_job(yw_db *db, void *arg)
 
 static bool user_only(yw_req *req)
 {
+    yw_req_audit_object(req, "user", req->principal.id);
     if (req->principal.kind == YW_PRINCIPAL_USER)
         return true;
     yw_reply_problem(req, 403, "forbidden", "only users have a second factor");
@@ -74,7 +75,7 @@ void totp_enroll(yw_req *req)
     char secret[YW_TOTP_SECRET_B32];
     yw_totp_secret_new(secret);
     totp_write w = {.username = req->principal.id, .secret = secret, .op = 0};
-    if ((rc = yw_app_write(yw_req_app(req), totp_job, &w)) < 0) {
+    if ((rc = yw_app_write(req, totp_job, &w, 201)) < 0) {
         yw_reply_store_error(req, rc, "user");
         return;
     }
@@ -116,7 +117,7 @@ void totp_confirm(yw_req *req)
         yw_reply_problem(req, 422, "wrong_code", "the code does not match; check the authenticator's clock");
         return;
     }
-    if ((rc = yw_app_write(yw_req_app(req), totp_job, &w)) < 0) {
+    if ((rc = yw_app_write(req, totp_job, &w, 200)) < 0) {
         yw_reply_store_error(req, rc, "user");
         return;
     }
@@ -126,6 +127,7 @@ void totp_confirm(yw_req *req)
 void totp_reset(yw_req *req)
 {
     const char *username = yw_req_param(req, "username");
+    yw_req_audit_object(req, "user", username);
     yw_db *db = yw_app_reader_or_reply(req);
     if (!db)
         return;
@@ -150,7 +152,7 @@ void totp_reset(yw_req *req)
         return;
     }
     totp_write w = {.username = username, .op = 2};
-    if ((rc = yw_app_write(yw_req_app(req), totp_job, &w)) < 0) {
+    if ((rc = yw_app_write(req, totp_job, &w, 204)) < 0) {
         yw_reply_store_error(req, rc, "user");
         return;
     }

@@ -47,6 +47,8 @@ static json_t *client_load(yw_req *req, yw_db *db, const char *id, bool *failed)
 static json_t *client_load_authorised(yw_req *req, yw_db *db, yw_action action)
 {
     const char *id = yw_arena_printf(req->arena, "%s/%s", yw_req_param(req, "org_code"), yw_req_param(req, "name"));
+    if (req->audit.action)
+        yw_req_audit_object(req, "client", id);
     bool failed;
     json_t *c = client_load(req, db, id, &failed);
     if (failed)
@@ -107,6 +109,7 @@ void clients_create(yw_req *req)
     if (!body)
         return;
     client_new c = {.org_code = yw_json_str(body, "org_code"), .name = yw_json_str(body, "name")};
+    yw_req_audit_object(req, "client", yw_arena_printf(req->arena, "%s/%s", c.org_code, c.name));
     if (yw_authz(&req->principal, YW_ACT_CLIENT_CREATE, c.org_code, NULL) != YW_AUTHZ_ALLOW) {
         yw_reply_problem(req, 403, "forbidden", "you manage the clients of your own org only");
         return;
@@ -126,7 +129,7 @@ void clients_create(yw_req *req)
     char secret[YW_TOKEN_MAX];
     yw_token_new("ywc", secret);
     yw_token_hash(secret, strlen(secret), c.secret_hash);
-    int rc = yw_app_write(yw_req_app(req), client_insert_job, &c);
+    int rc = yw_app_write(req, client_insert_job, &c, 201);
     if (rc == YW_EINVAL) {
         yw_reply_problem(req, 422, "validation_failed", "org_code names no registered org");
         return;
@@ -172,7 +175,7 @@ void clients_revoke(yw_req *req)
     json_t *c = client_load_authorised(req, db, YW_ACT_CLIENT_REVOKE);
     if (!c)
         return;
-    int rc = yw_app_write(yw_req_app(req), client_revoke_job, (void *)yw_json_str(c, "id"));
+    int rc = yw_app_write(req, client_revoke_job, (void *)yw_json_str(c, "id"), 204);
     if (rc < 0) {
         yw_reply_store_error(req, rc, "client");
         return;

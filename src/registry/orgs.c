@@ -94,6 +94,7 @@ void orgs_create(yw_req *req)
     json_t *body = yw_req_json_or_reply(req, fields, sizeof fields / sizeof fields[0]);
     if (!body)
         return;
+    yw_req_audit_object(req, "org", yw_json_str(body, "code"));
     org_write w = {.org = {
                        .code = yw_json_str(body, "code"),
                        .name = yw_json_str(body, "name"),
@@ -114,7 +115,7 @@ void orgs_create(yw_req *req)
         yw_reply_problem(req, 422, "validation_failed", "parent_code names no registered org");
         return;
     }
-    int rc = yw_app_write(yw_req_app(req), org_insert_job, &w);
+    int rc = yw_app_write(req, org_insert_job, &w, 201);
     if (rc == YW_EINVAL) { /* the parent vanished meanwhile */
         yw_reply_problem(req, 422, "validation_failed", "parent_code names no registered org");
         return;
@@ -187,6 +188,7 @@ void orgs_update(yw_req *req)
         {"status", YW_JSON_STRING, false, 16},
     };
     const char *code = yw_req_param(req, "code");
+    yw_req_audit_object(req, "org", code);
     if (!yw_authz_or_reply(req, YW_ACT_ORG_UPDATE, NULL, NULL))
         return;
     json_t *body = yw_req_json_or_reply(req, fields, sizeof fields / sizeof fields[0]);
@@ -227,7 +229,7 @@ void orgs_update(yw_req *req)
         yw_reply_problem(req, 422, "validation_failed", "%s", why);
         return;
     }
-    int rc = yw_app_write(yw_req_app(req), org_update_job, &w);
+    int rc = yw_app_write(req, org_update_job, &w, 200);
     if (rc == YW_ESTATE) {
         yw_reply_problem(req, 422, "validation_failed", "parent_code would make the org its own ancestor");
         return;

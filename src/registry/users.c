@@ -120,6 +120,7 @@ void users_create(yw_req *req)
     json_t *body = yw_req_json_or_reply(req, fields, sizeof fields / sizeof fields[0]);
     if (!body)
         return;
+    yw_req_audit_object(req, "user", yw_json_str(body, "username"));
     yw_user_new u = {.username = yw_json_str(body, "username"),
                      .display_name = yw_json_str(body, "display_name"),
                      .org_code = yw_json_str(body, "org_code"),
@@ -152,7 +153,7 @@ void users_create(yw_req *req)
         return;
     }
     u.password_hash = hash;
-    int rc = yw_app_write(yw_req_app(req), user_insert_job, &u);
+    int rc = yw_app_write(req, user_insert_job, &u, 201);
     if (rc == YW_EINVAL) {
         yw_reply_problem(req, 422, "validation_failed", "org_code names no registered org");
         return;
@@ -216,6 +217,7 @@ void users_update(yw_req *req)
         {"status", YW_JSON_STRING, false, 16},
     };
     const char *username = yw_req_param(req, "username");
+    yw_req_audit_object(req, "user", username);
     yw_db *db = yw_app_reader_or_reply(req);
     if (!db)
         return;
@@ -255,7 +257,7 @@ void users_update(yw_req *req)
         yw_reply_problem(req, 422, "validation_failed", "%s", why);
         return;
     }
-    int rc = yw_app_write(yw_req_app(req), user_update_job, &w);
+    int rc = yw_app_write(req, user_update_job, &w, 200);
     if (rc < 0) {
         yw_reply_store_error(req, rc, "user");
         return;

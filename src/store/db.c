@@ -127,6 +127,26 @@ static int vquery(yw_db *db, yw_stmt **out, const char *sql, const char *fmt, va
     return 0;
 }
 
+int yw_db_prepare(yw_db *db, yw_stmt **out, const char *sql)
+{
+    int rc = db->ops->prepare(db->impl, sql, out);
+    if (rc == 0) {
+        (*out)->ops = db->ops;
+        (*out)->db = db;
+    }
+    return rc;
+}
+
+int yw_stmt_bind_text(yw_stmt *s, int idx, const char *v)
+{
+    return v ? s->ops->bind_text(s, idx, v, strlen(v)) : s->ops->bind_null(s, idx);
+}
+
+int yw_stmt_bind_int(yw_stmt *s, int idx, int64_t v)
+{
+    return s->ops->bind_int(s, idx, v);
+}
+
 int yw_db_query(yw_db *db, yw_stmt **out, const char *sql, const char *fmt, ...)
 {
     va_list ap;

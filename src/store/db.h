@@ -85,6 +85,14 @@ int yw_db_rollback(yw_db *db);
  */
 int yw_db_query(yw_db *db, yw_stmt **out, const char *sql, const char *fmt, ...);
 
+/*
+ * Prepares sql without binding, for statements built at run time with a
+ * varying number of parameters; bind with yw_stmt_bind_* ($idx), then step.
+ */
+int yw_db_prepare(yw_db *db, yw_stmt **out, const char *sql);
+int yw_stmt_bind_text(yw_stmt *s, int idx, const char *v); /* NULL binds NULL */
+int yw_stmt_bind_int(yw_stmt *s, int idx, int64_t v);
+
 /* Runs a statement that returns no rows; returns rows changed or < 0. */
 int yw_db_run(yw_db *db, const char *sql, const char *fmt, ...);
 

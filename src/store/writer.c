@@ -40,7 +40,27 @@ struct yw_writer {
     bool stopping;
     uint64_t commits, jobs;
     yw_histogram commit_latency;
+    struct {
+        void (*rolled_back)(void *ctx, yw_db *db);
+        void *ctx;
+    } participants[4];
+    int nparticipants;
 };
+
+static void notify_rollback(yw_writer *w)
+{
+    for (int i = 0; i < w->nparticipants; i++)
+        w->participants[i].rolled_back(w->participants[i].ctx, w->db);
+}
+
+void yw_writer_add_participant(yw_writer *w, void (*rolled_back)(void *ctx, yw_db *db), void *ctx)
+{
+    if (w->nparticipants < 4) {
+        w->participants[w->nparticipants].rolled_back = rolled_back;
+        w->participants[w->nparticipants].ctx = ctx;
+        w->nparticipants++;
+    }
+}
 
 static void enqueue(yw_writer *w, job *j)
 {
@@ -63,14 +83,17 @@ static int run_batch(yw_writer *w, job *batch)
     for (job *j = batch; j; j = j->next) {
         yw_db_exec(w->db, "SAVEPOINT job");
         j->rc = j->fn(w->db, j->arg);
-        if (j->rc < 0)
+        if (j->rc < 0) {
             yw_db_exec(w->db, "ROLLBACK TO job");
+            notify_rollback(w);
+        }
         yw_db_exec(w->db, "RELEASE job");
     }
     rc = yw_db_commit(w->db);
     if (rc < 0) {
         yw_logf(YW_LOG_ERROR, "writer commit failed: %s", yw_db_errmsg(w->db));
         yw_db_rollback(w->db);
+        notify_rollback(w);
     }
     return rc;
 }

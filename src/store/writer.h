@@ -45,6 +45,16 @@ int yw_writer_run(yw_writer *w, yw_write_fn fn, void *arg);
  */
 void yw_writer_post(yw_writer *w, yw_write_fn fn, void *arg, void (*release)(void *));
 
+/*
+ * Something that keeps state in memory alongside the database (the audit
+ * log's Merkle frontier): after the writer rolls work back — one failed job
+ * to its savepoint, or a whole batch whose commit failed — it calls
+ * rolled_back(ctx, db) on the writer thread, so the participant can reload
+ * its state from what the database now holds. Add participants before the
+ * first job is queued.
+ */
+void yw_writer_add_participant(yw_writer *w, void (*rolled_back)(void *ctx, yw_db *db), void *ctx);
+
 /* Finishes every queued job, commits, joins the thread, closes. */
 void yw_writer_stop(yw_writer *w);
 

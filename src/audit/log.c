@@ -1,0 +1,420 @@
+/* The audit trail's Merkle log (see log.h). */
+#include "audit/log.h"
+
+#include "core/error.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/time.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct yw_audit {
+    yw_store *store;
+    uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+    uint8_t sk[crypto_sign_SECRETKEYBYTES];
+    /* writer thread only */
+    yw_merkle_frontier frontier;
+    uint64_t signed_size;
+    /* any thread */
+    _Atomic uint64_t size;
+    pthread_t signer;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stopping;
+};
+
+static const char head_context[20] = "yiwang-tree-head-v1";
+
+/* ---- encoding helpers ---- */
+
+json_t *yw_b64_json(const uint8_t *data, size_t n)
+{
+    char out[sodium_base64_ENCODED_LEN(128, sodium_base64_VARIANT_ORIGINAL)];
+    if (n > 128)
+        return json_null();
+    sodium_bin2base64(out, sizeof out, data, n, sodium_base64_VARIANT_ORIGINAL);
+    return json_string(out);
+}
+
+int yw_b64_parse(const json_t *v, uint8_t *out, size_t n)
+{
+    const char *s = json_string_value(v);
+    size_t len = 0;
+    if (!s || sodium_base642bin(out, n, s, strlen(s), NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
+        return -1;
+    return len == n ? 0 : -1;
+}
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (uint8_t)(v & 0xff);
+        v >>= 8;
+    }
+}
+
+size_t yw_tree_head_message(const yw_tree_head *h, uint8_t out[80])
+{
+    memcpy(out, head_context, sizeof head_context);
+    put_be64(out + 20, h->tree_size);
+    put_be64(out + 28, (uint64_t)h->timestamp);
+    memcpy(out + 36, h->root, YW_HASH_LEN);
+    return 36 + YW_HASH_LEN;
+}
+
+bool yw_tree_head_verify(const yw_tree_head *h, const uint8_t public_key[32])
+{
+    uint8_t msg[80];
+    size_t n = yw_tree_head_message(h, msg);
+    return crypto_sign_verify_detached(h->signature, msg, n, public_key) == 0;
+}
+
+void yw_audit_sign(const yw_audit *a, uint64_t n, const yw_hash root, yw_tree_head *out)
+{
+    out->tree_size = n;
+    memcpy(out->root, root, YW_HASH_LEN);
+    out->timestamp = yw_now_ms();
+    uint8_t msg[80];
+    size_t len = yw_tree_head_message(out, msg);
+    crypto_sign_detached(out->signature, NULL, msg, len, a->sk);
+}
+
+json_t *yw_tree_head_json(const yw_tree_head *h)
+{
+    return json_pack("{s:I, s:o, s:o, s:I, s:o}", "tree_size", (json_int_t)h->tree_size, "root_hash",
+                     yw_b64_json(h->root, YW_HASH_LEN), "timestamp", yw_json_time(h->timestamp),
+                     "timestamp_ms", (json_int_t)h->timestamp, "signature", yw_b64_json(h->signature, 64));
+}
+
+int yw_tree_head_parse(const json_t *v, yw_tree_head *out)
+{
+    json_t *size = json_object_get(v, "tree_size"), *ts = json_object_get(v, "timestamp_ms");
+    if (!json_is_integer(size) || json_integer_value(size) < 0 || !json_is_integer(ts) ||
+        yw_b64_parse(json_object_get(v, "root_hash"), out->root, YW_HASH_LEN) < 0 ||
+        yw_b64_parse(json_object_get(v, "signature"), out->signature, 64) < 0)
+        return -1;
+    out->tree_size = (uint64_t)json_integer_value(size);
+    out->timestamp = json_integer_value(ts);
+    return 0;
+}
+
+const char *yw_audit_result(int status)
+{
+    if (status < 400)
+        return "ok";
+    if (status == 401 || status == 403 || status == 404 || status == 429)
+        return "denied";
+    return "error";
+}
+
+/* ---- keys ---- */
+
+static int key_path(const char *dir, char *out, size_t len)
+{
+    return snprintf(out, len, "%s/%s", dir, YW_AUDIT_KEY_FILE) < (int)len ? 0 : -1;
+}
+
+static int load_or_create_key(yw_audit *a, const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    if (key_path(dir, path, sizeof path) < 0) {
+        snprintf(err, errlen, "data directory path too long");
+        return -1;
+    }
+    int fd = open(path, O_RDONLY);
+    if (fd >= 0) {
+        ssize_t n = read(fd, a->sk, sizeof a->sk);
+        close(fd);
+        if (n != (ssize_t)sizeof a->sk) {
+            snprintf(err, errlen, "%s is not an Ed25519 secret key", path);
+            return -1;
+        }
+        crypto_sign_ed25519_sk_to_pk(a->pk, a->sk);
+        return 0;
+    }
+    crypto_sign_keypair(a->pk, a->sk);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0 || write(fd, a->sk, sizeof a->sk) != (ssize_t)sizeof a->sk || fsync(fd) < 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+int yw_audit_load_public_key(const char *data_dir, uint8_t out[32])
+{
+    char path[4096];
+    uint8_t sk[crypto_sign_SECRETKEYBYTES];
+    if (key_path(data_dir, path, sizeof path) < 0)
+        return -1;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, sk, sizeof sk);
+    close(fd);
+    if (n != (ssize_t)sizeof sk)
+        return -1;
+    crypto_sign_ed25519_sk_to_pk(out, sk);
+    sodium_memzero(sk, sizeof sk);
+    return 0;
+}
+
+const uint8_t *yw_audit_public_key(const yw_audit *a)
+{
+    return a->pk;
+}
+
+uint64_t yw_audit_size(const yw_audit *a)
+{
+    return atomic_load(&a->size);
+}
+
+/* ---- stored subtrees ---- */
+
+int yw_audit_subtree(void *ctx, int level, uint64_t index, yw_hash out)
+{
+    yw_db *db = ctx;
+    yw_stmt *s;
+    int rc = level == 0 ? yw_db_query(db, &s, "SELECT leaf FROM audit_log WHERE seq = $1", "i", (int64_t)index)
+                        : yw_db_query(db, &s, "SELECT hash FROM audit_nodes WHERE level = $1 AND idx = $2", "ii",
+                                      (int64_t)level, (int64_t)index);
+    if (rc < 0)
+        return rc;
+    rc = yw_stmt_step(s);
+    size_t len = 0;
+    const void *p = rc == YW_DB_ROW ? yw_stmt_blob(s, 0, &len) : NULL;
+    if (p && len == YW_HASH_LEN)
+        memcpy(out, p, YW_HASH_LEN);
+    yw_stmt_release(s);
+    if (rc < 0)
+        return rc;
+    return p && len == YW_HASH_LEN ? 0 : YW_ENOTFOUND;
+}
+
+/* Rebuilds the frontier for the entries db holds. Writer thread. */
+static int load_frontier(yw_audit *a, yw_db *db)
+{
+    int64_t n = 0, signed_size = 0;
+    int rc = yw_db_int(db, &n, "SELECT coalesce(max(seq) + 1, 0) FROM audit_log", "");
+    if (rc >= 0)
+        rc = yw_db_int(db, &signed_size, "SELECT coalesce(max(tree_size), 0) FROM audit_heads", "");
+    if (rc < 0)
+        return rc;
+    yw_merkle_frontier f = {.size = (uint64_t)n};
+    uint64_t pos = 0;
+    for (int level = 63; level >= 0; level--) {
+        if (!((uint64_t)n & ((uint64_t)1 << level)))
+            continue;
+        if ((rc = yw_audit_subtree(db, level, pos >> level, f.hash[f.count])) < 0)
+            return rc;
+        f.level[f.count++] = level;
+        pos += (uint64_t)1 << level;
+    }
+    a->frontier = f;
+    a->signed_size = (uint64_t)signed_size;
+    atomic_store(&a->size, (uint64_t)n);
+    return 0;
+}
+
+static void rolled_back(void *ctx, yw_db *db)
+{
+    yw_audit *a = ctx;
+    if (load_frontier(a, db) < 0)
+        yw_logf(YW_LOG_ERROR, "audit: cannot reload the Merkle frontier after a rollback: %s", yw_db_errmsg(db));
+}
+
+/* ---- appending ---- */
+
+typedef struct {
+    yw_db *db;
+} emit_ctx;
+
+static int store_node(void *ctx, int level, uint64_t index, const yw_hash hash)
+{
+    int rc = yw_db_run(((emit_ctx *)ctx)->db, "INSERT INTO audit_nodes(level, idx, hash) VALUES ($1, $2, $3)", "iib",
+                       (int64_t)level, (int64_t)index, (const void *)hash, (size_t)YW_HASH_LEN);
+    return rc < 0 ? rc : 0;
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+int64_t yw_audit_append(yw_audit *a, yw_db *db, const yw_audit_event *e)
+{
+    uint64_t seq = a->frontier.size;
+    char time[40];
+    yw_time_format(yw_now_ms(), time, sizeof time);
+    json_t *entry = json_object();
+    json_object_set_new(entry, "seq", json_integer((json_int_t)seq));
+    json_object_set_new(entry, "time", json_string(time));
+    json_object_set_new(entry, "actor", str_or_null(e->actor));
+    json_object_set_new(entry, "actor_kind", json_string(e->actor_kind ? e->actor_kind : "anonymous"));
+    json_object_set_new(entry, "actor_org", str_or_null(e->actor_org));
+    json_object_set_new(entry, "action", str_or_null(e->action));
+    json_object_set_new(entry, "stage", str_or_null(e->stage));
+    json_object_set_new(entry, "object_type", str_or_null(e->object_type));
+    json_object_set_new(entry, "object_ids", e->object_ids ? json_deep_copy(e->object_ids) : json_array());
+    json_object_set_new(entry, "items", e->items ? json_deep_copy(e->items) : json_array());
+    json_object_set_new(entry, "purpose", str_or_null(e->purpose));
+    json_object_set_new(entry, "result", json_string(yw_audit_result(e->status)));
+    json_object_set_new(entry, "status", json_integer(e->status));
+    json_object_set_new(entry, "request_id", str_or_null(e->request_id));
+    json_object_set_new(entry, "client", str_or_null(e->client));
+    json_object_set_new(entry, "request_sha256", str_or_null(e->request_sha256));
+    json_object_set_new(entry, "response_sha256", str_or_null(e->response_sha256));
+    char *text = json_dumps(entry, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(entry);
+    if (!text)
+        return YW_ENOMEM;
+    yw_hash leaf;
+    size_t len = strlen(text);
+    yw_merkle_leaf(text, len, leaf);
+    int rc = yw_db_run(db, "INSERT INTO audit_log(seq, entry, leaf) VALUES ($1, $2, $3)", "itb", (int64_t)seq, text,
+                       (const void *)leaf, (size_t)YW_HASH_LEN);
+    free(text);
+    if (rc < 0)
+        return rc;
+    emit_ctx ec = {db};
+    if ((rc = yw_merkle_frontier_push(&a->frontier, leaf, store_node, &ec)) < 0)
+        return rc;
+    atomic_store(&a->size, a->frontier.size);
+    return (int64_t)seq;
+}
+
+int64_t yw_audit_system(yw_audit *a, yw_db *db, const char *actor, const char *action, const char *object_type,
+                        const char *object_id)
+{
+    json_t *ids = json_pack("[s]", object_id);
+    yw_audit_event e = {.actor = actor, .actor_kind = "system", .action = action, .object_type = object_type,
+                        .object_ids = ids, .status = 200};
+    int64_t seq = yw_audit_append(a, db, &e);
+    json_decref(ids);
+    return seq;
+}
+
+/* ---- signing ---- */
+
+static int sign_job(yw_db *db, void *arg)
+{
+    yw_audit *a = arg;
+    if (a->frontier.size == a->signed_size)
+        return 0;
+    yw_tree_head h;
+    yw_hash root;
+    yw_merkle_frontier_root(&a->frontier, root);
+    yw_audit_sign(a, a->frontier.size, root, &h);
+    int rc = yw_db_run(db, "INSERT INTO audit_heads(tree_size, root, timestamp, signature) VALUES ($1, $2, $3, $4)"
+                           " ON CONFLICT(tree_size) DO NOTHING",
+                       "ibib", (int64_t)h.tree_size, (const void *)h.root, (size_t)YW_HASH_LEN, h.timestamp,
+                       (const void *)h.signature, (size_t)64);
+    if (rc < 0)
+        return rc;
+    a->signed_size = h.tree_size;
+    return 0;
+}
+
+static void *signer_main(void *arg)
+{
+    yw_audit *a = arg;
+    pthread_mutex_lock(&a->lock);
+    while (!a->stopping) {
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += 1;
+        pthread_cond_timedwait(&a->wake, &a->lock, &deadline);
+        if (a->stopping)
+            break;
+        pthread_mutex_unlock(&a->lock);
+        yw_writer_run(yw_store_writer(a->store), sign_job, a);
+        pthread_mutex_lock(&a->lock);
+    }
+    pthread_mutex_unlock(&a->lock);
+    return NULL;
+}
+
+static int open_job(yw_db *db, void *arg)
+{
+    return load_frontier(arg, db);
+}
+
+yw_audit *yw_audit_open(yw_store *store, const char *data_dir, char *err, size_t errlen)
+{
+    yw_audit *a = calloc(1, sizeof *a);
+    if (!a) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    a->store = store;
+    if (load_or_create_key(a, data_dir, err, errlen) < 0) {
+        free(a);
+        return NULL;
+    }
+    int rc = yw_writer_run(yw_store_writer(store), open_job, a);
+    if (rc < 0) {
+        snprintf(err, errlen, "cannot read the audit log: %s", yw_strerror(rc));
+        sodium_memzero(a->sk, sizeof a->sk);
+        free(a);
+        return NULL;
+    }
+    yw_writer_add_participant(yw_store_writer(store), rolled_back, a);
+    pthread_mutex_init(&a->lock, NULL);
+    pthread_cond_init(&a->wake, NULL);
+    pthread_create(&a->signer, NULL, signer_main, a);
+    /* Entries left unsigned by a crash get their head now. */
+    yw_writer_run(yw_store_writer(store), sign_job, a);
+    return a;
+}
+
+void yw_audit_close(yw_audit *a)
+{
+    if (!a)
+        return;
+    pthread_mutex_lock(&a->lock);
+    a->stopping = true;
+    pthread_cond_signal(&a->wake);
+    pthread_mutex_unlock(&a->lock);
+    pthread_join(a->signer, NULL);
+    yw_writer_run(yw_store_writer(a->store), sign_job, a);
+    pthread_mutex_destroy(&a->lock);
+    pthread_cond_destroy(&a->wake);
+    sodium_memzero(a->sk, sizeof a->sk);
+    free(a);
+}
+
+int yw_audit_latest_head(yw_db *db, yw_tree_head *out)
+{
+    yw_stmt *s;
+    int rc = yw_db_query(db, &s, "SELECT tree_size, root, timestamp, signature FROM audit_heads ORDER BY tree_size DESC LIMIT 1",
+                         "");
+    if (rc < 0)
+        return rc;
+    rc = yw_stmt_step(s);
+    if (rc == YW_DB_ROW) {
+        size_t lr = 0, ls = 0;
+        const void *root = yw_stmt_blob(s, 1, &lr), *sig = yw_stmt_blob(s, 3, &ls);
+        if (lr != YW_HASH_LEN || ls != 64) {
+            yw_stmt_release(s);
+            return YW_EDB;
+        }
+        out->tree_size = (uint64_t)yw_stmt_int(s, 0);
+        memcpy(out->root, root, YW_HASH_LEN);
+        out->timestamp = yw_stmt_int(s, 2);
+        memcpy(out->signature, sig, 64);
+    }
+    yw_stmt_release(s);
+    return rc < 0 ? rc : rc == YW_DB_ROW;
+}

@@ -1,0 +1,121 @@
+/*
+ * The audit trail: every security-relevant event as an entry of an
+ * append-only Merkle log, with signed tree heads and proofs.
+ *
+ * Entries are appended on the writer thread, inside the transaction of the
+ * change they record (yw_audit_append from a write job), so a change and its
+ * entry commit together and a response is sent only after both are durable.
+ * The log keeps the right edge of the tree (the frontier) in memory and
+ * stores each complete subtree it closes, so appending is O(1) amortised and
+ * any proof reads O(log n) stored hashes.
+ *
+ * A signer thread signs a tree head (Ed25519 over size, root, timestamp) at
+ * least once a second while entries arrive, and once more at close.
+ *
+ * Canonical entry: a JSON object with exactly the keys below, sorted by byte
+ * order, no whitespace, UTF-8, as jansson writes it (docs/audit.md).
+ */
+#ifndef YW_AUDIT_LOG_H
+#define YW_AUDIT_LOG_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audit/merkle.h"
+#include "store/store.h"
+
+typedef struct yw_audit yw_audit;
+
+typedef struct {
+    const char *actor;       /* username, client id, or a system name; NULL: anonymous */
+    const char *actor_kind;  /* user | client | system | anonymous */
+    const char *actor_org;
+    const char *action;      /* "auth.login", "user.create", ... */
+    const char *stage;       /* collect | store | transmit | use | share | destroy, or NULL */
+    const char *object_type;
+    const json_t *object_ids; /* array of strings, or NULL */
+    const json_t *items;      /* names of the items disclosed (never values), or NULL */
+    const char *purpose;      /* purpose or grant id */
+    int status;               /* HTTP status; result is derived from it */
+    const char *request_id, *client;
+    const char *request_sha256, *response_sha256; /* hex, where data flows */
+} yw_audit_event;
+
+#define YW_AUDIT_KEY_FILE "audit-ed25519.key"
+
+/*
+ * Opens the log of store: loads the signing key from DIR/audit-ed25519.key
+ * (creating it on first use), rebuilds the frontier from the database and
+ * starts the signer. NULL with a message on err.
+ */
+yw_audit *yw_audit_open(yw_store *store, const char *data_dir, char *err, size_t errlen);
+/* Signs a final tree head when entries arrived since the last, stops the signer. */
+void yw_audit_close(yw_audit *a);
+
+/*
+ * Appends e; call on the writer thread, from a write job. Returns the new
+ * entry's seq, or < 0 (then the job should fail, rolling back its change).
+ */
+int64_t yw_audit_append(yw_audit *a, yw_db *db, const yw_audit_event *e);
+
+/*
+ * Appends an entry for a change made by the platform itself (init, the
+ * demo loader): actor kind "system". Writer thread. Returns seq or < 0.
+ */
+int64_t yw_audit_system(yw_audit *a, yw_db *db, const char *actor, const char *action, const char *object_type,
+                        const char *object_id);
+
+/* "ok" for 1xx-3xx, "denied" for 401, 403, 404, 429, "error" otherwise. */
+const char *yw_audit_result(int status);
+
+/* The public key (32 bytes). */
+const uint8_t *yw_audit_public_key(const yw_audit *a);
+
+typedef struct {
+    uint64_t tree_size;
+    yw_hash root;
+    int64_t timestamp;
+    uint8_t signature[64];
+} yw_tree_head;
+
+/* The bytes a tree head signature covers (52 + 20 bytes). */
+size_t yw_tree_head_message(const yw_tree_head *h, uint8_t out[80]);
+bool yw_tree_head_verify(const yw_tree_head *h, const uint8_t public_key[32]);
+/* Signs a head of size n with root, now; for exports and the signer. */
+void yw_audit_sign(const yw_audit *a, uint64_t n, const yw_hash root, yw_tree_head *out);
+
+/* The latest signed head readable on db; 1 found, 0 none, < 0 error. */
+int yw_audit_latest_head(yw_db *db, yw_tree_head *out);
+
+/* Subtree reader over a database connection, for yw_merkle_* proofs. */
+int yw_audit_subtree(void *db, int level, uint64_t index, yw_hash out);
+
+/* A head as JSON {tree_size, root_hash, timestamp, signature} (base64). New reference. */
+json_t *yw_tree_head_json(const yw_tree_head *h);
+/* Parses the JSON form; 0 or -1. */
+int yw_tree_head_parse(const json_t *v, yw_tree_head *out);
+
+/* Base64 (standard, padded) of n bytes into a new JSON string. */
+json_t *yw_b64_json(const uint8_t *data, size_t n);
+/* Decodes a JSON base64 string of exactly n bytes; 0 or -1. */
+int yw_b64_parse(const json_t *v, uint8_t *out, size_t n);
+
+/*
+ * Verifies the whole log in db from scratch: every leaf from its entry,
+ * every stored subtree, every signed head (root and signature), the seq
+ * sequence without gaps, and that the last entry is covered by a head.
+ * Returns 0 when intact; otherwise -1 with *bad_seq the first bad seq (or
+ * -1 when none applies) and a sentence in why.
+ */
+int yw_audit_verify_db(yw_db *db, const uint8_t public_key[32], int64_t *bad_seq, char *why, size_t whylen,
+                       uint64_t *entries_checked);
+
+/* Loads the public key of DIR; 0 or -1. */
+int yw_audit_load_public_key(const char *data_dir, uint8_t out[32]);
+
+/* Appends posted by a benchmark or a test: tree size now (writer thread). */
+uint64_t yw_audit_size(const yw_audit *a);
+
+#endif

@@ -1,0 +1,423 @@
+/*
+ * The audit trail as the API shows it.
+ *
+ *   GET /api/v1/audit/events          entries, filtered, cursor-paged (auditors: all;
+ *                                     org admins: their own org's)
+ *   GET /api/v1/audit/tree-head       the latest signed tree head
+ *   GET /api/v1/audit/proof/{seq}     inclusion proof of one entry against a head
+ *   GET /api/v1/audit/consistency     consistency proof between two tree sizes
+ *   GET /api/v1/audit/export          a range as NDJSON, verifiable offline
+ *
+ * Every read of the trail (but the public tree head) is itself an entry.
+ * Proofs are served against a stored head of the asked size, or against a
+ * head signed on the spot for it, so any committed size can be proven.
+ * Formats of proofs and exports: docs/audit.md.
+ */
+#include "app/app.h"
+#include "audit/log.h"
+#include "authz/policy.h"
+#include "core/buf.h"
+#include "core/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define EXPORT_MAX 100000
+
+/* Parses a non-negative integer query argument; -1 when absent, -2 after replying 400. */
+static int64_t query_u64_or_reply(yw_req *req, const char *name)
+{
+    const char *v = yw_req_query(req, name);
+    if (!v)
+        return -1;
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    if (!*v || *end || n < 0) {
+        yw_reply_problem(req, 400, "invalid_request", "%s must be a non-negative integer", name);
+        return -2;
+    }
+    return n;
+}
+
+/* Entries committed and readable now. */
+static int committed_size(yw_db *db, uint64_t *out)
+{
+    int64_t n = 0;
+    int rc = yw_db_int(db, &n, "SELECT coalesce(max(seq) + 1, 0) FROM audit_log", "");
+    *out = (uint64_t)n;
+    return rc < 0 ? rc : 0;
+}
+
+/*
+ * The head of tree size n: the stored one, else one signed now over the root
+ * computed from stored subtrees. 0, YW_ERANGE when n exceeds the log, or < 0.
+ */
+static int head_of_size(yw_req *req, yw_db *db, uint64_t n, yw_tree_head *out)
+{
+    yw_stmt *s;
+    int rc = yw_db_query(db, &s, "SELECT root, timestamp, signature FROM audit_heads WHERE tree_size = $1", "i",
+                         (int64_t)n);
+    if (rc < 0)
+        return rc;
+    if ((rc = yw_stmt_step(s)) == YW_DB_ROW) {
+        size_t lr = 0, ls = 0;
+        const void *root = yw_stmt_blob(s, 0, &lr), *sig = yw_stmt_blob(s, 2, &ls);
+        if (lr == YW_HASH_LEN && ls == 64) {
+            out->tree_size = n;
+            memcpy(out->root, root, YW_HASH_LEN);
+            out->timestamp = yw_stmt_int(s, 1);
+            memcpy(out->signature, sig, 64);
+            yw_stmt_release(s);
+            return 0;
+        }
+    }
+    yw_stmt_release(s);
+    if (rc < 0)
+        return rc;
+    uint64_t size;
+    if ((rc = committed_size(db, &size)) < 0)
+        return rc;
+    if (n > size)
+        return YW_ERANGE;
+    yw_hash root;
+    if (n == 0)
+        yw_merkle_empty(root);
+    else if ((rc = yw_merkle_range(yw_audit_subtree, db, 0, n, root)) < 0)
+        return rc;
+    yw_audit_sign(yw_req_app(req)->audit, n, root, out);
+    return 0;
+}
+
+static json_t *hashes_json(const yw_hash *h, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(a, yw_b64_json(h[i], YW_HASH_LEN));
+    return a;
+}
+
+static void tree_head_get(yw_req *req)
+{
+    if (!yw_authz_or_reply(req, YW_ACT_AUDIT_HEAD, NULL, NULL))
+        return;
+    yw_db *db = yw_app_reader_or_reply(req);
+    if (!db)
+        return;
+    yw_tree_head h;
+    int rc = yw_audit_latest_head(db, &h);
+    if (rc < 0) {
+        yw_reply_store_error(req, rc, "tree head");
+        return;
+    }
+    if (rc == 0 && (rc = head_of_size(req, db, 0, &h)) < 0) {
+        yw_reply_store_error(req, rc, "tree head");
+        return;
+    }
+    json_t *out = yw_tree_head_json(&h);
+    json_object_set_new(out, "public_key", yw_b64_json(yw_audit_public_key(yw_req_app(req)->audit), 32));
+    yw_reply_json_new(req, 200, out);
+}
+
+/* Appends " AND <cond>" where cond holds one %d for the next parameter number; values collected in order. */
+typedef struct {
+    char *sql;
+    const char *values[8];
+    int n;
+} filter;
+
+static void add_filter(yw_req *req, filter *f, const char *cond, const char *value) __attribute__((format(printf, 3, 0)));
+static void add_filter(yw_req *req, filter *f, const char *cond, const char *value)
+{
+    if (!value)
+        return;
+    f->values[f->n++] = value;
+    char *c = yw_arena_printf(req->arena, cond, f->n);
+    f->sql = yw_arena_printf(req->arena, "%s AND %s", f->sql, c);
+}
+
+static bool time_arg_ok(const char *v)
+{
+    /* The stored times are RFC 3339 UTC with milliseconds; compare as text. */
+    return !v || (strlen(v) >= 10 && strlen(v) <= 40 && v[4] == '-' && v[7] == '-');
+}
+
+static void events_list(yw_req *req)
+{
+    int limit;
+    const char *cursor;
+    if (!yw_authz_or_reply(req, YW_ACT_AUDIT_READ, NULL, NULL) || yw_req_limit_or_reply(req, &limit) < 0 ||
+        yw_req_cursor_or_reply(req, &cursor) < 0)
+        return;
+    const char *org = yw_req_query(req, "org");
+    if (yw_authz_own_org_only(&req->principal, YW_ACT_AUDIT_READ))
+        org = req->principal.org_code;
+    const char *from = yw_req_query(req, "from"), *to = yw_req_query(req, "to");
+    if (!time_arg_ok(from) || !time_arg_ok(to)) {
+        yw_reply_problem(req, 400, "invalid_request", "from and to are RFC 3339 times, e.g. 2026-11-26T08:00:00Z");
+        return;
+    }
+    const char *result = yw_req_query(req, "result");
+    if (result && strcmp(result, "ok") && strcmp(result, "denied") && strcmp(result, "error")) {
+        yw_reply_problem(req, 400, "invalid_request", "result is ok, denied or error");
+        return;
+    }
+    req->audit.object_type = "audit_log";
+    filter f = {.sql = "SELECT seq, entry FROM audit_log WHERE 1"};
+    add_filter(req, &f, "actor = $%d", yw_req_query(req, "actor"));
+    add_filter(req, &f, "actor_org = $%d", org);
+    add_filter(req, &f, "action = $%d", yw_req_query(req, "action"));
+    add_filter(req, &f, "result = $%d", result);
+    add_filter(req, &f, "time >= $%d", from);
+    add_filter(req, &f, "time < $%d", to);
+    add_filter(req, &f, "EXISTS (SELECT 1 FROM json_each(audit_log.entry, '$.object_ids') WHERE value = $%d)",
+               yw_req_query(req, "object"));
+    int64_t after = -1;
+    if (cursor) {
+        char *end;
+        after = strtoll(cursor, &end, 10);
+        if (*end || after < 0) {
+            yw_reply_problem(req, 400, "invalid_request", "cursor is not one this server issued");
+            return;
+        }
+    }
+    f.sql = yw_arena_printf(req->arena, "%s AND seq > $%d ORDER BY seq LIMIT $%d", f.sql, f.n + 1, f.n + 2);
+    yw_db *db = yw_app_reader_or_reply(req);
+    if (!db)
+        return;
+    yw_stmt *s = NULL;
+    int rc = yw_db_prepare(db, &s, f.sql);
+    for (int i = 0; rc == 0 && i < f.n; i++)
+        rc = yw_stmt_bind_text(s, i + 1, f.values[i]);
+    if (rc == 0)
+        rc = yw_stmt_bind_int(s, f.n + 1, after);
+    if (rc == 0)
+        rc = yw_stmt_bind_int(s, f.n + 2, (int64_t)limit + 1);
+    if (rc < 0 && s) {
+        yw_stmt_release(s);
+        s = NULL;
+    }
+    if (rc < 0) {
+        yw_reply_store_error(req, rc, "audit entries");
+        return;
+    }
+    json_t *items = json_array();
+    const char *next = NULL;
+    int64_t last = -1;
+    while ((rc = yw_stmt_step(s)) == YW_DB_ROW) {
+        if ((int)json_array_size(items) == limit) {
+            next = yw_cursor_encode(req, yw_arena_printf(req->arena, "%lld", (long long)last));
+            break;
+        }
+        last = yw_stmt_int(s, 0);
+        json_t *e = json_loads(yw_stmt_text(s, 1), 0, NULL);
+        json_array_append_new(items, e ? e : json_null());
+    }
+    yw_stmt_release(s);
+    if (rc < 0) {
+        json_decref(items);
+        yw_reply_store_error(req, rc, "audit entries");
+        return;
+    }
+    yw_reply_json_new(req, 200, json_pack("{s:o, s:s?}", "items", items, "next_cursor", next));
+}
+
+/* The entry seq and its actor org, if the caller may see it; else replies. 1 ok, 0 replied. */
+static int entry_or_reply(yw_req *req, yw_db *db, int64_t seq, char **entry, yw_hash leaf)
+{
+    yw_stmt *s;
+    int rc = yw_db_query(db, &s, "SELECT entry, leaf, actor_org FROM audit_log WHERE seq = $1", "i", seq);
+    if (rc < 0) {
+        yw_reply_store_error(req, rc, "audit entry");
+        return 0;
+    }
+    if (yw_stmt_step(s) != YW_DB_ROW) {
+        yw_stmt_release(s);
+        yw_reply_problem(req, 404, "not_found", "no audit entry %lld", (long long)seq);
+        return 0;
+    }
+    *entry = yw_arena_strdup(req->arena, yw_stmt_text(s, 0));
+    size_t len = 0;
+    const void *p = yw_stmt_blob(s, 1, &len);
+    if (len == YW_HASH_LEN)
+        memcpy(leaf, p, YW_HASH_LEN);
+    const char *org = yw_arena_strdup(req->arena, yw_stmt_text(s, 2));
+    yw_stmt_release(s);
+    /* Entries without an org (the platform's own) are for auditors only. */
+    return yw_authz_or_reply(req, YW_ACT_AUDIT_READ, org ? org : "", NULL) ? 1 : 0;
+}
+
+static void proof_get(yw_req *req)
+{
+    const char *seq_text = yw_req_param(req, "seq");
+    char *end;
+    long long seq = strtoll(seq_text, &end, 10);
+    req->audit.object_type = "audit_entry";
+    req->audit.object_ids = yw_req_keep(req, json_pack("[s]", seq_text));
+    if (!yw_authz_or_reply(req, YW_ACT_AUDIT_READ, NULL, NULL))
+        return;
+    if (!*seq_text || *end || seq < 0) {
+        yw_reply_problem(req, 400, "invalid_request", "seq must be a non-negative integer");
+        return;
+    }
+    int64_t size_arg = query_u64_or_reply(req, "tree_size");
+    if (size_arg == -2)
+        return;
+    yw_db *db = yw_app_reader_or_reply(req);
+    if (!db)
+        return;
+    char *entry;
+    yw_hash leaf;
+    if (!entry_or_reply(req, db, seq, &entry, leaf))
+        return;
+    yw_tree_head h;
+    int rc;
+    if (size_arg < 0) {
+        rc = yw_audit_latest_head(db, &h);
+        if (rc == 0 || (rc > 0 && h.tree_size <= (uint64_t)seq))
+            rc = YW_ERANGE; /* not yet covered by a signed head */
+    } else {
+        rc = (uint64_t)size_arg <= (uint64_t)seq ? YW_ERANGE : head_of_size(req, db, (uint64_t)size_arg, &h);
+    }
+    if (rc == YW_ERANGE) {
+        yw_reply_problem(req, 409, "not_yet_signed",
+                         "entry %lld is not inside that tree; heads are signed every second, try again", seq);
+        return;
+    }
+    yw_hash path[YW_MERKLE_MAX_PROOF];
+    int n = rc < 0 ? rc : yw_merkle_inclusion(yw_audit_subtree, db, (uint64_t)seq, h.tree_size, path);
+    if (n < 0) {
+        yw_reply_store_error(req, n, "audit proof");
+        return;
+    }
+    yw_reply_json_new(req, 200,
+                      json_pack("{s:s, s:I, s:I, s:s, s:o, s:o, s:o}", "kind", "inclusion", "seq", (json_int_t)seq,
+                                "tree_size", (json_int_t)h.tree_size, "entry", entry, "leaf_hash",
+                                yw_b64_json(leaf, YW_HASH_LEN), "audit_path", hashes_json(path, n), "tree_head",
+                                yw_tree_head_json(&h)));
+}
+
+static void consistency_get(yw_req *req)
+{
+    req->audit.object_type = "audit_log";
+    if (!yw_authz_or_reply(req, YW_ACT_AUDIT_READ, NULL, NULL))
+        return;
+    int64_t from = query_u64_or_reply(req, "from"), to = query_u64_or_reply(req, "to");
+    if (from == -2 || to == -2)
+        return;
+    if (from < 0) {
+        yw_reply_problem(req, 400, "invalid_request", "from (a tree size) is required");
+        return;
+    }
+    yw_db *db = yw_app_reader_or_reply(req);
+    if (!db)
+        return;
+    yw_tree_head first, second;
+    int rc = 0;
+    if (to < 0) {
+        rc = yw_audit_latest_head(db, &second);
+        rc = rc < 0 ? rc : rc == 0 ? head_of_size(req, db, 0, &second) : 0;
+    } else {
+        rc = head_of_size(req, db, (uint64_t)to, &second);
+    }
+    if (rc == 0 && (uint64_t)from > second.tree_size)
+        rc = YW_ERANGE;
+    if (rc == 0)
+        rc = head_of_size(req, db, (uint64_t)from, &first);
+    if (rc == YW_ERANGE) {
+        yw_reply_problem(req, 422, "validation_failed", "from must not exceed to, and to not the size of the log");
+        return;
+    }
+    yw_hash proof[YW_MERKLE_MAX_PROOF];
+    int n = rc < 0 ? rc : yw_merkle_consistency(yw_audit_subtree, db, first.tree_size, second.tree_size, proof);
+    if (n < 0) {
+        yw_reply_store_error(req, n, "audit proof");
+        return;
+    }
+    yw_reply_json_new(req, 200,
+                      json_pack("{s:s, s:I, s:I, s:o, s:o, s:o}", "kind", "consistency", "from",
+                                (json_int_t)first.tree_size, "to", (json_int_t)second.tree_size, "proof",
+                                hashes_json(proof, n), "from_head", yw_tree_head_json(&first), "to_head",
+                                yw_tree_head_json(&second)));
+}
+
+static void export_get(yw_req *req)
+{
+    req->audit.object_type = "audit_log";
+    if (!yw_authz_or_reply(req, YW_ACT_AUDIT_EXPORT, NULL, NULL))
+        return;
+    int64_t from = query_u64_or_reply(req, "from"), to = query_u64_or_reply(req, "to");
+    if (from == -2 || to == -2)
+        return;
+    yw_db *db = yw_app_reader_or_reply(req);
+    if (!db)
+        return;
+    if (from < 0)
+        from = 0;
+    yw_tree_head head, latest;
+    int rc = yw_audit_latest_head(db, &latest);
+    if (rc == 0)
+        rc = head_of_size(req, db, 0, &latest);
+    else if (rc > 0)
+        rc = 0;
+    if (rc == 0 && to < 0)
+        to = (int64_t)latest.tree_size;
+    if (rc == 0 && (from > to || to - from > EXPORT_MAX || (uint64_t)to > latest.tree_size)) {
+        yw_reply_problem(req, 422, "validation_failed",
+                         "export a range from <= to <= the signed tree size (%llu), at most %d entries at a time",
+                         (unsigned long long)latest.tree_size, EXPORT_MAX);
+        return;
+    }
+    if (rc == 0)
+        rc = head_of_size(req, db, (uint64_t)to, &head);
+    /* The complete subtrees left of the range, so a verifier can rebuild the root from the range alone. */
+    json_t *prefix = json_array();
+    uint64_t pos = 0;
+    for (int level = 63; rc == 0 && level >= 0; level--) {
+        if (!((uint64_t)from & ((uint64_t)1 << level)))
+            continue;
+        yw_hash h;
+        if ((rc = yw_audit_subtree(db, level, pos >> level, h)) == 0)
+            json_array_append_new(prefix, json_pack("{s:i, s:o}", "level", level, "hash", yw_b64_json(h, YW_HASH_LEN)));
+        pos += (uint64_t)1 << level;
+    }
+    yw_hash proof[YW_MERKLE_MAX_PROOF];
+    int n = rc < 0 ? rc : yw_merkle_consistency(yw_audit_subtree, db, head.tree_size, latest.tree_size, proof);
+    if (n < 0) {
+        json_decref(prefix);
+        yw_reply_store_error(req, n, "audit export");
+        return;
+    }
+    json_t *first = json_pack("{s:s, s:I, s:I, s:o, s:o, s:o, s:o}", "kind", "export", "from", (json_int_t)from, "to",
+                              (json_int_t)to, "prefix", prefix, "tree_head", yw_tree_head_json(&head), "latest_head",
+                              yw_tree_head_json(&latest), "consistency", hashes_json(proof, n));
+    char *text = json_dumps(first, JSON_COMPACT);
+    json_decref(first);
+    yw_buf out = YW_BUF_INIT;
+    yw_buf_puts(&out, text);
+    yw_buf_puts(&out, "\n");
+    free(text);
+    yw_stmt *s;
+    rc = yw_db_query(db, &s, "SELECT entry FROM audit_log WHERE seq >= $1 AND seq < $2 ORDER BY seq", "ii", from, to);
+    while (rc == 0 && (rc = yw_stmt_step(s)) == YW_DB_ROW) {
+        yw_buf_puts(&out, yw_stmt_text(s, 0));
+        yw_buf_puts(&out, "\n");
+        rc = 0;
+    }
+    if (rc >= 0)
+        yw_stmt_release(s);
+    if (rc < 0)
+        yw_reply_store_error(req, rc, "audit export");
+    else
+        yw_reply_raw(req, 200, "application/x-ndjson", out.data, out.len);
+    yw_buf_free(&out);
+}
+
+static const yw_route routes[] = {
+    {"GET", "/api/v1/audit/events", events_list, YW_ROUTE_AUDIT, 0, "audit.read"},
+    {"GET", "/api/v1/audit/tree-head", tree_head_get, 0, 0, "audit.tree_head"},
+    {"GET", "/api/v1/audit/proof/{seq}", proof_get, YW_ROUTE_AUDIT, 0, "audit.proof"},
+    {"GET", "/api/v1/audit/consistency", consistency_get, YW_ROUTE_AUDIT, 0, "audit.consistency"},
+    {"GET", "/api/v1/audit/export", export_get, YW_ROUTE_AUDIT, 0, "audit.export"},
+};
+
+const yw_module yw_trail_module = {"trail", routes, sizeof routes / sizeof routes[0]};

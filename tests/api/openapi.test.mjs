@@ -1,0 +1,634 @@
+// The API description (api/openapi.yaml, served as /api/v1/openapi.json)
+// and the server agree:
+//
+// - every route in the server's route tables (src/*/module.c, src/app/meta.c)
+//   is described with that method, and the description has no route the
+//   server lacks (the built-in /healthz, /readyz and /metrics aside);
+// - every schema in the document uses only keywords tests/api/lib/schema.mjs
+//   enforces, every $ref resolves, every request body refuses unknown members;
+// - a set of real requests over every route, succeeding and failing, gets
+//   only statuses the description lists for that route, with the documented
+//   content type, a body valid against the documented schema, and the
+//   documented required headers; problem bodies also keep the contract of
+//   DESIGN.md §5 (type ends in code, status and request_id repeat the response);
+// - the bodies sent in successful requests are valid against the documented
+//   request schema, and bodies the server refuses for their shape are
+//   refused by it too (the cases marked docRejects).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { startServer, orgOf } from './lib/server.mjs';
+import { Validator, formatErrors } from './lib/schema.mjs';
+import { REPO, makeUscc, breakCheckDigit, orgCodeCheck, usccCheck, totpCode, totpStep } from './lib/util.mjs';
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+// Served by src/http/server.c itself, outside the route tables (GET and HEAD).
+const BUILTIN = ['/healthz', '/readyz', '/metrics'].flatMap((p) => [`GET ${p}`, `HEAD ${p}`]);
+
+const srv = await startServer();
+after(async () => {
+  const { code, signal } = await srv.stop();
+  assert.equal(code, 0, `the server exited with ${code ?? signal} (a sanitizer report?):\n${srv.stderr.slice(-4000)}`);
+});
+
+const docRes = await srv.call('GET', '/api/v1/openapi.json');
+assert.equal(docRes.status, 200, docRes.text);
+const doc = docRes.json;
+const v = new Validator(doc);
+const coverage = new Map(); // "METHOD /template" -> Set of statuses seen
+
+// ---- the checker ----------------------------------------------------------
+
+function operation(method, template) {
+  const op = doc.paths?.[template]?.[method.toLowerCase()];
+  assert.ok(op, `${method} ${template} is not described in api/openapi.yaml`);
+  return op;
+}
+
+function mediaBase(type) {
+  return (type || '').split(';')[0].trim().toLowerCase();
+}
+
+/** The documented media type object for a response Content-Type, or undefined. */
+function mediaFor(content, type) {
+  if (Object.hasOwn(content, type)) return content[type];
+  const key = Object.keys(content).find((k) => mediaBase(k) === mediaBase(type));
+  return key === undefined ? undefined : content[key];
+}
+
+function requestSchema(op) {
+  const body = v.deref(op.requestBody);
+  return body?.content?.['application/json']?.schema;
+}
+
+/**
+ * Checks one response against the description of method + template and
+ * records the status for the coverage test.
+ */
+function conforms(method, template, res, label) {
+  const op = operation(method, template);
+  const what = `${label}: ${method} ${template} → ${res.status}`;
+  const key = `${method} ${template}`;
+  if (!coverage.has(key)) coverage.set(key, new Set());
+  coverage.get(key).add(res.status);
+
+  const documented = Object.keys(op.responses);
+  assert.ok(Object.hasOwn(op.responses, String(res.status)),
+    `${what}: status not documented (documented: ${documented.join(', ')})\n${res.text}`);
+  const response = v.deref(op.responses[String(res.status)]);
+
+  const rid = res.headers.get('x-request-id');
+  assert.ok(rid && /^[A-Za-z0-9._-]{1,40}$/.test(rid), `${what}: X-Request-Id missing or odd: ${rid}`);
+  for (const [name, h] of Object.entries(response.headers || {})) {
+    const header = v.deref(h);
+    const value = res.headers.get(name);
+    if (header.required) assert.ok(value !== null, `${what}: documented header ${name} is missing`);
+    if (value !== null && header.schema) {
+      const errs = v.validate(header.schema, value);
+      assert.equal(errs.length, 0, `${what}: header ${name}: ${value}\n${formatErrors(errs)}`);
+    }
+  }
+
+  const content = response.content;
+  if (!content || method === 'HEAD') {
+    assert.equal(res.text, '', `${what}: documented without a body, but one came`);
+    return;
+  }
+  const type = res.headers.get('content-type');
+  const media = mediaFor(content, type);
+  assert.ok(media, `${what}: Content-Type ${type} is not documented (${Object.keys(content).join(', ')})`);
+  const base = mediaBase(type);
+  const isJson = base === 'application/json' || base.endsWith('+json');
+  let body = res.text;
+  if (isJson) {
+    assert.ok(res.json !== null || res.text === 'null', `${what}: body is not JSON: ${res.text.slice(0, 200)}`);
+    body = res.json;
+  }
+  if (media.schema) {
+    const errs = v.validate(media.schema, body);
+    assert.equal(errs.length, 0, `${what}: body does not match the documented schema\n${formatErrors(errs)}\n${res.text.slice(0, 600)}`);
+  }
+  if (base === 'application/problem+json') checkProblem(res, what);
+}
+
+/** DESIGN.md §5 on problem bodies, beyond what a schema can say. */
+function checkProblem(res, what) {
+  const p = res.json;
+  assert.equal(p.status, res.status, `${what}: problem status differs from the HTTP status`);
+  assert.equal(p.type, `https://yiwang.dev/problems/${p.code}`, `${what}: problem type does not end in its code`);
+  assert.equal(p.request_id, res.headers.get('x-request-id'), `${what}: problem request_id differs from X-Request-Id`);
+  assert.doesNotMatch(p.detail, /SQLITE|sqlite3_|SELECT |INSERT |UPDATE |\.c:\d+/, `${what}: detail leaks internals`);
+}
+
+/**
+ * Sends a request to a documented route and checks the answer.
+ *   template  the documented path, e.g. /api/v1/orgs/{code}
+ *   params    values for the {placeholders}
+ *   query     an object of query parameters
+ *   expect    the status the scenario expects (also checked)
+ *   code      the problem code the scenario expects
+ *   docRejects  the body's shape is wrong: the documented request schema must refuse it
+ */
+async function api(method, template, { params = {}, query, token, body, raw, headers, announce: length, expect, code, docRejects, label } = {}) {
+  const path = template.replace(/\{(\w+)\}/g, (_, name) => {
+    assert.ok(Object.hasOwn(params, name), `no value for {${name}}`);
+    return encodeURIComponent(params[name]);
+  });
+  const qs = query ? `?${new URLSearchParams(query)}` : '';
+  const res = length === undefined
+    ? await srv.call(method, path + qs, { token, body, raw, headers })
+    : await announce(method, path + qs, length, token ? { Authorization: `Bearer ${token}` } : {});
+  const what = label || `${method} ${path}${qs}`;
+  if (expect !== undefined) assert.equal(res.status, expect, `${what}: expected ${expect}, got ${res.status}: ${res.text}`);
+  if (code !== undefined) assert.equal(res.json?.code, code, `${what}: expected problem ${code}: ${res.text}`);
+  conforms(method, template, res, what);
+
+  const schema = requestSchema(operation(method, template));
+  if (schema && body !== undefined) {
+    const errs = v.validate(schema, body);
+    if (res.status >= 200 && res.status < 300) {
+      assert.equal(errs.length, 0, `${what}: the server accepted a body the description refuses\n${formatErrors(errs)}`);
+    }
+    if (docRejects) assert.ok(errs.length > 0, `${what}: the description accepts a body the server refuses for its shape`);
+  }
+  return res;
+}
+
+/**
+ * Sends only the head of a request announcing a body of `length` bytes: the
+ * server refuses a body over the route's limit by its Content-Length alone,
+ * answers at once and closes the connection. (Streaming the body with fetch
+ * would race that close.) Returns the answer in the shape of srv.call.
+ */
+function announce(method, path, length, headers = {}) {
+  const head = [`${method} ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'Content-Type: application/json',
+    `Content-Length: ${length}`, ...Object.entries(headers).map(([k, x]) => `${k}: ${x}`), '', ''].join('\r\n');
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(srv.port, '127.0.0.1');
+    let data = Buffer.alloc(0);
+    const done = () => {
+      const text = data.toString('utf8');
+      const end = text.indexOf('\r\n\r\n');
+      if (end < 0) return false;
+      const lines = text.slice(0, end).split('\r\n');
+      const h = new Headers();
+      for (const line of lines.slice(1)) {
+        const at = line.indexOf(':');
+        h.append(line.slice(0, at).trim(), line.slice(at + 1).trim());
+      }
+      const body = data.subarray(Buffer.byteLength(text.slice(0, end + 4)));
+      const want = Number(h.get('content-length') ?? -1);
+      if (want >= 0 && body.length < want) return false;
+      const bodyText = body.subarray(0, want >= 0 ? want : body.length).toString('utf8');
+      let json = null;
+      try { json = JSON.parse(bodyText); } catch { /* not JSON */ }
+      sock.destroy();
+      resolve({ status: Number(lines[0].split(' ')[1]), headers: h, json, text: bodyText });
+      return true;
+    };
+    sock.setTimeout(10000, () => { sock.destroy(); reject(new Error(`no answer to ${method} ${path}`)); });
+    sock.on('data', (d) => { data = Buffer.concat([data, d]); done(); });
+    sock.on('error', reject);
+    sock.on('close', () => { if (!done()) reject(new Error(`connection closed: ${data}`)); });
+    sock.on('connect', () => sock.write(head));
+  });
+}
+
+/** Over the default 1 MiB body limit. */
+const HUGE = { announce: 1024 * 1024 + 1 };
+
+async function login(username, password = srv.accounts.password, extra = {}) {
+  const res = await api('POST', '/api/v1/auth/login', { body: { username, password, ...extra }, expect: 200 });
+  return res.json.token;
+}
+
+// ---- state shared by the scenarios (they run in order) ----------------------
+
+const acc = srv.accounts;
+const GAJ = orgOf(acc, 'gaj_admin');
+const JTJ = orgOf(acc, 'jtj_admin');
+const BUREAU = orgOf(acc, 'dsj_admin');
+const gajClient = acc.clients.find((c) => c.id.startsWith(`${GAJ}/`));
+const t = {};
+// A new department: registration authority 1, category 1 (机关), region 330100, org code 00249799-check.
+const NEW_ORG = (() => {
+  const first17 = `11330100${'00249799'}${orgCodeCheck('00249799')}`;
+  return first17 + usccCheck(first17);
+})();
+
+// ---- the document itself ------------------------------------------------------
+
+test('the validator enforces what the document relies on', () => {
+  const vv = new Validator({ components: { schemas: { N: { type: ['string', 'null'], format: 'date-time' } } } });
+  const obj = { type: 'object', additionalProperties: false, required: ['a'], properties: { a: { $ref: '#/components/schemas/N' } } };
+  assert.ok(vv.isValid(obj, { a: null }));
+  assert.ok(vv.isValid(obj, { a: '2025-02-28T23:59:59.123Z' }));
+  assert.ok(vv.isValid(obj, { a: '2024-02-29T00:00:00+08:00' }));
+  assert.ok(!vv.isValid(obj, { a: '2025-02-29T00:00:00Z' }), 'not a leap year');
+  assert.ok(!vv.isValid(obj, { a: '2025-01-01 00:00:00Z' }));
+  assert.ok(!vv.isValid(obj, { a: 1 }));
+  assert.ok(!vv.isValid(obj, {}), 'required');
+  assert.ok(!vv.isValid(obj, { a: null, b: 1 }), 'additionalProperties false');
+  assert.ok(vv.isValid({ type: 'integer' }, 3) && !vv.isValid({ type: 'integer' }, 3.5));
+  assert.ok(vv.isValid({ type: 'number' }, 3));
+  assert.ok(!vv.isValid({ type: 'string', maxLength: 2 }, '公民身') && vv.isValid({ type: 'string', maxLength: 3 }, '公民身'));
+  assert.ok(!vv.isValid({ enum: ['a', 'b'] }, 'c') && vv.isValid({ const: true }, true) && !vv.isValid({ const: true }, 1));
+  assert.ok(!vv.isValid({ type: 'array', items: { type: 'string' } }, ['a', 2]));
+  const one = { oneOf: [{ type: 'string' }, { type: 'string', maxLength: 1 }] };
+  assert.ok(vv.isValid(one, 'ab') && !vv.isValid(one, 'a'), 'oneOf needs exactly one');
+  assert.ok(vv.isValid({ anyOf: [{ type: 'null' }, { type: 'integer' }] }, null));
+  assert.ok(!vv.isValid({ type: 'string', pattern: '^a+$' }, 'ab'));
+  assert.throws(() => vv.check({ type: 'string', contentEncoding: 'base64' }), /not supported/);
+  assert.throws(() => vv.check({ $ref: '#/components/schemas/Missing' }), /does not resolve/);
+});
+
+test('the description is OpenAPI 3.1, served as JSON, and uses only what the validator enforces', () => {
+  assert.match(docRes.headers.get('content-type'), /^application\/json/);
+  assert.equal(doc.openapi, '3.1.0');
+  assert.equal(doc.components.securitySchemes.bearer.scheme, 'bearer');
+  assert.deepEqual(doc.security, [{ bearer: [] }]);
+  for (const [name, schema] of Object.entries(doc.components.schemas)) v.check(schema, `#/components/schemas/${name}`);
+  for (const [template, item] of Object.entries(doc.paths)) {
+    for (const p of item.parameters || []) v.check(v.deref(p).schema, `${template} parameter`);
+    for (const method of METHODS.filter((m) => item[m])) {
+      const op = item[method];
+      const where = `${method.toUpperCase()} ${template}`;
+      assert.ok(op.responses && Object.keys(op.responses).length > 0, `${where}: no responses`);
+      for (const p of op.parameters || []) v.check(v.deref(p).schema, `${where} parameter`);
+      for (const [status, r] of Object.entries(op.responses)) {
+        assert.match(status, /^[1-5][0-9][0-9]$/, `${where}: response keys are quoted status codes`);
+        const response = v.deref(r);
+        assert.equal(typeof response.description, 'string', `${where} ${status}: description`);
+        for (const h of Object.values(response.headers || {})) v.check(v.deref(h).schema || {}, `${where} ${status} header`);
+        for (const [type, media] of Object.entries(response.content || {})) {
+          v.check(media.schema, `${where} ${status} ${type}`);
+          if (Number(status) >= 400) {
+            assert.equal(type, 'application/problem+json', `${where} ${status}: errors are problem details`);
+            assert.equal(media.schema.$ref, '#/components/schemas/Problem', `${where} ${status}: errors use Problem`);
+          }
+        }
+      }
+      const schema = requestSchema(op);
+      if (op.requestBody) {
+        assert.ok(schema, `${where}: request body is not application/json`);
+        const resolved = v.deref(schema);
+        assert.equal(resolved.type, 'object', `${where}: request body is an object`);
+        assert.equal(resolved.additionalProperties, false, `${where}: unknown members must be refused`);
+      }
+      const path = template.match(/\{\w+\}/g) || [];
+      const declared = [...(item.parameters || []), ...(op.parameters || [])].map((p) => v.deref(p))
+        .filter((p) => p.in === 'path').map((p) => `{${p.name}}`);
+      assert.deepEqual([...declared].sort(), [...path].sort(), `${where}: path parameters`);
+      const secured = op.security === undefined ? doc.security : op.security;
+      if (secured.length > 0) assert.ok(op.responses['401'], `${where}: authenticated operations document 401`);
+    }
+  }
+  const problem = doc.components.schemas.Problem;
+  assert.deepEqual([...problem.required].sort(), ['code', 'detail', 'request_id', 'status', 'title', 'type']);
+});
+
+test('every route of the server is described, and nothing else', () => {
+  const files = readdirSync(join(REPO, 'src'))
+    .map((d) => join(REPO, 'src', d, 'module.c')).filter((f) => existsSync(f));
+  files.push(join(REPO, 'src/app/meta.c'));
+  const routes = new Set();
+  for (const f of files) {
+    const text = readFileSync(f, 'utf8');
+    const found = [...text.matchAll(/\{\s*"([A-Z]+)"\s*,\s*"(\/[^"]*)"\s*,/g)];
+    assert.ok(found.length > 0, `no routes found in ${f}`);
+    for (const [, method, pattern] of found) routes.add(`${method} ${pattern}`);
+  }
+  const described = new Set();
+  for (const [template, item] of Object.entries(doc.paths)) {
+    for (const m of METHODS) if (item[m]) described.add(`${m.toUpperCase()} ${template}`);
+  }
+  const missing = [...routes].filter((r) => !described.has(r));
+  const extra = [...described].filter((r) => !routes.has(r) && !BUILTIN.includes(r));
+  assert.deepEqual(missing, [], 'routes in the server but not in api/openapi.yaml');
+  assert.deepEqual(extra, [], 'operations in api/openapi.yaml that the server does not route');
+  for (const b of BUILTIN) assert.ok(described.has(b), `${b} is described`);
+});
+
+// ---- the scenarios -------------------------------------------------------------
+
+test('meta: description, health, readiness, metrics', async () => {
+  await api('GET', '/api/v1/openapi.json', { expect: 200 });
+  await api('GET', '/healthz', { expect: 200 });
+  await api('HEAD', '/healthz', { expect: 200 });
+  await api('GET', '/readyz', { expect: 200 });
+  await api('HEAD', '/readyz', { expect: 200 });
+  const m = await api('GET', '/metrics', { expect: 200 });
+  assert.match(m.text, /^yiwang_http_requests_total\{/m);
+  await api('HEAD', '/metrics', { expect: 200 });
+});
+
+test('sign-in: success and every refusal', async () => {
+  t.gajAdmin = await login('gaj_admin');
+  t.gajClerk = await login('gaj_clerk');
+  t.jtjAdmin = await login('jtj_admin');
+  t.jtjSteward = await login('jtj_steward');
+  t.jtjClerk = await login('jtj_clerk');
+  t.dsjAdmin = await login('dsj_admin');
+  t.sys = await login('demo_sysadmin');
+  t.sec = await login('demo_secadmin');
+  const L = '/api/v1/auth/login';
+  await api('POST', L, { body: { username: 'mzj_clerk', password: 'Wrong-Passw0rd' }, expect: 401, code: 'invalid_credentials' });
+  await api('POST', L, { body: { username: 'nobody_here', password: 'Wrong-Passw0rd' }, expect: 401, code: 'invalid_credentials' });
+  await api('POST', L, { body: { username: 'gaj_admin' }, expect: 400, code: 'invalid_request', docRejects: true });
+  await api('POST', L, { body: { username: 'gaj_admin', password: acc.password, remember: true }, expect: 400, docRejects: true });
+  await api('POST', L, { body: { username: 'gaj_admin', password: 12345 }, expect: 400, docRejects: true });
+  await api('POST', L, { body: { username: 'gaj_admin', password: acc.password, totp: '1234567' }, expect: 400, docRejects: true });
+  await api('POST', L, { body: ['gaj_admin'], expect: 400, docRejects: true });
+  await api('POST', L, { raw: '{"username":', headers: { 'Content-Type': 'application/json' }, expect: 400, code: 'malformed_json' });
+  await api('POST', L, { raw: 'username=gaj_admin', headers: { 'Content-Type': 'text/plain' }, expect: 415, code: 'unsupported_media_type' });
+  await api('POST', L, { announce: 16 * 1024 + 1, expect: 413, code: 'body_too_large' });
+  // Five failures lock the account; then even the right password is refused, with Retry-After.
+  for (let i = 0; i < 5; i++) {
+    await api('POST', L, { body: { username: 'sthj_clerk', password: `Wrong-Passw0rd-${i}` }, expect: 401, code: 'invalid_credentials' });
+  }
+  const locked = await api('POST', L, { body: { username: 'sthj_clerk', password: acc.password }, expect: 401, code: 'account_locked' });
+  assert.match(locked.headers.get('retry-after') || '', /^[0-9]+$/);
+});
+
+test('who am I, for users and clients; sign-out', async () => {
+  const me = await api('GET', '/api/v1/auth/me', { token: t.gajAdmin, expect: 200 });
+  assert.equal(me.json.kind, 'user');
+  const client = await api('GET', '/api/v1/auth/me', { token: gajClient.secret, expect: 200 });
+  assert.equal(client.json.kind, 'client');
+  assert.equal(client.json.client_id, gajClient.id);
+  await api('GET', '/api/v1/auth/me', { expect: 401, code: 'unauthenticated' });
+  await api('GET', '/api/v1/auth/me', { token: `yws_${'A'.repeat(43)}`, expect: 401, code: 'invalid_token' });
+  await api('GET', '/api/v1/auth/me', { headers: { Authorization: 'Basic Z2FqOng=' }, expect: 401, code: 'unauthenticated' });
+
+  const session = await login('gaj_steward');
+  await api('POST', '/api/v1/auth/logout', { token: session, expect: 204 });
+  await api('GET', '/api/v1/auth/me', { token: session, expect: 401, code: 'invalid_token' });
+  await api('POST', '/api/v1/auth/logout', { token: session, expect: 401 });
+  await api('POST', '/api/v1/auth/logout', { token: gajClient.secret, expect: 403, code: 'forbidden' });
+  await api('POST', '/api/v1/auth/logout', { expect: 401 });
+});
+
+test('TOTP: enrol, confirm, sign-in needs it, an administrator removes it', async () => {
+  const T = '/api/v1/auth/totp', C = '/api/v1/auth/totp/confirm';
+  await api('POST', T, { expect: 401 });
+  await api('POST', T, { token: gajClient.secret, expect: 403, code: 'forbidden' });
+  await api('POST', C, { token: t.jtjClerk, body: { code: '123456' }, expect: 409, code: 'no_pending_totp' });
+  const enrol = await api('POST', T, { token: t.jtjClerk, expect: 201 });
+  const { secret } = enrol.json;
+  const step = totpStep();
+  const near = new Set([-2, -1, 0, 1, 2].map((d) => totpCode(secret, step + d)));
+  let wrong = '000000';
+  for (let n = 0; near.has(wrong); n++) wrong = String(n).padStart(6, '0');
+  await api('POST', C, { token: t.jtjClerk, body: { code: wrong }, expect: 422, code: 'wrong_code' });
+  await api('POST', C, { token: t.jtjClerk, body: {}, expect: 400, docRejects: true });
+  await api('POST', C, { token: t.jtjClerk, body: { code: '1234567' }, expect: 400, docRejects: true });
+  await api('POST', C, { token: t.jtjClerk, raw: '123456', headers: { 'Content-Type': 'text/plain' }, expect: 415 });
+  await api('POST', C, { token: gajClient.secret, body: { code: '123456' }, expect: 403 });
+  await api('POST', C, { body: { code: '123456' }, expect: 401 });
+  await api('POST', C, { token: t.jtjClerk, ...HUGE, expect: 413, code: 'body_too_large' });
+  await api('POST', C, { token: t.jtjClerk, body: { code: totpCode(secret) }, expect: 200 });
+  await api('POST', T, { token: t.jtjClerk, expect: 409, code: 'totp_enabled' });
+  await api('POST', C, { token: t.jtjClerk, body: { code: '123456' }, expect: 409, code: 'no_pending_totp' });
+  await api('POST', '/api/v1/auth/login', { body: { username: 'jtj_clerk', password: acc.password }, expect: 401, code: 'totp_required' });
+
+  const R = '/api/v1/users/{username}/totp';
+  await api('DELETE', R, { params: { username: 'jtj_clerk' }, expect: 401 });
+  await api('DELETE', R, { params: { username: 'jtj_clerk' }, token: t.gajAdmin, expect: 404, label: 'another org is hidden' });
+  await api('DELETE', R, { params: { username: 'jtj_clerk' }, token: t.jtjSteward, expect: 403 });
+  await api('DELETE', R, { params: { username: 'demo_auditor' }, token: t.dsjAdmin, expect: 403, label: 'platform admins: secadmin only' });
+  await api('DELETE', R, { params: { username: 'no_such_user' }, token: t.sec, expect: 404 });
+  await api('DELETE', R, { params: { username: 'jtj_clerk' }, token: t.jtjAdmin, expect: 204 });
+  await login('jtj_clerk');
+});
+
+test('orgs: list, create, read, change', async () => {
+  const O = '/api/v1/orgs', ONE = '/api/v1/orgs/{code}';
+  const page = await api('GET', O, { token: t.gajClerk, query: { limit: 3 }, expect: 200 });
+  assert.equal(page.json.items.length, 3);
+  assert.equal(typeof page.json.next_cursor, 'string');
+  const next = await api('GET', O, { token: gajClient.secret, query: { limit: 1000, cursor: page.json.next_cursor }, expect: 200 });
+  assert.equal(next.json.next_cursor, null);
+  assert.ok(next.json.items.every((o) => o.code > page.json.items[2].code));
+  await api('GET', O, { token: t.gajClerk, query: { level: 'city', parent: BUREAU }, expect: 200 });
+  await api('GET', O, { token: t.gajClerk, query: { limit: 0 }, expect: 400, code: 'invalid_request' });
+  await api('GET', O, { token: t.gajClerk, query: { cursor: '!!' }, expect: 400, code: 'invalid_request' });
+  await api('GET', O, { expect: 401 });
+
+  const org = { code: NEW_ORG, name: '市数据测试中心', region_code: '330100', level: 'district', parent_code: BUREAU };
+  const created = await api('POST', O, { token: t.sys, body: org, expect: 201 });
+  assert.equal(created.headers.get('location'), `/api/v1/orgs/${NEW_ORG}`);
+  assert.equal(created.json.parent_code, BUREAU);
+  await api('POST', O, { token: t.sys, body: org, expect: 409, code: 'conflict' });
+  await api('POST', O, { token: t.sys, body: { ...org, code: breakCheckDigit(makeUscc()) }, expect: 422, code: 'validation_failed' });
+  await api('POST', O, { token: t.sys, body: { ...org, code: makeUscc(), level: 'galaxy' }, expect: 422, docRejects: true });
+  await api('POST', O, { token: t.sys, body: { ...org, code: makeUscc(), region_code: '990100' }, expect: 422, docRejects: true });
+  await api('POST', O, { token: t.sys, body: { ...org, code: makeUscc(), parent_code: makeUscc() }, expect: 422 });
+  await api('POST', O, { token: t.sys, body: { ...org, note: 'x' }, expect: 400, docRejects: true });
+  await api('POST', O, { token: t.sys, body: { name: 'x', region_code: '330100', level: 'city' }, expect: 400, docRejects: true });
+  await api('POST', O, { token: t.sys, body: { ...org, code: 'X'.repeat(19) }, expect: 400, docRejects: true });
+  await api('POST', O, { token: t.sys, raw: 'code=1', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, expect: 415 });
+  await api('POST', O, { token: t.sys, ...HUGE, expect: 413 });
+  await api('POST', O, { token: t.gajAdmin, body: org, expect: 403, code: 'forbidden' });
+  await api('POST', O, { body: org, expect: 401 });
+
+  await api('GET', ONE, { params: { code: NEW_ORG }, token: t.gajClerk, expect: 200 });
+  await api('GET', ONE, { params: { code: breakCheckDigit(NEW_ORG) }, token: t.gajClerk, expect: 404, code: 'not_found' });
+  await api('GET', ONE, { params: { code: NEW_ORG }, expect: 401 });
+
+  const changed = await api('PATCH', ONE, { params: { code: NEW_ORG }, token: t.sys, body: { name: '市数据测试中心（新）', status: 'inactive' }, expect: 200 });
+  assert.equal(changed.json.status, 'inactive');
+  await api('PATCH', ONE, { params: { code: NEW_ORG }, token: t.sys, body: {}, expect: 200 });
+  await api('PATCH', ONE, { params: { code: NEW_ORG }, token: t.sys, body: { level: 'galaxy' }, expect: 422, docRejects: true });
+  await api('PATCH', ONE, { params: { code: NEW_ORG }, token: t.sys, body: { status: 'closed' }, expect: 422, docRejects: true });
+  await api('PATCH', ONE, { params: { code: NEW_ORG }, token: t.sys, body: { parent_code: NEW_ORG }, expect: 422 });
+  await api('PATCH', ONE, { params: { code: BUREAU }, token: t.sys, body: { parent_code: NEW_ORG }, expect: 422, label: 'a cycle' });
+  await api('PATCH', ONE, { params: { code: NEW_ORG }, token: t.sys, body: { code: BUREAU }, expect: 400, docRejects: true });
+  await api('PATCH', ONE, { params: { code: NEW_ORG }, token: t.sys, body: { parent_code: null }, expect: 400, docRejects: true });
+  await api('PATCH', ONE, { params: { code: NEW_ORG }, token: t.sys, ...HUGE, expect: 413 });
+  await api('PATCH', ONE, { params: { code: NEW_ORG }, token: t.sys, raw: 'name=x', headers: { 'Content-Type': 'text/plain' }, expect: 415 });
+  await api('PATCH', ONE, { params: { code: breakCheckDigit(NEW_ORG) }, token: t.sys, body: { name: 'x' }, expect: 404 });
+  await api('PATCH', ONE, { params: { code: NEW_ORG }, token: t.gajAdmin, body: { name: 'x' }, expect: 403 });
+  await api('PATCH', ONE, { params: { code: NEW_ORG }, body: { name: 'x' }, expect: 401 });
+});
+
+test('users: list, create, read, change', async () => {
+  const U = '/api/v1/users', ONE = '/api/v1/users/{username}';
+  const all = await api('GET', U, { token: t.sec, query: { limit: 5 }, expect: 200 });
+  assert.equal(typeof all.json.next_cursor, 'string');
+  await api('GET', U, { token: t.sec, query: { org: JTJ }, expect: 200 });
+  const own = await api('GET', U, { token: t.gajAdmin, query: { org: JTJ }, expect: 200 });
+  assert.ok(own.json.items.length > 0 && own.json.items.every((u) => u.org_code === GAJ), 'org admins see their own org only');
+  await api('GET', U, { token: t.gajClerk, expect: 403, code: 'forbidden' });
+  await api('GET', U, { token: t.sec, query: { limit: 5000 }, expect: 400 });
+  await api('GET', U, { expect: 401 });
+
+  const user = { username: 'gaj_newbie', display_name: '公安新人', org_code: GAJ, roles: ['clerk'] };
+  const created = await api('POST', U, { token: t.gajAdmin, body: user, expect: 201 });
+  assert.equal(created.headers.get('location'), '/api/v1/users/gaj_newbie');
+  t.newbiePassword = created.json.password;
+  await api('POST', U, { token: t.gajAdmin, body: user, expect: 409, code: 'conflict' });
+  await api('POST', U, { token: t.gajAdmin, body: { ...user, username: 'gaj_other', org_code: JTJ }, expect: 403 });
+  await api('POST', U, { token: t.gajAdmin, body: { ...user, username: 'gaj_root', roles: ['sysadmin'] }, expect: 403 });
+  await api('POST', U, { token: t.gajClerk, body: { ...user, username: 'gaj_other' }, expect: 403 });
+  await api('POST', U, { token: t.sec, body: { ...user, username: 'Gaj-Upper' }, expect: 422, docRejects: true });
+  await api('POST', U, { token: t.sec, body: { ...user, username: 'gaj_other', roles: ['wizard'] }, expect: 422, docRejects: true });
+  await api('POST', U, { token: t.sec, body: { ...user, username: 'gaj_other', roles: [] }, expect: 422, docRejects: true });
+  await api('POST', U, { token: t.sec, body: { ...user, username: 'gaj_other', roles: ['clerk', 'clerk'] }, expect: 422, docRejects: true });
+  await api('POST', U, { token: t.sec, body: { ...user, username: 'gaj_other', roles: ['auditor', 'steward'] }, expect: 422 });
+  await api('POST', U, { token: t.sec, body: { ...user, username: 'gaj_other', org_code: breakCheckDigit(GAJ) }, expect: 422 });
+  const { roles: _, ...noRoles } = user;
+  await api('POST', U, { token: t.sec, body: { ...noRoles, username: 'gaj_other' }, expect: 400, docRejects: true });
+  await api('POST', U, { token: t.sec, body: { ...user, username: 'gaj_other', email: 'a@b' }, expect: 400, docRejects: true });
+  await api('POST', U, { token: t.sec, body: { ...user, username: 'gaj_other', roles: 'clerk' }, expect: 400, docRejects: true });
+  await api('POST', U, { token: t.sec, raw: '{', headers: { 'Content-Type': 'application/json' }, expect: 400 });
+  await api('POST', U, { token: t.sec, raw: 'x', headers: { 'Content-Type': 'text/csv' }, expect: 415 });
+  await api('POST', U, { token: t.sec, ...HUGE, expect: 413 });
+  await api('POST', U, { body: user, expect: 401 });
+
+  await api('GET', ONE, { params: { username: 'gaj_clerk' }, token: t.gajAdmin, expect: 200 });
+  await api('GET', ONE, { params: { username: 'gaj_clerk' }, token: t.gajClerk, expect: 200, label: 'oneself' });
+  await api('GET', ONE, { params: { username: 'gaj_steward' }, token: t.gajClerk, expect: 403 });
+  await api('GET', ONE, { params: { username: 'jtj_clerk' }, token: t.gajAdmin, expect: 404, label: 'another org is hidden' });
+  await api('GET', ONE, { params: { username: 'no_such_user' }, token: t.sec, expect: 404 });
+  await api('GET', ONE, { params: { username: 'gaj_clerk' }, expect: 401 });
+
+  const P = { params: { username: 'gaj_newbie' } };
+  await api('PATCH', ONE, { ...P, token: t.gajAdmin, body: { display_name: '公安新同事', roles: ['clerk', 'approver'] }, expect: 200 });
+  await api('PATCH', ONE, { params: { username: 'gaj_admin' }, token: t.gajAdmin, body: { roles: ['steward'] }, expect: 403, label: 'own roles' });
+  await api('PATCH', ONE, { params: { username: 'gaj_admin' }, token: t.gajAdmin, body: { status: 'disabled' }, expect: 422, label: 'own status' });
+  await api('PATCH', ONE, { ...P, token: t.gajAdmin, body: { status: 'gone' }, expect: 422, docRejects: true });
+  await api('PATCH', ONE, { ...P, token: t.gajAdmin, body: { display_name: '' }, expect: 422, docRejects: true });
+  await api('PATCH', ONE, { ...P, token: t.gajAdmin, body: { org_code: JTJ }, expect: 400, docRejects: true });
+  await api('PATCH', ONE, { ...P, token: t.gajAdmin, raw: 'x', headers: { 'Content-Type': 'text/plain' }, expect: 415 });
+  await api('PATCH', ONE, { ...P, token: t.gajAdmin, ...HUGE, expect: 413 });
+  await api('PATCH', ONE, { params: { username: 'demo_auditor' }, token: t.dsjAdmin, body: { display_name: 'x' }, expect: 403 });
+  await api('PATCH', ONE, { params: { username: 'jtj_clerk' }, token: t.gajAdmin, body: { display_name: 'x' }, expect: 404 });
+  await api('PATCH', ONE, { ...P, token: t.gajClerk, body: { display_name: 'x' }, expect: 403 });
+  await api('PATCH', ONE, { ...P, body: { display_name: 'x' }, expect: 401 });
+
+  // Disabling an account ends its sessions at once.
+  const steward = await login('gaj_steward');
+  const off = await api('PATCH', ONE, { params: { username: 'gaj_steward' }, token: t.gajAdmin, body: { status: 'disabled' }, expect: 200 });
+  assert.equal(off.json.status, 'disabled');
+  await api('GET', '/api/v1/auth/me', { token: steward, expect: 401 });
+  await api('PATCH', ONE, { params: { username: 'gaj_steward' }, token: t.gajAdmin, body: { status: 'active' }, expect: 200 });
+});
+
+test('passwords: the forced first change, own changes, resets', async () => {
+  const PW = '/api/v1/users/{username}/password';
+  const first = await api('POST', '/api/v1/auth/login', { body: { username: 'gaj_newbie', password: t.newbiePassword }, expect: 200 });
+  assert.equal(first.json.user.must_change_password, true);
+  const nb = first.json.token;
+  await api('GET', '/api/v1/auth/me', { token: nb, expect: 403, code: 'password_change_required' });
+  await api('GET', '/api/v1/orgs', { token: nb, expect: 403, code: 'password_change_required' });
+  await api('GET', '/api/v1/orgs/{code}', { params: { code: GAJ }, token: nb, expect: 403, code: 'password_change_required' });
+  await api('POST', PW, { params: { username: 'gaj_clerk' }, token: nb, body: { new_password: 'Another-Passw0rd' }, expect: 403, code: 'password_change_required' });
+  const me = { params: { username: 'gaj_newbie' }, token: nb };
+  await api('POST', PW, { ...me, body: { new_password: 'Fresh-Passw0rd!' }, expect: 400, label: 'own change without the current one' });
+  await api('POST', PW, { ...me, body: { current_password: t.newbiePassword, new_password: 'short' }, expect: 422, code: 'weak_password', docRejects: true });
+  await api('POST', PW, { ...me, body: { current_password: t.newbiePassword, new_password: 'alllowercaseletters' }, expect: 422, code: 'weak_password' });
+  await api('POST', PW, { ...me, body: { current_password: 'Not-The-Passw0rd', new_password: 'Fresh-Passw0rd!' }, expect: 422, code: 'wrong_password' });
+  await api('POST', PW, { ...me, body: { current_password: t.newbiePassword, new_password: 'Fresh-Passw0rd!', confirm: 'x' }, expect: 400, docRejects: true });
+  await api('POST', PW, { ...me, raw: 'x', headers: { 'Content-Type': 'text/plain' }, expect: 415 });
+  await api('POST', PW, { ...me, announce: 16 * 1024 + 1, expect: 413 });
+  await api('POST', PW, { ...me, body: { current_password: t.newbiePassword, new_password: 'Fresh-Passw0rd!' }, expect: 204 });
+  await api('GET', '/api/v1/auth/me', { token: nb, expect: 200 });
+
+  // An administrator's reset: new_password only; the user must change it again.
+  const reset = { params: { username: 'gaj_newbie' }, token: t.gajAdmin };
+  await api('POST', PW, { ...reset, body: { current_password: 'Fresh-Passw0rd!', new_password: 'Reset-Passw0rd1' }, expect: 400 });
+  await api('POST', PW, { ...reset, body: { new_password: 'Reset-Passw0rd1' }, expect: 204 });
+  await api('GET', '/api/v1/auth/me', { token: nb, expect: 401, label: 'a reset ends the sessions' });
+  await api('POST', PW, { params: { username: 'jtj_steward' }, token: t.gajAdmin, body: { new_password: 'Reset-Passw0rd1' }, expect: 404 });
+  await api('POST', PW, { params: { username: 'demo_sysadmin' }, token: t.dsjAdmin, body: { new_password: 'Reset-Passw0rd1' }, expect: 403 });
+  await api('POST', PW, { params: { username: 'gaj_steward' }, token: t.gajClerk, body: { new_password: 'Reset-Passw0rd1' }, expect: 403 });
+  await api('POST', PW, { params: { username: 'no_such_user' }, token: t.sec, body: { new_password: 'Reset-Passw0rd1' }, expect: 404 });
+  await api('POST', PW, { params: { username: 'gaj_newbie' }, body: { new_password: 'Reset-Passw0rd1' }, expect: 401 });
+});
+
+test('clients: list, create, use, read, revoke', async () => {
+  const C = '/api/v1/clients', ONE = '/api/v1/clients/{org_code}/{name}';
+  const own = await api('GET', C, { token: t.gajAdmin, expect: 200 });
+  assert.ok(own.json.items.every((c) => c.org_code === GAJ));
+  const page = await api('GET', C, { token: t.sec, query: { limit: 2 }, expect: 200 });
+  await api('GET', C, { token: t.sec, query: { limit: 2, cursor: page.json.next_cursor }, expect: 200 });
+  await api('GET', C, { token: t.sec, query: { org: JTJ }, expect: 200 });
+  await api('GET', C, { token: t.gajClerk, expect: 403 });
+  await api('GET', C, { token: gajClient.secret, expect: 403, label: 'a client cannot list clients' });
+  await api('GET', C, { token: t.sec, query: { limit: 'ten' }, expect: 400 });
+  await api('GET', C, { expect: 401 });
+
+  const client = { org_code: GAJ, name: 'case-system' };
+  const created = await api('POST', C, { token: t.gajAdmin, body: client, expect: 201 });
+  assert.equal(created.headers.get('location'), `/api/v1/clients/${GAJ}/case-system`);
+  const secret = created.json.secret;
+  const who = await api('GET', '/api/v1/auth/me', { token: secret, expect: 200 });
+  assert.equal(who.json.client_id, `${GAJ}/case-system`);
+  await api('POST', C, { token: t.gajAdmin, body: client, expect: 409 });
+  await api('POST', C, { token: t.gajAdmin, body: { ...client, name: 'Case_System' }, expect: 422, docRejects: true });
+  await api('POST', C, { token: t.gajAdmin, body: { ...client, name: '-lead' }, expect: 422, docRejects: true });
+  await api('POST', C, { token: t.sec, body: { org_code: breakCheckDigit(GAJ), name: 'orphan' }, expect: 422 });
+  await api('POST', C, { token: t.gajAdmin, body: { ...client, org_code: JTJ }, expect: 403 });
+  await api('POST', C, { token: t.gajClerk, body: client, expect: 403 });
+  await api('POST', C, { token: t.gajAdmin, body: { ...client, scope: 'all' }, expect: 400, docRejects: true });
+  await api('POST', C, { token: t.gajAdmin, body: { ...client, name: 'x'.repeat(49) }, expect: 400, docRejects: true });
+  await api('POST', C, { token: t.gajAdmin, raw: 'x', headers: { 'Content-Type': 'text/plain' }, expect: 415 });
+  await api('POST', C, { token: t.gajAdmin, ...HUGE, expect: 413 });
+  await api('POST', C, { body: client, expect: 401 });
+
+  const P = { params: { org_code: GAJ, name: 'case-system' } };
+  await api('GET', ONE, { ...P, token: t.gajAdmin, expect: 200 });
+  await api('GET', ONE, { ...P, token: t.jtjAdmin, expect: 404, label: 'another org is hidden' });
+  await api('GET', ONE, { ...P, token: t.gajClerk, expect: 403 });
+  await api('GET', ONE, { params: { org_code: GAJ, name: 'no-such-system' }, token: t.sec, expect: 404 });
+  await api('GET', ONE, { ...P, expect: 401 });
+
+  await api('DELETE', ONE, { ...P, token: t.jtjAdmin, expect: 404 });
+  await api('DELETE', ONE, { ...P, token: t.gajClerk, expect: 403 });
+  await api('DELETE', ONE, { ...P, expect: 401 });
+  await api('DELETE', ONE, { params: { org_code: GAJ, name: 'no-such-system' }, token: t.sec, expect: 404 });
+  await api('DELETE', ONE, { ...P, token: t.gajAdmin, expect: 204 });
+  await api('GET', '/api/v1/auth/me', { token: secret, expect: 401, code: 'invalid_token' });
+  const gone = await api('GET', ONE, { ...P, token: t.gajAdmin, expect: 200 });
+  assert.equal(gone.json.status, 'revoked');
+  assert.equal(typeof gone.json.revoked_at, 'string');
+  await api('DELETE', ONE, { ...P, token: t.gajAdmin, expect: 204, label: 'revoking again' });
+});
+
+test('unknown paths and methods answer problems; X-Request-Id is echoed when sane', async () => {
+  const schema = doc.components.schemas.Problem;
+  for (const [method, path, status] of [['GET', '/api/v1/nothing-here', 404], ['PUT', '/api/v1/orgs', 405], ['POST', '/healthz', 404]]) {
+    const res = await srv.call(method, path);
+    assert.equal(res.status, status, `${method} ${path}`);
+    assert.equal(mediaBase(res.headers.get('content-type')), 'application/problem+json');
+    const errs = v.validate(schema, res.json);
+    assert.equal(errs.length, 0, formatErrors(errs));
+    checkProblem(res, `${method} ${path}`);
+    if (status === 405) assert.equal(res.headers.get('allow'), 'GET, POST');
+  }
+  const echoed = await srv.call('GET', '/healthz', { headers: { 'X-Request-Id': 'trace-42.a_b' } });
+  assert.equal(echoed.headers.get('x-request-id'), 'trace-42.a_b');
+  const replaced = await srv.call('GET', '/api/v1/auth/me', { headers: { 'X-Request-Id': 'not sane!' } });
+  assert.notEqual(replaced.headers.get('x-request-id'), 'not sane!');
+  assert.equal(replaced.json.request_id, replaced.headers.get('x-request-id'));
+});
+
+test('every route was exercised with a success and, where it has any, a documented failure', (tt) => {
+  const gaps = [];
+  const untried = [];
+  for (const [template, item] of Object.entries(doc.paths)) {
+    for (const m of METHODS.filter((x) => item[x])) {
+      const key = `${m.toUpperCase()} ${template}`;
+      const seen = coverage.get(key) || new Set();
+      const documented = Object.keys(item[m].responses).map(Number);
+      if (![...seen].some((s) => s >= 200 && s < 300)) gaps.push(`${key}: no 2xx`);
+      if (documented.some((s) => s >= 400 && s < 500) && ![...seen].some((s) => s >= 400 && s < 500)) gaps.push(`${key}: no 4xx`);
+      const missed = documented.filter((s) => !seen.has(s) && s !== 500 && s !== 503);
+      if (missed.length) untried.push(`${key}: ${missed.join(', ')}`);
+    }
+  }
+  if (untried.length) tt.diagnostic('documented but not exercised (besides 500/503):');
+  for (const line of untried) tt.diagnostic(`  ${line}`);
+  assert.deepEqual(gaps, []);
+});
