@@ -106,9 +106,13 @@ fuzz: $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 	  $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus/$$name tests/fuzz/corpus/$$name || exit 1; \
 	done
 
-bench: build/release/yiwang
+build/release/audit-bench: bench/audit_bench.c build/release/libyiwang.a
+	$(CC) $(RELEASE_CFLAGS) -Wno-missing-prototypes $$(pkg-config --cflags $(PKGS)) -o $@ $^ $(LIBS)
+
+bench: build/release/yiwang build/release/audit-bench
 	@scripts/deps.sh bench
 	bench/http.sh
+	./build/release/audit-bench
 
 clean:
 	rm -rf build

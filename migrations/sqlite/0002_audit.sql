@@ -1,22 +1,29 @@
 -- The audit trail: an append-only Merkle log (RFC 9162 hashing).
 --
--- entry is the canonical serialization of one event (docs/audit.md): the
--- leaf hash is SHA-256(0x00 || entry). The filter columns are generated from
--- entry itself, so they can never disagree with what was hashed.
+-- A row holds the fields of one entry; the entry's canonical serialization
+-- (docs/audit.md) is a function of them, and leaf = SHA-256(0x00 || it).
+-- Changing any field therefore changes the recomputed leaf.
 
 CREATE TABLE audit_log (
-    seq   INTEGER PRIMARY KEY,                -- leaf index, from 0
-    entry TEXT NOT NULL,
-    leaf  BLOB NOT NULL,
-    time      TEXT GENERATED ALWAYS AS (json_extract(entry, '$.time')) VIRTUAL,
-    actor     TEXT GENERATED ALWAYS AS (json_extract(entry, '$.actor')) VIRTUAL,
-    actor_org TEXT GENERATED ALWAYS AS (json_extract(entry, '$.actor_org')) VIRTUAL,
-    action    TEXT GENERATED ALWAYS AS (json_extract(entry, '$.action')) VIRTUAL,
-    result    TEXT GENERATED ALWAYS AS (json_extract(entry, '$.result')) VIRTUAL
+    seq             INTEGER PRIMARY KEY,      -- leaf index, from 0
+    time_ms         INTEGER NOT NULL,
+    actor           TEXT,
+    actor_kind      TEXT NOT NULL,
+    actor_org       TEXT,
+    action          TEXT,
+    stage           TEXT,
+    object_type     TEXT,
+    object_ids      TEXT NOT NULL,            -- canonical JSON array of strings
+    items           TEXT NOT NULL,            -- canonical JSON array of strings
+    purpose         TEXT,
+    status          INTEGER NOT NULL,
+    request_id      TEXT,
+    client          TEXT,
+    request_sha256  TEXT,
+    response_sha256 TEXT,
+    leaf            BLOB NOT NULL
 );
-CREATE INDEX audit_log_actor ON audit_log(actor, seq);
 CREATE INDEX audit_log_org ON audit_log(actor_org, seq);
-CREATE INDEX audit_log_action ON audit_log(action, seq);
 
 -- Hashes of complete subtrees of level >= 1: (level, idx) covers leaves
 -- [idx * 2^level, (idx + 1) * 2^level). Level 0 is audit_log.leaf.

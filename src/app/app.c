@@ -26,15 +26,52 @@ yw_app *yw_req_app(const yw_req *req)
     return req->app;
 }
 
+/* The reader of this thread holds a snapshot for the running handler. */
+static __thread yw_db *snapshot;
+
+static void end_snapshot(void)
+{
+    if (snapshot) {
+        yw_db_exec(snapshot, "COMMIT");
+        snapshot = NULL;
+    }
+}
+
 yw_db *yw_app_reader_or_reply(yw_req *req)
 {
     yw_db *db = yw_store_reader(yw_req_app(req)->store);
-    if (!db)
+    if (!db) {
         yw_reply_problem(req, 503, "unavailable", "the database cannot be read; try again shortly");
+        return NULL;
+    }
+    if (!snapshot) {
+        if (yw_db_exec(db, "BEGIN") < 0) {
+            yw_reply_problem(req, 503, "unavailable", "the database cannot be read; try again shortly");
+            return NULL;
+        }
+        snapshot = db;
+    }
     return db;
 }
 
-void yw_app_audit_event(const yw_req *req, int status, yw_audit_event *e)
+void yw_app_handler_done(yw_req *req)
+{
+    (void)req;
+    end_snapshot();
+}
+
+static const char *array_text(yw_req *req, const json_t *arr)
+{
+    if (!arr)
+        return NULL;
+    yw_buf b = YW_BUF_INIT;
+    yw_audit_json_array(arr, &b);
+    const char *s = yw_arena_strdup(req->arena, b.data);
+    yw_buf_free(&b);
+    return s;
+}
+
+void yw_app_audit_event(yw_req *req, int status, yw_audit_event *e)
 {
     const yw_principal *p = &req->principal;
     static const char *const kinds[] = {"anonymous", "user", "client"};
@@ -45,8 +82,8 @@ void yw_app_audit_event(const yw_req *req, int status, yw_audit_event *e)
     e->action = req->audit.action;
     e->stage = req->audit.stage;
     e->object_type = req->audit.object_type;
-    e->object_ids = req->audit.object_ids;
-    e->items = req->audit.items;
+    e->object_ids = array_text(req, req->audit.object_ids);
+    e->items = array_text(req, req->audit.items);
     e->purpose = req->audit.purpose;
     e->status = status;
     e->request_id = req->request_id;
@@ -81,6 +118,7 @@ static int audited_job(yw_db *db, void *arg)
 
 int yw_app_write(yw_req *req, yw_write_fn fn, void *arg, int status)
 {
+    end_snapshot(); /* reads after the write must see it */
     audited_write w = {.req = req, .fn = fn, .arg = arg, .status = status, .seq = -1};
     int rc = yw_writer_run(yw_store_writer(yw_req_app(req)->store), audited_job, &w);
     if (rc == 0 && w.seq >= 0) {

@@ -36,8 +36,16 @@ void yw_app_add_routes(yw_router *r);
 
 yw_app *yw_req_app(const yw_req *req);
 
-/* This thread's read connection, or NULL after replying 503. */
+/*
+ * This thread's read connection inside a read transaction, or NULL after
+ * replying 503. Every read a handler makes sees one snapshot of the
+ * database, until the handler writes (yw_app_write ends the snapshot, so a
+ * read after a write sees the write) or returns (yw_app_handler_done).
+ */
 yw_db *yw_app_reader_or_reply(yw_req *req);
+
+/* Ends the handler's read snapshot; the server calls it after every handler. */
+void yw_app_handler_done(yw_req *req);
 
 /*
  * Runs fn(db, arg) in the writer's group commit and waits until it is
@@ -51,7 +59,7 @@ int yw_app_write(yw_req *req, yw_write_fn fn, void *arg, int status);
 void yw_app_record(yw_req *req);
 
 /* The audit event describing req with the given status. */
-void yw_app_audit_event(const yw_req *req, int status, yw_audit_event *e);
+void yw_app_audit_event(yw_req *req, int status, yw_audit_event *e);
 
 /*
  * Replies with the problem that fits a storage failure code (409 for a

@@ -24,6 +24,7 @@ struct yw_audit {
     /* writer thread only */
     yw_merkle_frontier frontier;
     uint64_t signed_size;
+    yw_buf scratch; /* the entry being appended */
     /* any thread */
     _Atomic uint64_t size;
     pthread_t signer;
@@ -105,15 +106,6 @@ int yw_tree_head_parse(const json_t *v, yw_tree_head *out)
     out->tree_size = (uint64_t)json_integer_value(size);
     out->timestamp = json_integer_value(ts);
     return 0;
-}
-
-const char *yw_audit_result(int status)
-{
-    if (status < 400)
-        return "ok";
-    if (status == 401 || status == 403 || status == 404 || status == 429)
-        return "denied";
-    return "error";
 }
 
 /* ---- keys ---- */
@@ -248,44 +240,22 @@ static int store_node(void *ctx, int level, uint64_t index, const yw_hash hash)
     return rc < 0 ? rc : 0;
 }
 
-static json_t *str_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
 int64_t yw_audit_append(yw_audit *a, yw_db *db, const yw_audit_event *e)
 {
     uint64_t seq = a->frontier.size;
-    char time[40];
-    yw_time_format(yw_now_ms(), time, sizeof time);
-    json_t *entry = json_object();
-    json_object_set_new(entry, "seq", json_integer((json_int_t)seq));
-    json_object_set_new(entry, "time", json_string(time));
-    json_object_set_new(entry, "actor", str_or_null(e->actor));
-    json_object_set_new(entry, "actor_kind", json_string(e->actor_kind ? e->actor_kind : "anonymous"));
-    json_object_set_new(entry, "actor_org", str_or_null(e->actor_org));
-    json_object_set_new(entry, "action", str_or_null(e->action));
-    json_object_set_new(entry, "stage", str_or_null(e->stage));
-    json_object_set_new(entry, "object_type", str_or_null(e->object_type));
-    json_object_set_new(entry, "object_ids", e->object_ids ? json_deep_copy(e->object_ids) : json_array());
-    json_object_set_new(entry, "items", e->items ? json_deep_copy(e->items) : json_array());
-    json_object_set_new(entry, "purpose", str_or_null(e->purpose));
-    json_object_set_new(entry, "result", json_string(yw_audit_result(e->status)));
-    json_object_set_new(entry, "status", json_integer(e->status));
-    json_object_set_new(entry, "request_id", str_or_null(e->request_id));
-    json_object_set_new(entry, "client", str_or_null(e->client));
-    json_object_set_new(entry, "request_sha256", str_or_null(e->request_sha256));
-    json_object_set_new(entry, "response_sha256", str_or_null(e->response_sha256));
-    char *text = json_dumps(entry, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(entry);
-    if (!text)
-        return YW_ENOMEM;
+    int64_t now = yw_now_ms();
+    yw_buf_reset(&a->scratch);
+    yw_audit_entry_write(e, seq, now, &a->scratch);
     yw_hash leaf;
-    size_t len = strlen(text);
-    yw_merkle_leaf(text, len, leaf);
-    int rc = yw_db_run(db, "INSERT INTO audit_log(seq, entry, leaf) VALUES ($1, $2, $3)", "itb", (int64_t)seq, text,
-                       (const void *)leaf, (size_t)YW_HASH_LEN);
-    free(text);
+    yw_merkle_leaf(a->scratch.data, a->scratch.len, leaf);
+    int rc = yw_db_run(db,
+                       "INSERT INTO audit_log(seq, time_ms, actor, actor_kind, actor_org, action, stage, object_type,"
+                       " object_ids, items, purpose, status, request_id, client, request_sha256, response_sha256, leaf)"
+                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                       "iitttttttttittttb", (int64_t)seq, now, e->actor, e->actor_kind ? e->actor_kind : "anonymous",
+                       e->actor_org, e->action, e->stage, e->object_type, e->object_ids ? e->object_ids : "[]",
+                       e->items ? e->items : "[]", e->purpose, (int64_t)e->status, e->request_id, e->client,
+                       e->request_sha256, e->response_sha256, (const void *)leaf, (size_t)YW_HASH_LEN);
     if (rc < 0)
         return rc;
     emit_ctx ec = {db};
@@ -298,11 +268,14 @@ int64_t yw_audit_append(yw_audit *a, yw_db *db, const yw_audit_event *e)
 int64_t yw_audit_system(yw_audit *a, yw_db *db, const char *actor, const char *action, const char *object_type,
                         const char *object_id)
 {
-    json_t *ids = json_pack("[s]", object_id);
+    yw_buf ids = YW_BUF_INIT;
+    yw_buf_append(&ids, "[", 1);
+    yw_audit_json_string(object_id, &ids);
+    yw_buf_append(&ids, "]", 1);
     yw_audit_event e = {.actor = actor, .actor_kind = "system", .action = action, .object_type = object_type,
-                        .object_ids = ids, .status = 200};
+                        .object_ids = ids.data, .status = 200};
     int64_t seq = yw_audit_append(a, db, &e);
-    json_decref(ids);
+    yw_buf_free(&ids);
     return seq;
 }
 
@@ -392,6 +365,7 @@ void yw_audit_close(yw_audit *a)
     pthread_mutex_destroy(&a->lock);
     pthread_cond_destroy(&a->wake);
     sodium_memzero(a->sk, sizeof a->sk);
+    yw_buf_free(&a->scratch);
     free(a);
 }
 

@@ -12,8 +12,7 @@
  * A signer thread signs a tree head (Ed25519 over size, root, timestamp) at
  * least once a second while entries arrive, and once more at close.
  *
- * Canonical entry: a JSON object with exactly the keys below, sorted by byte
- * order, no whitespace, UTF-8, as jansson writes it (docs/audit.md).
+ * Entries and their canonical form: entry.h and docs/audit.md.
  */
 #ifndef YW_AUDIT_LOG_H
 #define YW_AUDIT_LOG_H
@@ -23,25 +22,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "audit/entry.h"
 #include "audit/merkle.h"
 #include "store/store.h"
 
 typedef struct yw_audit yw_audit;
-
-typedef struct {
-    const char *actor;       /* username, client id, or a system name; NULL: anonymous */
-    const char *actor_kind;  /* user | client | system | anonymous */
-    const char *actor_org;
-    const char *action;      /* "auth.login", "user.create", ... */
-    const char *stage;       /* collect | store | transmit | use | share | destroy, or NULL */
-    const char *object_type;
-    const json_t *object_ids; /* array of strings, or NULL */
-    const json_t *items;      /* names of the items disclosed (never values), or NULL */
-    const char *purpose;      /* purpose or grant id */
-    int status;               /* HTTP status; result is derived from it */
-    const char *request_id, *client;
-    const char *request_sha256, *response_sha256; /* hex, where data flows */
-} yw_audit_event;
 
 #define YW_AUDIT_KEY_FILE "audit-ed25519.key"
 
@@ -66,9 +51,6 @@ int64_t yw_audit_append(yw_audit *a, yw_db *db, const yw_audit_event *e);
  */
 int64_t yw_audit_system(yw_audit *a, yw_db *db, const char *actor, const char *action, const char *object_type,
                         const char *object_id);
-
-/* "ok" for 1xx-3xx, "denied" for 401, 403, 404, 429, "error" otherwise. */
-const char *yw_audit_result(int status);
 
 /* The public key (32 bytes). */
 const uint8_t *yw_audit_public_key(const yw_audit *a);

@@ -3,8 +3,8 @@
  *
  * Recomputes everything from the stored entries alone and compares:
  *   seq runs 0, 1, 2, ... without gaps        (a deleted row)
- *   each entry's own "seq" equals its row     (rows swapped)
- *   SHA-256(0x00 || entry) equals the leaf    (an entry altered)
+ *   SHA-256(0x00 || entry) equals the leaf    (an entry altered; rows swapped,
+ *                                              since the entry includes its seq)
  *   every stored subtree equals the rebuilt   (a leaf or node altered)
  *   every signed head: root and signature     (anything rewritten consistently)
  *   the last entry is covered by a head       (a forged row appended)
@@ -81,13 +81,14 @@ int yw_audit_verify_db(yw_db *db, const uint8_t public_key[32], int64_t *bad_seq
     verify_ctx v = {.db = db, .bad_seq = -1, .why = why, .whylen = whylen};
     head_list hl = {0};
     yw_merkle_frontier f = {0};
+    yw_buf entry = YW_BUF_INIT;
     size_t next_head = 0;
     *entries_checked = 0;
     snprintf(why, whylen, "intact");
     int rc = load_heads(db, &hl);
     yw_stmt *s = NULL;
     if (rc >= 0)
-        rc = yw_db_query(db, &s, "SELECT seq, entry, leaf FROM audit_log ORDER BY seq", "");
+        rc = yw_db_query(db, &s, "SELECT " YW_AUDIT_COLUMNS " FROM audit_log ORDER BY seq", "");
     if (rc < 0) {
         snprintf(why, whylen, "cannot read the audit tables: %s", yw_db_errmsg(db));
         goto done;
@@ -105,30 +106,22 @@ int yw_audit_verify_db(yw_db *db, const uint8_t public_key[32], int64_t *bad_seq
     }
     while ((rc = yw_stmt_step(s)) == YW_DB_ROW) {
         uint64_t expect = f.size;
-        int64_t seq = yw_stmt_int(s, 0);
-        const char *entry = yw_stmt_text(s, 1);
+        yw_audit_event e;
+        uint64_t seq;
+        int64_t time_ms;
+        yw_audit_row_read(s, &e, &seq, &time_ms, &entry);
         size_t leaf_len = 0;
-        const void *leaf = yw_stmt_blob(s, 2, &leaf_len);
+        const void *leaf = yw_stmt_blob(s, 16, &leaf_len);
         v.bad_seq = (int64_t)expect;
-        if (seq != (int64_t)expect) {
+        if (seq != expect) {
             snprintf(why, whylen, "entry %llu is missing", (unsigned long long)expect);
             rc = YW_EINVAL;
             break;
         }
-        json_error_t je;
-        json_t *parsed = json_loads(entry ? entry : "", 0, &je);
-        json_int_t own = json_integer_value(json_object_get(parsed, "seq"));
-        bool seq_ok = parsed && json_is_integer(json_object_get(parsed, "seq")) && own == seq;
-        json_decref(parsed);
-        if (!seq_ok) {
-            snprintf(why, whylen, "entry %lld does not carry its own seq (altered, moved or swapped)", (long long)seq);
-            rc = YW_EINVAL;
-            break;
-        }
         yw_hash computed;
-        yw_merkle_leaf(entry, strlen(entry), computed);
+        yw_merkle_leaf(entry.data, entry.len, computed);
         if (leaf_len != YW_HASH_LEN || memcmp(computed, leaf, YW_HASH_LEN) != 0) {
-            snprintf(why, whylen, "entry %lld does not match its leaf hash (altered)", (long long)seq);
+            snprintf(why, whylen, "entry %llu does not match its leaf hash (altered or moved)", (unsigned long long)seq);
             rc = YW_EINVAL;
             break;
         }
@@ -177,6 +170,7 @@ int yw_audit_verify_db(yw_db *db, const uint8_t public_key[32], int64_t *bad_seq
 done:
     yw_stmt_release(s);
     free(hl.heads);
+    yw_buf_free(&entry);
     *bad_seq = rc < 0 ? v.bad_seq : -1;
     return rc < 0 ? -1 : 0;
 }

@@ -98,7 +98,8 @@ int cli_serve(int argc, char **argv)
     yw_app_add_routes(router);
     yw_server_config scfg = {.listen = cfg.listen, .threads = yw_config_threads(&cfg), .body_limit = (size_t)cfg.body_limit,
                              .tls_cert = cert, .tls_key = key, .store = d.store, .app = &app,
-                             .authenticate = yw_identity_authenticate, .record = yw_app_record};
+                             .authenticate = yw_identity_authenticate, .record = yw_app_record,
+                             .handler_done = yw_app_handler_done};
     char err[512];
     yw_server *server = yw_server_start(&scfg, router, err, sizeof err);
     if (!server) {

@@ -412,6 +412,8 @@ static void dispatch(yw_server *s, req_state *st)
         }
     }
     route->handler(req);
+    if (s->cfg.handler_done)
+        s->cfg.handler_done(req);
     if (!req->status)
         yw_reply_problem(req, 500, "internal", "the request could not be completed");
 }

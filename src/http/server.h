@@ -42,6 +42,7 @@ typedef struct {
     void *app;
     yw_authenticator authenticate;
     yw_audit_recorder record;
+    void (*handler_done)(yw_req *req); /* after every handler, on its thread */
 } yw_server_config;
 
 /* Starts serving; NULL with a message in err. The router must outlive the server. */

@@ -18,6 +18,7 @@
 #include "authz/policy.h"
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/time.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -122,23 +123,45 @@ static void tree_head_get(yw_req *req)
 typedef struct {
     char *sql;
     const char *values[8];
+    int64_t ints[8];
+    bool is_int[8];
     int n;
 } filter;
+
+static void add_cond(yw_req *req, filter *f, const char *cond) __attribute__((format(printf, 3, 0)));
+static void add_cond(yw_req *req, filter *f, const char *cond)
+{
+    f->n++;
+    char *c = yw_arena_printf(req->arena, cond, f->n);
+    f->sql = yw_arena_printf(req->arena, "%s AND %s", f->sql, c);
+}
 
 static void add_filter(yw_req *req, filter *f, const char *cond, const char *value) __attribute__((format(printf, 3, 0)));
 static void add_filter(yw_req *req, filter *f, const char *cond, const char *value)
 {
     if (!value)
         return;
-    f->values[f->n++] = value;
-    char *c = yw_arena_printf(req->arena, cond, f->n);
-    f->sql = yw_arena_printf(req->arena, "%s AND %s", f->sql, c);
+    f->values[f->n] = value;
+    add_cond(req, f, cond);
 }
 
-static bool time_arg_ok(const char *v)
+static void add_int_filter(yw_req *req, filter *f, const char *cond, int64_t value) __attribute__((format(printf, 3, 0)));
+static void add_int_filter(yw_req *req, filter *f, const char *cond, int64_t value)
 {
-    /* The stored times are RFC 3339 UTC with milliseconds; compare as text. */
-    return !v || (strlen(v) >= 10 && strlen(v) <= 40 && v[4] == '-' && v[7] == '-');
+    f->ints[f->n] = value;
+    f->is_int[f->n] = true;
+    add_cond(req, f, cond);
+}
+
+/* The canonical entry of the row s (selected with YW_AUDIT_COLUMNS), parsed. */
+static json_t *row_entry(yw_stmt *s, yw_buf *scratch)
+{
+    yw_audit_event e;
+    uint64_t seq;
+    int64_t time_ms;
+    yw_audit_row_read(s, &e, &seq, &time_ms, scratch);
+    json_t *v = json_loadb(scratch->data, scratch->len, 0, NULL);
+    return v ? v : json_null();
 }
 
 static void events_list(yw_req *req)
@@ -152,7 +175,8 @@ static void events_list(yw_req *req)
     if (yw_authz_own_org_only(&req->principal, YW_ACT_AUDIT_READ))
         org = req->principal.org_code;
     const char *from = yw_req_query(req, "from"), *to = yw_req_query(req, "to");
-    if (!time_arg_ok(from) || !time_arg_ok(to)) {
+    int64_t from_ms = 0, to_ms = 0;
+    if ((from && yw_time_parse(from, &from_ms) < 0) || (to && yw_time_parse(to, &to_ms) < 0)) {
         yw_reply_problem(req, 400, "invalid_request", "from and to are RFC 3339 times, e.g. 2026-11-26T08:00:00Z");
         return;
     }
@@ -162,15 +186,22 @@ static void events_list(yw_req *req)
         return;
     }
     req->audit.object_type = "audit_log";
-    filter f = {.sql = "SELECT seq, entry FROM audit_log WHERE 1"};
+    filter f = {.sql = "SELECT " YW_AUDIT_COLUMNS " FROM audit_log WHERE 1"};
     add_filter(req, &f, "actor = $%d", yw_req_query(req, "actor"));
     add_filter(req, &f, "actor_org = $%d", org);
     add_filter(req, &f, "action = $%d", yw_req_query(req, "action"));
-    add_filter(req, &f, "result = $%d", result);
-    add_filter(req, &f, "time >= $%d", from);
-    add_filter(req, &f, "time < $%d", to);
-    add_filter(req, &f, "EXISTS (SELECT 1 FROM json_each(audit_log.entry, '$.object_ids') WHERE value = $%d)",
+    if (from)
+        add_int_filter(req, &f, "time_ms >= $%d", from_ms);
+    if (to)
+        add_int_filter(req, &f, "time_ms < $%d", to_ms);
+    add_filter(req, &f, "EXISTS (SELECT 1 FROM json_each(audit_log.object_ids) WHERE value = $%d)",
                yw_req_query(req, "object"));
+    if (result && strcmp(result, "ok") == 0)
+        f.sql = yw_arena_printf(req->arena, "%s AND status < 400", f.sql);
+    else if (result && strcmp(result, "denied") == 0)
+        f.sql = yw_arena_printf(req->arena, "%s AND status IN (401, 403, 404, 429)", f.sql);
+    else if (result)
+        f.sql = yw_arena_printf(req->arena, "%s AND status >= 400 AND status NOT IN (401, 403, 404, 429)", f.sql);
     int64_t after = -1;
     if (cursor) {
         char *end;
@@ -187,7 +218,7 @@ static void events_list(yw_req *req)
     yw_stmt *s = NULL;
     int rc = yw_db_prepare(db, &s, f.sql);
     for (int i = 0; rc == 0 && i < f.n; i++)
-        rc = yw_stmt_bind_text(s, i + 1, f.values[i]);
+        rc = f.is_int[i] ? yw_stmt_bind_int(s, i + 1, f.ints[i]) : yw_stmt_bind_text(s, i + 1, f.values[i]);
     if (rc == 0)
         rc = yw_stmt_bind_int(s, f.n + 1, after);
     if (rc == 0)
@@ -203,15 +234,16 @@ static void events_list(yw_req *req)
     json_t *items = json_array();
     const char *next = NULL;
     int64_t last = -1;
+    yw_buf scratch = YW_BUF_INIT;
     while ((rc = yw_stmt_step(s)) == YW_DB_ROW) {
         if ((int)json_array_size(items) == limit) {
             next = yw_cursor_encode(req, yw_arena_printf(req->arena, "%lld", (long long)last));
             break;
         }
         last = yw_stmt_int(s, 0);
-        json_t *e = json_loads(yw_stmt_text(s, 1), 0, NULL);
-        json_array_append_new(items, e ? e : json_null());
+        json_array_append_new(items, row_entry(s, &scratch));
     }
+    yw_buf_free(&scratch);
     yw_stmt_release(s);
     if (rc < 0) {
         json_decref(items);
@@ -225,7 +257,7 @@ static void events_list(yw_req *req)
 static int entry_or_reply(yw_req *req, yw_db *db, int64_t seq, char **entry, yw_hash leaf)
 {
     yw_stmt *s;
-    int rc = yw_db_query(db, &s, "SELECT entry, leaf, actor_org FROM audit_log WHERE seq = $1", "i", seq);
+    int rc = yw_db_query(db, &s, "SELECT " YW_AUDIT_COLUMNS " FROM audit_log WHERE seq = $1", "i", seq);
     if (rc < 0) {
         yw_reply_store_error(req, rc, "audit entry");
         return 0;
@@ -235,12 +267,18 @@ static int entry_or_reply(yw_req *req, yw_db *db, int64_t seq, char **entry, yw_
         yw_reply_problem(req, 404, "not_found", "no audit entry %lld", (long long)seq);
         return 0;
     }
-    *entry = yw_arena_strdup(req->arena, yw_stmt_text(s, 0));
+    yw_audit_event e;
+    uint64_t own_seq;
+    int64_t time_ms;
+    yw_buf text = YW_BUF_INIT;
+    yw_audit_row_read(s, &e, &own_seq, &time_ms, &text);
+    *entry = yw_arena_strdup(req->arena, text.data);
+    yw_buf_free(&text);
     size_t len = 0;
-    const void *p = yw_stmt_blob(s, 1, &len);
+    const void *p = yw_stmt_blob(s, 16, &len);
     if (len == YW_HASH_LEN)
         memcpy(leaf, p, YW_HASH_LEN);
-    const char *org = yw_arena_strdup(req->arena, yw_stmt_text(s, 2));
+    const char *org = yw_arena_strdup(req->arena, e.actor_org);
     yw_stmt_release(s);
     /* Entries without an org (the platform's own) are for auditors only. */
     return yw_authz_or_reply(req, YW_ACT_AUDIT_READ, org ? org : "", NULL) ? 1 : 0;
@@ -397,12 +435,19 @@ static void export_get(yw_req *req)
     yw_buf_puts(&out, "\n");
     free(text);
     yw_stmt *s;
-    rc = yw_db_query(db, &s, "SELECT entry FROM audit_log WHERE seq >= $1 AND seq < $2 ORDER BY seq", "ii", from, to);
+    rc = yw_db_query(db, &s, "SELECT " YW_AUDIT_COLUMNS " FROM audit_log WHERE seq >= $1 AND seq < $2 ORDER BY seq",
+                     "ii", from, to);
+    yw_buf line = YW_BUF_INIT;
     while (rc == 0 && (rc = yw_stmt_step(s)) == YW_DB_ROW) {
-        yw_buf_puts(&out, yw_stmt_text(s, 0));
+        yw_audit_event e;
+        uint64_t seq;
+        int64_t time_ms;
+        yw_audit_row_read(s, &e, &seq, &time_ms, &line);
+        yw_buf_append(&out, line.data, line.len);
         yw_buf_puts(&out, "\n");
         rc = 0;
     }
+    yw_buf_free(&line);
     if (rc >= 0)
         yw_stmt_release(s);
     if (rc < 0)

@@ -1,9 +1,10 @@
 // Table-driven authorisation: every route of the server, called by every
 // kind of caller, answers exactly the status the table says.
 //
-// The table must list every route of every src/<module>/module.c: the first
-// test fails when a route exists in the source but not here (or the other
-// way round), so a new route cannot ship without its authorisation rows.
+// The table must list every route of every yw_route table under src/ (each
+// module's src/<module>/module.c, and src/app/meta.c): the first test fails
+// when a route exists in the source but not here (or the other way round),
+// so a new route cannot ship without its authorisation rows.
 //
 // Callers: the three platform administrators from init (after their forced
 // password change), the demo users of each org role, a department client
@@ -78,6 +79,16 @@ before(async () => {
   await ok(await srv.call('POST', '/api/v1/orgs', {
     token: token.sysadmin, body: { code: fx.org, name: '测试局', region_code: '330100', level: 'city', parent_code: BUREAU },
   }), 201, 'fixture org');
+  // audit entries of two orgs (the sign-ins above), once a signed tree head covers them
+  const events = await ok(await srv.call('GET', '/api/v1/audit/events?limit=1000', { token: token.auditor }), 200, 'audit events');
+  fx.gajEntry = events.items.find((e) => e.actor === 'gaj_admin' && e.action === 'auth.login').seq;
+  fx.scjgEntry = events.items.find((e) => e.actor === 'scjg_inspector' && e.action === 'auth.login').seq;
+  for (let i = 0; i < 100; i++) {
+    const r = await srv.call('GET', `/api/v1/audit/proof/${fx.scjgEntry}`, { token: token.auditor });
+    if (r.status === 200) break;
+    assert.equal(r.status, 409, r.text); // not yet signed
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 });
 
 after(() => srv?.stop());
@@ -108,6 +119,11 @@ const MANAGE_GAJ_OBJECT = (ok2xx) => ({
   inspector: 404, dispatcher: 404, monitor: 404, client: 403, forged: 401, none: 401,
 });
 // the same on an object of the scjg org (the inspector's org)
+// the audit trail: auditors read all of it, an org admin what their own org did
+const AUDIT_READERS = (ok2xx) => ({
+  sysadmin: 403, secadmin: 403, auditor: ok2xx, org_admin: ok2xx, steward: 403, clerk: 403,
+  inspector: 403, dispatcher: 403, monitor: 403, client: 403, forged: 401, none: 401,
+});
 const MANAGE_SCJG_OBJECT = (ok2xx) => ({
   sysadmin: 404, secadmin: ok2xx, auditor: 404, org_admin: 404, steward: 404, clerk: 404,
   inspector: 403, dispatcher: 404, monitor: 404, client: 404, forged: 401, none: 401,
@@ -259,6 +275,29 @@ const ROWS = [
     path: async () => `/api/v1/clients/${SCJG}/${await newClient(SCJG)}`, expect: MANAGE_SCJG_OBJECT(204),
   },
 
+  // ---- audit trail ----
+  { route: 'GET /api/v1/audit/tree-head', case: 'the signed tree head is public to callers', expect: ALL_USERS_AND_CLIENTS(200) },
+  { route: 'GET /api/v1/audit/events', case: 'read the trail (an org admin: their org\'s part)', expect: AUDIT_READERS(200) },
+  {
+    route: 'GET /api/v1/audit/proof/{seq}', case: 'inclusion proof of a gaj entry',
+    path: () => `/api/v1/audit/proof/${fx.gajEntry}`, expect: AUDIT_READERS(200),
+  },
+  {
+    route: 'GET /api/v1/audit/proof/{seq}', case: 'inclusion proof of a scjg entry',
+    path: () => `/api/v1/audit/proof/${fx.scjgEntry}`, expect: { ...AUDIT_READERS(200), org_admin: 404 },
+  },
+  {
+    route: 'GET /api/v1/audit/consistency', case: 'consistency proof', path: '/api/v1/audit/consistency?from=1',
+    expect: AUDIT_READERS(200),
+  },
+  {
+    route: 'GET /api/v1/audit/export', case: 'export the trail',
+    expect: { ...AUDIT_READERS(200), org_admin: 403 },
+  },
+
+  // ---- meta ----
+  { route: 'GET /api/v1/openapi.json', case: 'the API description is public', expect: ALL_PUBLIC() },
+
   // ---- served by the HTTP layer itself ----
   { route: 'GET /healthz', builtin: true, case: 'liveness', expect: ALL_PUBLIC() },
   { route: 'GET /readyz', builtin: true, case: 'readiness', expect: ALL_PUBLIC() },
@@ -286,11 +325,12 @@ function orgOfCaller(c) {
 
 }
 
-test('the table lists every route of src/*/module.c, and nothing else', () => {
-  const server = sourceRoutes().map((r) => `${r.method} ${r.pattern}`);
-  assert.ok(server.length >= 19, `parsed only ${server.length} routes from src/*/module.c`);
+test('the table lists every route the source declares, and nothing else', () => {
+  const declared = sourceRoutes();
+  const server = declared.map((r) => `${r.method} ${r.pattern}`);
+  assert.ok(server.length >= 20, `parsed only ${server.length} routes from the yw_route tables under src/`);
   const table = new Set(ROWS.filter((r) => !r.builtin).map((r) => r.route));
-  const missing = server.filter((r) => !table.has(r));
+  const missing = declared.filter((r) => !table.has(`${r.method} ${r.pattern}`)).map((r) => `${r.method} ${r.pattern} (${r.file})`);
   assert.deepEqual(missing, [], 'routes without authorisation rows: add them to ROWS in tests/api/authz.test.mjs');
   const stale = [...table].filter((r) => !server.includes(r));
   assert.deepEqual(stale, [], 'rows for routes the server no longer has');
@@ -318,6 +358,7 @@ for (const row of ROWS) {
       }
       const res = await srv.call(method, path, opts);
       got[caller] = res.status;
+      if (!/^[0-9a-f]{20}$/.test(res.headers.get('x-request-id') || '')) failures.push(`${caller}: no X-Request-Id`);
       if (res.status !== row.expect[caller]) failures.push(`${caller}: ${res.status} ${res.text}`);
       else if (res.status >= 400) {
         const code = { 401: caller === 'none' ? 'unauthenticated' : 'invalid_token', 403: 'forbidden', 404: 'not_found' }[res.status];
@@ -326,6 +367,7 @@ for (const row of ROWS) {
       if (row.after) await row.after(caller, res);
     }
     assert.deepEqual(got, row.expect, failures.join('\n'));
+    assert.deepEqual(failures, []);
   });
 }
 
@@ -335,4 +377,50 @@ test('callers who were allowed above still hold working sessions', async () => {
     const me = await srv.call('GET', '/api/v1/auth/me', { token: token[c] });
     assert.equal(me.status, 200, `${c}: ${me.text}`);
   }
+});
+
+test('an object of another org answers exactly like one that does not exist', async () => {
+  // 404 must not leak existence across orgs: not by status, not by code, not by wording
+  const strip = (res) => {
+    const { request_id, ...rest } = res.json || {};
+    return { status: res.status, body: rest };
+  };
+  const cases = [
+    ['GET', (u) => `/api/v1/users/${u}`],
+    ['PATCH', (u) => `/api/v1/users/${u}`, { display_name: '探测' }],
+    ['POST', (u) => `/api/v1/users/${u}/password`, { new_password: 'Pr0be-Passw0rd!' }],
+    ['DELETE', (u) => `/api/v1/users/${u}/totp`],
+  ];
+  const findings = [];
+  for (const caller of ['org_admin', 'sysadmin', 'auditor', 'inspector', 'client']) {
+    for (const [method, path, body] of cases) {
+      // scjg_admin exists in the scjg org (the inspector's own org: use a gaj user for it)
+      const hidden = caller === 'inspector' ? 'gaj_clerk' : 'scjg_admin';
+      const a = strip(await srv.call(method, path(hidden), { token: token[caller], body }));
+      const b = strip(await srv.call(method, path('no_such_user_x'), { token: token[caller], body }));
+      assert.equal(a.status, 404, `${caller} ${method} ${path(hidden)}`);
+      try { assert.deepEqual(a, b); } catch {
+        findings.push(`${caller} ${method} ${path('{u}')}: existing "${a.body.detail}" vs missing "${b.body.detail}"`);
+      }
+    }
+    if (caller === 'org_admin') {
+      // an audit entry of another org, and one that does not exist
+      const a = strip(await srv.call('GET', `/api/v1/audit/proof/${fx.scjgEntry}`, { token: token[caller] }));
+      const b = strip(await srv.call('GET', '/api/v1/audit/proof/99999999', { token: token[caller] }));
+      assert.equal(a.status, 404, 'org_admin proof of a scjg entry');
+      try { assert.deepEqual(a, b); } catch {
+        findings.push(`${caller} GET /api/v1/audit/proof/{seq}: existing "${a.body.detail}" vs missing "${b.body.detail}"`);
+      }
+    }
+    const other = caller === 'inspector' ? GAJ : SCJG;
+    for (const method of ['GET', 'DELETE']) {
+      const a = strip(await srv.call(method, `/api/v1/clients/${other}/exchange`, { token: token[caller] }));
+      const b = strip(await srv.call(method, `/api/v1/clients/${other}/no-such-client`, { token: token[caller] }));
+      assert.equal(a.status, 404, `${caller} ${method} client`);
+      try { assert.deepEqual(a, b); } catch {
+        findings.push(`${caller} ${method} /api/v1/clients/{org}/{name}: existing "${a.body.detail}" vs missing "${b.body.detail}"`);
+      }
+    }
+  }
+  assert.deepEqual(findings, []);
 });

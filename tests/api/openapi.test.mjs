@@ -16,12 +16,14 @@
 //   refused by it too (the cases marked docRejects).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { startServer, orgOf } from './lib/server.mjs';
 import { Validator, formatErrors } from './lib/schema.mjs';
 import { REPO, makeUscc, breakCheckDigit, orgCodeCheck, usccCheck, totpCode, totpStep } from './lib/util.mjs';
+
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 // Served by src/http/server.c itself, outside the route tables (GET and HEAD).
 const BUILTIN = ['/healthz', '/readyz', '/metrics'].flatMap((p) => [`GET ${p}`, `HEAD ${p}`]);
@@ -69,6 +71,7 @@ function requestSchema(op) {
 function conforms(method, template, res, label) {
   const op = operation(method, template);
   const what = `${label}: ${method} ${template} → ${res.status}`;
+  const audited = op['x-audit-action'] !== undefined;
   const key = `${method} ${template}`;
   if (!coverage.has(key)) coverage.set(key, new Set());
   coverage.get(key).add(res.status);
@@ -78,6 +81,9 @@ function conforms(method, template, res, label) {
     `${what}: status not documented (documented: ${documented.join(', ')})\n${res.text}`);
   const response = v.deref(op.responses[String(res.status)]);
 
+  if (audited) {
+    assert.match(res.headers.get('x-yiwang-audit-seq') || '', /^[0-9]+$/, `${what}: an audited operation answers without X-Yiwang-Audit-Seq`);
+  }
   const rid = res.headers.get('x-request-id');
   assert.ok(rid && /^[A-Za-z0-9._-]{1,40}$/.test(rid), `${what}: X-Request-Id missing or odd: ${rid}`);
   for (const [name, h] of Object.entries(response.headers || {})) {
@@ -159,7 +165,8 @@ async function api(method, template, { params = {}, query, token, body, raw, hea
  * Sends only the head of a request announcing a body of `length` bytes: the
  * server refuses a body over the route's limit by its Content-Length alone,
  * answers at once and closes the connection. (Streaming the body with fetch
- * would race that close.) Returns the answer in the shape of srv.call.
+ * would race that close and fail now and then with EPIPE.) Returns the answer
+ * in the shape of srv.call.
  */
 function announce(method, path, length, headers = {}) {
   const head = [`${method} ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'Content-Type: application/json',
@@ -288,26 +295,51 @@ test('the description is OpenAPI 3.1, served as JSON, and uses only what the val
   assert.deepEqual([...problem.required].sort(), ['code', 'detail', 'request_id', 'status', 'title', 'type']);
 });
 
-test('every route of the server is described, and nothing else', () => {
-  const files = readdirSync(join(REPO, 'src'))
-    .map((d) => join(REPO, 'src', d, 'module.c')).filter((f) => existsSync(f));
-  files.push(join(REPO, 'src/app/meta.c'));
-  const routes = new Set();
+/**
+ * Every route table of the server: each `yw_route NAME[] = {...};` in a .c
+ * file under src/ (the modules' module.c, src/app/meta.c, and any other
+ * module that keeps its table beside its handlers). Entries look like
+ * {"GET", "/api/v1/orgs", handler, FLAGS, BODY_LIMIT, "action"}.
+ */
+function routeTables() {
+  const routes = new Map(); // "METHOD /pattern" -> {flags, action, file}
+  const files = readdirSync(join(REPO, 'src'), { recursive: true }).filter((f) => f.endsWith('.c'));
   for (const f of files) {
-    const text = readFileSync(f, 'utf8');
-    const found = [...text.matchAll(/\{\s*"([A-Z]+)"\s*,\s*"(\/[^"]*)"\s*,/g)];
-    assert.ok(found.length > 0, `no routes found in ${f}`);
-    for (const [, method, pattern] of found) routes.add(`${method} ${pattern}`);
+    const text = readFileSync(join(REPO, 'src', f), 'utf8');
+    for (const table of text.matchAll(/\byw_route\s+\w+\s*\[\s*\]\s*=\s*\{([\s\S]*?)\n\};/g)) {
+      const entries = [...table[1].matchAll(/\{\s*"([A-Z]+)"\s*,\s*"(\/[^"]*)"\s*,\s*\w+\s*,\s*([^,]+?)\s*,\s*[^,]+?\s*,\s*"([^"]*)"\s*\}/g)];
+      const opened = (table[1].match(/\{\s*"/g) || []).length;
+      assert.equal(entries.length, opened, `src/${f}: could not read every entry of a route table`);
+      for (const [, method, pattern, flags, action] of entries) {
+        const key = `${method} ${pattern}`;
+        assert.ok(!routes.has(key), `${key} is routed twice`);
+        routes.set(key, { flags: flags.split('|').map((x) => x.trim()), action, file: `src/${f}` });
+      }
+    }
   }
-  const described = new Set();
+  return routes;
+}
+
+test('every route of the server is described, and nothing else', () => {
+  const routes = routeTables();
+  assert.ok(routes.has('GET /api/v1/openapi.json') && routes.has('POST /api/v1/auth/login'), 'route tables found');
+  const described = new Map();
   for (const [template, item] of Object.entries(doc.paths)) {
-    for (const m of METHODS) if (item[m]) described.add(`${m.toUpperCase()} ${template}`);
+    for (const m of METHODS) if (item[m]) described.set(`${m.toUpperCase()} ${template}`, item[m]);
   }
-  const missing = [...routes].filter((r) => !described.has(r));
-  const extra = [...described].filter((r) => !routes.has(r) && !BUILTIN.includes(r));
+  const missing = [...routes.keys()].filter((r) => !described.has(r)).map((r) => `${r} (${routes.get(r).file})`);
+  const extra = [...described.keys()].filter((r) => !routes.has(r) && !BUILTIN.includes(r));
   assert.deepEqual(missing, [], 'routes in the server but not in api/openapi.yaml');
   assert.deepEqual(extra, [], 'operations in api/openapi.yaml that the server does not route');
   for (const b of BUILTIN) assert.ok(described.has(b), `${b} is described`);
+  // Public routes need no credential; audited routes name their audit action.
+  for (const [key, route] of routes) {
+    const op = described.get(key);
+    const isPublic = route.flags.includes('YW_ROUTE_PUBLIC');
+    assert.deepEqual(op.security, isPublic ? [] : undefined, `${key}: security (public: ${isPublic})`);
+    const audited = route.flags.includes('YW_ROUTE_AUDIT');
+    assert.equal(op['x-audit-action'], audited ? route.action : undefined, `${key}: x-audit-action`);
+  }
 });
 
 // ---- the scenarios -------------------------------------------------------------
@@ -523,6 +555,7 @@ test('passwords: the forced first change, own changes, resets', async () => {
   await api('GET', '/api/v1/auth/me', { token: nb, expect: 403, code: 'password_change_required' });
   await api('GET', '/api/v1/orgs', { token: nb, expect: 403, code: 'password_change_required' });
   await api('GET', '/api/v1/orgs/{code}', { params: { code: GAJ }, token: nb, expect: 403, code: 'password_change_required' });
+  await api('GET', '/api/v1/audit/tree-head', { token: nb, expect: 403, code: 'password_change_required' });
   await api('POST', PW, { params: { username: 'gaj_clerk' }, token: nb, body: { new_password: 'Another-Passw0rd' }, expect: 403, code: 'password_change_required' });
   const me = { params: { username: 'gaj_newbie' }, token: nb };
   await api('POST', PW, { ...me, body: { new_password: 'Fresh-Passw0rd!' }, expect: 400, label: 'own change without the current one' });
@@ -594,6 +627,85 @@ test('clients: list, create, use, read, revoke', async () => {
   assert.equal(gone.json.status, 'revoked');
   assert.equal(typeof gone.json.revoked_at, 'string');
   await api('DELETE', ONE, { ...P, token: t.gajAdmin, expect: 204, label: 'revoking again' });
+});
+
+test('audit trail: entries, tree head, proofs, export', async () => {
+  const auditor = await login('demo_auditor');
+  const E = '/api/v1/audit/events', H = '/api/v1/audit/tree-head', P = '/api/v1/audit/proof/{seq}';
+  const C = '/api/v1/audit/consistency', X = '/api/v1/audit/export';
+
+  // An audited change names its entry; the entry records it.
+  const change = await api('PATCH', '/api/v1/orgs/{code}', { params: { code: NEW_ORG }, token: t.sys, body: { name: '市数据测试中心' }, expect: 200 });
+  const seq = Number(change.headers.get('x-yiwang-audit-seq'));
+  const found = await api('GET', E, { token: auditor, query: { action: 'org.update', object: NEW_ORG, result: 'ok' }, expect: 200 });
+  const entry = found.json.items.find((e) => e.seq === seq);
+  assert.ok(entry, `entry ${seq} is listed`);
+  assert.equal(entry.request_id, change.headers.get('x-request-id'));
+  assert.equal(entry.actor, 'demo_sysadmin');
+  assert.equal(entry.status, 200);
+
+  const page = await api('GET', E, { token: auditor, query: { limit: 2 }, expect: 200 });
+  assert.equal(typeof page.json.next_cursor, 'string');
+  await api('GET', E, { token: auditor, query: { limit: 2, cursor: page.json.next_cursor, from: '2000-01-01T00:00:00Z' }, expect: 200 });
+  const own = await api('GET', E, { token: t.gajAdmin, query: { org: JTJ }, expect: 200 });
+  assert.ok(own.json.items.length > 0 && own.json.items.every((e) => e.actor_org === GAJ), 'org admins read their own org only');
+  await api('GET', E, { token: t.gajClerk, expect: 403 });
+  await api('GET', E, { token: gajClient.secret, expect: 403 });
+  await api('GET', E, { token: auditor, query: { result: 'maybe' }, expect: 400 });
+  await api('GET', E, { token: auditor, query: { from: 'yesterday' }, expect: 400 });
+  await api('GET', E, { token: auditor, query: { limit: 0 }, expect: 400 });
+  await api('GET', E, { expect: 401 });
+
+  await api('GET', H, { token: gajClient.secret, expect: 200 });
+  await api('GET', H, { expect: 401 });
+  // Heads are signed every second: wait until one covers the change.
+  let head;
+  for (let i = 0; i < 50; i++) {
+    head = await api('GET', H, { token: t.gajClerk, expect: 200 });
+    if (head.json.tree_size > seq) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(head.json.tree_size > seq, 'a signed head covers the change within 5 s');
+
+  const proof = await api('GET', P, { params: { seq }, token: auditor, expect: 200 });
+  const leaf = createHash('sha256').update(Buffer.concat([Buffer.from([0]), Buffer.from(proof.json.entry, 'utf8')])).digest('base64');
+  assert.equal(proof.json.leaf_hash, leaf, 'leaf hash = SHA-256(0x00 || entry)');
+  await api('GET', P, { params: { seq: 0 }, token: auditor, query: { tree_size: 1 }, expect: 200 });
+  await api('GET', P, { params: { seq }, token: auditor, query: { tree_size: seq }, expect: 409, code: 'not_yet_signed' });
+  await api('GET', P, { params: { seq: 'first' }, token: auditor, expect: 400 });
+  await api('GET', P, { params: { seq }, token: auditor, query: { tree_size: 'all' }, expect: 400 });
+  await api('GET', P, { params: { seq: 99999999 }, token: auditor, expect: 404 });
+  await api('GET', P, { params: { seq: 0 }, token: t.gajAdmin, expect: 404, label: 'platform entries are hidden from org admins' });
+  await api('GET', P, { params: { seq }, token: t.gajClerk, expect: 403 });
+  await api('GET', P, { params: { seq }, expect: 401 });
+
+  const size = head.json.tree_size;
+  const cons = await api('GET', C, { token: auditor, query: { from: 1, to: size }, expect: 200 });
+  assert.equal(cons.json.to_head.tree_size, size);
+  await api('GET', C, { token: t.gajAdmin, query: { from: 2 }, expect: 200 });
+  await api('GET', C, { token: auditor, query: { to: size }, expect: 400 });
+  await api('GET', C, { token: auditor, query: { from: 'one' }, expect: 400 });
+  await api('GET', C, { token: auditor, query: { from: size, to: 1 }, expect: 422 });
+  await api('GET', C, { token: auditor, query: { from: 1, to: 99999999 }, expect: 422 });
+  await api('GET', C, { token: t.gajClerk, query: { from: 1 }, expect: 403 });
+  await api('GET', C, { query: { from: 1 }, expect: 401 });
+
+  const exp = await api('GET', X, { token: auditor, query: { from: 2, to: 5 }, expect: 200 });
+  const lines = exp.text.split('\n');
+  assert.equal(lines.pop(), '', 'NDJSON ends with a newline');
+  assert.equal(lines.length, 4, 'a header line and three entries');
+  const [first, ...entries] = lines.map((l) => JSON.parse(l));
+  let errs = v.validate({ $ref: '#/components/schemas/AuditExportHeader' }, first);
+  assert.equal(errs.length, 0, `export header\n${formatErrors(errs)}`);
+  for (const e of entries) {
+    errs = v.validate({ $ref: '#/components/schemas/AuditEntry' }, e);
+    assert.equal(errs.length, 0, `export entry\n${formatErrors(errs)}`);
+  }
+  assert.deepEqual(entries.map((e) => e.seq), [2, 3, 4]);
+  await api('GET', X, { token: auditor, query: { from: 5, to: 2 }, expect: 422 });
+  await api('GET', X, { token: auditor, query: { from: -1 }, expect: 400 });
+  await api('GET', X, { token: t.gajAdmin, query: { from: 0, to: 1 }, expect: 403, label: 'export is for auditors' });
+  await api('GET', X, { query: { from: 0, to: 1 }, expect: 401 });
 });
 
 test('unknown paths and methods answer problems; X-Request-Id is echoed when sane', async () => {

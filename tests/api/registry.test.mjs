@@ -263,3 +263,30 @@ test('user and client lists: an org admin sees only their org, whatever ?org say
   assert.ok(every.items.length >= 10);
   assert.ok(new Set(every.items.map((c) => c.org_code)).size >= 10);
 });
+
+test('racing creations of one org, user or client: exactly one wins, the rest get 409', async () => {
+  const code = makeUscc();
+  const orgs = await Promise.all(Array.from({ length: 6 }, (_, i) =>
+    createOrg({ code, name: `竞争${i}`, region_code: '330100', level: 'district' })));
+  assert.deepEqual(orgs.map((r) => r.status).sort(), [201, 409, 409, 409, 409, 409]);
+  const winner = orgs.find((r) => r.status === 201).json;
+  assert.deepEqual((await srv.call('GET', `/api/v1/orgs/${code}`, { token: sys })).json, winner);
+  for (const r of orgs.filter((x) => x.status === 409)) assertProblem(r, 409, 'conflict');
+
+  const username = `race_${Date.now().toString(36)}`;
+  const users = await Promise.all(Array.from({ length: 4 }, (_, i) => srv.call('POST', '/api/v1/users', {
+    token: sec, body: { username, display_name: `竞争${i}`, org_code: GAJ, roles: ['clerk'] },
+  })));
+  assert.deepEqual(users.map((r) => r.status).sort(), [201, 409, 409, 409]);
+  const won = users.find((r) => r.status === 201).json;
+  // the password shown is the one that was stored
+  const login = await srv.call('POST', '/api/v1/auth/login', { body: { username, password: won.password } });
+  assert.equal(login.status, 200, login.text);
+
+  const clients = await Promise.all(Array.from({ length: 4 }, () => srv.call('POST', '/api/v1/clients', {
+    token: sec, body: { org_code: GAJ, name: 'race-client' },
+  })));
+  assert.deepEqual(clients.map((r) => r.status).sort(), [201, 409, 409, 409]);
+  const secret = clients.find((r) => r.status === 201).json.secret;
+  assert.equal((await srv.call('GET', '/api/v1/auth/me', { token: secret })).status, 200);
+});

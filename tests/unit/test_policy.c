@@ -17,6 +17,14 @@ static const char *const all_roles[] = {"sysadmin", "secadmin",  "auditor",    "
                                         "clerk",    "approver",  "inspector",  "dispatcher", "monitor"};
 #define NALL (sizeof all_roles / sizeof all_roles[0])
 
+/* The administrative actions: everything about orgs, users and clients but reading orgs. */
+static const yw_action admin_actions[] = {
+    YW_ACT_ORG_CREATE,    YW_ACT_ORG_UPDATE,  YW_ACT_USER_LIST,           YW_ACT_USER_READ,
+    YW_ACT_USER_CREATE,   YW_ACT_USER_UPDATE, YW_ACT_USER_RESET_PASSWORD, YW_ACT_CLIENT_LIST,
+    YW_ACT_CLIENT_CREATE, YW_ACT_CLIENT_REVOKE,
+};
+#define NADMIN (sizeof admin_actions / sizeof admin_actions[0])
+
 static yw_principal user(const char *name, const char *org, unsigned roles)
 {
     return (yw_principal){.kind = YW_PRINCIPAL_USER, .id = name, .org_code = org, .roles = roles};
@@ -225,11 +233,9 @@ Test(authz, secadmin_manages_users_and_clients_of_any_org)
 Test(authz, auditor_administers_nothing)
 {
     yw_principal aud = user("aud", BUREAU, YW_ROLE_AUDITOR);
-    for (int a = 0; a < YW_ACT_COUNT; a++) {
-        if (a == YW_ACT_ORG_READ)
-            continue;
-        cr_expect_eq(yw_authz(&aud, (yw_action)a, NULL, NULL), YW_AUTHZ_FORBID, "auditor allowed action %d", a);
-    }
+    for (size_t i = 0; i < NADMIN; i++)
+        cr_expect_eq(yw_authz(&aud, admin_actions[i], NULL, NULL), YW_AUTHZ_FORBID, "auditor allowed action %d",
+                     admin_actions[i]);
 }
 
 Test(authz, org_admin_manages_its_own_org_only)
@@ -282,12 +288,11 @@ Test(authz, users_may_read_themselves)
 Test(authz, clients_are_forbidden_admin_actions)
 {
     yw_principal c = client(HEALTH "/his", HEALTH);
-    for (int a = 0; a < YW_ACT_COUNT; a++) {
-        if (a == YW_ACT_ORG_READ)
-            continue;
-        cr_expect_eq(yw_authz(&c, (yw_action)a, NULL, NULL), YW_AUTHZ_FORBID, "client allowed action %d", a);
-        cr_expect_eq(yw_authz(&c, (yw_action)a, HEALTH, NULL), YW_AUTHZ_FORBID, "client allowed action %d", a);
-        cr_expect_eq(yw_authz(&c, (yw_action)a, POLICE, NULL), YW_AUTHZ_HIDE, "client saw action %d elsewhere", a);
+    for (size_t i = 0; i < NADMIN; i++) {
+        yw_action a = admin_actions[i];
+        cr_expect_eq(yw_authz(&c, a, NULL, NULL), YW_AUTHZ_FORBID, "client allowed action %d", a);
+        cr_expect_eq(yw_authz(&c, a, HEALTH, NULL), YW_AUTHZ_FORBID, "client allowed action %d", a);
+        cr_expect_eq(yw_authz(&c, a, POLICE, NULL), YW_AUTHZ_HIDE, "client saw action %d elsewhere", a);
     }
     /* a client whose id equals a username is not that user */
     yw_principal named = client("zhang", HEALTH);
@@ -307,4 +312,42 @@ Test(authz, a_user_without_an_org_sees_no_org_objects)
 {
     yw_principal adm = user("orphan", NULL, YW_ROLE_ORG_ADMIN);
     expect_authz(adm, YW_ACT_USER_READ, HEALTH, "x", YW_AUTHZ_HIDE);
+}
+
+Test(authz, audit_trail_access)
+{
+    yw_principal aud = user("aud", BUREAU, YW_ROLE_AUDITOR);
+    yw_principal sys = user("sys", BUREAU, YW_ROLE_SYSADMIN);
+    yw_principal sec = user("sec", BUREAU, YW_ROLE_SECADMIN);
+    yw_principal adm = user("health_admin", HEALTH, YW_ROLE_ORG_ADMIN);
+    yw_principal clerk = user("zhang", HEALTH, YW_ROLE_CLERK);
+    yw_principal c = client(HEALTH "/his", HEALTH);
+
+    /* the signed tree head is public to every caller */
+    expect_authz(clerk, YW_ACT_AUDIT_HEAD, NULL, NULL, YW_AUTHZ_ALLOW);
+    expect_authz(c, YW_ACT_AUDIT_HEAD, NULL, NULL, YW_AUTHZ_ALLOW);
+
+    /* the auditor reads and exports everything */
+    expect_authz(aud, YW_ACT_AUDIT_READ, NULL, NULL, YW_AUTHZ_ALLOW);
+    expect_authz(aud, YW_ACT_AUDIT_READ, POLICE, NULL, YW_AUTHZ_ALLOW);
+    expect_authz(aud, YW_ACT_AUDIT_EXPORT, NULL, NULL, YW_AUTHZ_ALLOW);
+    cr_expect_not(yw_authz_own_org_only(&aud, YW_ACT_AUDIT_READ));
+
+    /* the other two platform administrators do not read the trail (三员分立) */
+    expect_authz(sys, YW_ACT_AUDIT_READ, NULL, NULL, YW_AUTHZ_FORBID);
+    expect_authz(sec, YW_ACT_AUDIT_READ, NULL, NULL, YW_AUTHZ_FORBID);
+    expect_authz(sys, YW_ACT_AUDIT_EXPORT, NULL, NULL, YW_AUTHZ_FORBID);
+    expect_authz(sec, YW_ACT_AUDIT_EXPORT, NULL, NULL, YW_AUTHZ_FORBID);
+
+    /* an org admin reads what its own org did, nothing else, and exports nothing */
+    expect_authz(adm, YW_ACT_AUDIT_READ, HEALTH, NULL, YW_AUTHZ_ALLOW);
+    expect_authz(adm, YW_ACT_AUDIT_READ, NULL, NULL, YW_AUTHZ_ALLOW);
+    cr_expect(yw_authz_own_org_only(&adm, YW_ACT_AUDIT_READ));
+    expect_authz(adm, YW_ACT_AUDIT_READ, POLICE, NULL, YW_AUTHZ_HIDE);
+    expect_authz(adm, YW_ACT_AUDIT_EXPORT, NULL, NULL, YW_AUTHZ_FORBID);
+
+    /* ordinary users and clients read no audit entries */
+    expect_authz(clerk, YW_ACT_AUDIT_READ, HEALTH, NULL, YW_AUTHZ_FORBID);
+    expect_authz(c, YW_ACT_AUDIT_READ, HEALTH, NULL, YW_AUTHZ_FORBID);
+    expect_authz(c, YW_ACT_AUDIT_EXPORT, NULL, NULL, YW_AUTHZ_FORBID);
 }

@@ -3,7 +3,7 @@
 // tables of the server's source, and small timing helpers.
 import assert from 'node:assert/strict';
 import { createHmac, randomInt } from 'node:crypto';
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The repository root (tests/api/lib/../../..). */
@@ -120,20 +120,27 @@ export function totpCode(secret, step = totpStep()) {
 
 // ---- the server's routes, read from the source ----
 
+function* sourceFiles(dir) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) yield* sourceFiles(p);
+    else if (e.name.endsWith('.c')) yield p;
+  }
+}
+
 /**
- * Every route of every domain module, parsed from src/<module>/module.c:
- * [{method, pattern, module}].
+ * Every route the server's source declares: the entries of every
+ * `yw_route name[] = {...}` table under src/ (the modules' src/<module>/module.c,
+ * and any other file that declares one). [{method, pattern, file}]
  */
 export function sourceRoutes() {
   const routes = [];
-  const src = join(REPO, 'src');
-  for (const dir of readdirSync(src, { withFileTypes: true })) {
-    if (!dir.isDirectory()) continue;
-    const file = join(src, dir.name, 'module.c');
-    if (!existsSync(file)) continue;
+  for (const file of sourceFiles(join(REPO, 'src'))) {
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/\{\s*"([A-Z]+)"\s*,\s*"(\/[^"]*)"/g)) {
-      routes.push({ method: m[1], pattern: m[2], module: dir.name });
+    for (const table of text.matchAll(/\byw_route\s+\w+\s*\[\s*\]\s*=\s*\{([\s\S]*?)\};/g)) {
+      for (const m of table[1].matchAll(/\{\s*"([A-Z]+)"\s*,\s*"(\/[^"]*)"/g)) {
+        routes.push({ method: m[1], pattern: m[2], file: file.slice(REPO.length) });
+      }
     }
   }
   return routes;
