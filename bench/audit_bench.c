@@ -124,7 +124,7 @@ int main(int argc, char **argv)
         int64_t t0 = yw_mono_ns();
         yw_audit_subtree(db, 0, seq, leaf);
         int64_t t1 = yw_mono_ns();
-        int len = yw_merkle_inclusion(yw_audit_subtree, db, seq, size, path);
+        int len = yw_merkle_inclusion(yw_audit_subtree_cached, &(yw_audit_reader){audit, db}, seq, size, path);
         int64_t t2 = yw_mono_ns();
         if (len < 0) {
             fprintf(stderr, "proof failed\n");

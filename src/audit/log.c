@@ -27,6 +27,13 @@ struct yw_audit {
     yw_buf scratch; /* the entry being appended */
     /* any thread */
     _Atomic uint64_t size;
+    /* subtrees of level >= YW_AUDIT_CACHE_LEVEL seen so far, per level; any thread */
+    pthread_rwlock_t cache_lock;
+    struct {
+        yw_hash *hash;
+        uint8_t *present;
+        uint64_t cap;
+    } cache[64];
     pthread_t signer;
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -195,6 +202,44 @@ int yw_audit_subtree(void *ctx, int level, uint64_t index, yw_hash out)
     return p && len == YW_HASH_LEN ? 0 : YW_ENOTFOUND;
 }
 
+int yw_audit_subtree_cached(void *ctx, int level, uint64_t index, yw_hash out)
+{
+    yw_audit_reader *r = ctx;
+    yw_audit *a = r->audit;
+    if (level < YW_AUDIT_CACHE_LEVEL || level >= 64)
+        return yw_audit_subtree(r->db, level, index, out);
+    bool hit = false;
+    pthread_rwlock_rdlock(&a->cache_lock);
+    if (index < a->cache[level].cap && a->cache[level].present[index]) {
+        memcpy(out, a->cache[level].hash[index], YW_HASH_LEN);
+        hit = true;
+    }
+    pthread_rwlock_unlock(&a->cache_lock);
+    if (hit)
+        return 0;
+    int rc = yw_audit_subtree(r->db, level, index, out);
+    if (rc < 0)
+        return rc;
+    pthread_rwlock_wrlock(&a->cache_lock);
+    if (index >= a->cache[level].cap) {
+        uint64_t cap = a->cache[level].cap ? a->cache[level].cap : 1024;
+        while (cap <= index)
+            cap *= 2;
+        yw_hash *h = realloc(a->cache[level].hash, cap * sizeof *h);
+        uint8_t *p = h ? realloc(a->cache[level].present, cap) : NULL;
+        if (!h || !p)
+            abort();
+        memset(p + a->cache[level].cap, 0, cap - a->cache[level].cap);
+        a->cache[level].hash = h;
+        a->cache[level].present = p;
+        a->cache[level].cap = cap;
+    }
+    memcpy(a->cache[level].hash[index], out, YW_HASH_LEN);
+    a->cache[level].present[index] = 1;
+    pthread_rwlock_unlock(&a->cache_lock);
+    return 0;
+}
+
 /* Rebuilds the frontier for the entries db holds. Writer thread. */
 static int load_frontier(yw_audit *a, yw_db *db)
 {
@@ -344,6 +389,7 @@ yw_audit *yw_audit_open(yw_store *store, const char *data_dir, char *err, size_t
         return NULL;
     }
     yw_writer_add_participant(yw_store_writer(store), rolled_back, a);
+    pthread_rwlock_init(&a->cache_lock, NULL);
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->wake, NULL);
     pthread_create(&a->signer, NULL, signer_main, a);
@@ -366,6 +412,11 @@ void yw_audit_close(yw_audit *a)
     pthread_cond_destroy(&a->wake);
     sodium_memzero(a->sk, sizeof a->sk);
     yw_buf_free(&a->scratch);
+    for (int i = 0; i < 64; i++) {
+        free(a->cache[i].hash);
+        free(a->cache[i].present);
+    }
+    pthread_rwlock_destroy(&a->cache_lock);
     free(a);
 }
 

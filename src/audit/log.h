@@ -74,6 +74,19 @@ int yw_audit_latest_head(yw_db *db, yw_tree_head *out);
 /* Subtree reader over a database connection, for yw_merkle_* proofs. */
 int yw_audit_subtree(void *db, int level, uint64_t index, yw_hash out);
 
+/*
+ * The same, for the server's proofs: complete subtrees never change once
+ * stored, so those of level YW_AUDIT_CACHE_LEVEL and up are kept in memory
+ * after their first read (a few MB for ten million entries), and a proof
+ * reads only its lowest levels from the database. ctx is a yw_audit_reader.
+ */
+#define YW_AUDIT_CACHE_LEVEL 5
+typedef struct {
+    yw_audit *audit;
+    yw_db *db;
+} yw_audit_reader;
+int yw_audit_subtree_cached(void *ctx, int level, uint64_t index, yw_hash out);
+
 /* A head as JSON {tree_size, root_hash, timestamp, signature} (base64). New reference. */
 json_t *yw_tree_head_json(const yw_tree_head *h);
 /* Parses the JSON form; 0 or -1. */

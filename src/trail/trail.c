@@ -83,7 +83,7 @@ static int head_of_size(yw_req *req, yw_db *db, uint64_t n, yw_tree_head *out)
     yw_hash root;
     if (n == 0)
         yw_merkle_empty(root);
-    else if ((rc = yw_merkle_range(yw_audit_subtree, db, 0, n, root)) < 0)
+    else if ((rc = yw_merkle_range(yw_audit_subtree_cached, &(yw_audit_reader){yw_req_app(req)->audit, db}, 0, n, root)) < 0)
         return rc;
     yw_audit_sign(yw_req_app(req)->audit, n, root, out);
     return 0;
@@ -322,7 +322,7 @@ static void proof_get(yw_req *req)
         return;
     }
     yw_hash path[YW_MERKLE_MAX_PROOF];
-    int n = rc < 0 ? rc : yw_merkle_inclusion(yw_audit_subtree, db, (uint64_t)seq, h.tree_size, path);
+    int n = rc < 0 ? rc : yw_merkle_inclusion(yw_audit_subtree_cached, &(yw_audit_reader){yw_req_app(req)->audit, db}, (uint64_t)seq, h.tree_size, path);
     if (n < 0) {
         yw_reply_store_error(req, n, "audit proof");
         return;
@@ -366,7 +366,7 @@ static void consistency_get(yw_req *req)
         return;
     }
     yw_hash proof[YW_MERKLE_MAX_PROOF];
-    int n = rc < 0 ? rc : yw_merkle_consistency(yw_audit_subtree, db, first.tree_size, second.tree_size, proof);
+    int n = rc < 0 ? rc : yw_merkle_consistency(yw_audit_subtree_cached, &(yw_audit_reader){yw_req_app(req)->audit, db}, first.tree_size, second.tree_size, proof);
     if (n < 0) {
         yw_reply_store_error(req, n, "audit proof");
         return;
@@ -419,7 +419,7 @@ static void export_get(yw_req *req)
         pos += (uint64_t)1 << level;
     }
     yw_hash proof[YW_MERKLE_MAX_PROOF];
-    int n = rc < 0 ? rc : yw_merkle_consistency(yw_audit_subtree, db, head.tree_size, latest.tree_size, proof);
+    int n = rc < 0 ? rc : yw_merkle_consistency(yw_audit_subtree_cached, &(yw_audit_reader){yw_req_app(req)->audit, db}, head.tree_size, latest.tree_size, proof);
     if (n < 0) {
         json_decref(prefix);
         yw_reply_store_error(req, n, "audit export");

@@ -121,7 +121,9 @@ Test(id_card, check_function_refuses_short_or_non_digit_input)
 Test(id_card, accepts_published_valid_numbers)
 {
     cr_expect(yw_valid_id_card("11010519491231002X"), "11010519491231002X (check X) should be valid");
-    cr_expect(yw_valid_id_card("440524188001010014"), "440524188001010014 should be valid");
+    cr_expect(yw_valid_id_card("130503196704010016"), "130503196704010016 should be valid");
+    cr_expect(yw_valid_id_card("310104198506120019"), "310104198506120019 should be valid");
+    cr_expect(yw_valid_id_card("510108200112310525"), "510108200112310525 should be valid");
 }
 
 Test(id_card, generated_numbers_cover_all_eleven_check_values)
