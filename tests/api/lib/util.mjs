@@ -31,7 +31,7 @@ export function assertProblem(res, status, code, detailPattern) {
   assert.ok(res.json.detail.length > 0);
   assert.equal(res.json.request_id, res.headers.get('x-request-id'));
   // never a stack trace or SQL
-  assert.doesNotMatch(res.text, /\bSELECT\b|\bINSERT\b|\bsqlite\b|\.c:\d+/i);
+  assert.doesNotMatch(res.text, /\bSELECT\b|\bINSERT INTO\b|\bUPDATE \w+ SET\b|SQLITE_|sqlite3_|\.c:\d+/);
   if (detailPattern) assert.match(res.json.detail, detailPattern);
 }
 

@@ -1,0 +1,282 @@
+// The audit trail: the exact entries each route writes (denied attempts
+// included), proofs checked by an independent verifier written here with
+// node:crypto, and `yiwang audit verify` catching every kind of tampering
+// done directly to the database file.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, createPublicKey, verify as edVerify } from 'node:crypto';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, BIN } from './lib/server.mjs';
+
+let srv, auditor, secadmin, gajAdmin;
+
+before(async () => {
+  srv = await startServer({ keepData: true });
+  auditor = await srv.login('demo_auditor');
+  secadmin = await srv.login('demo_secadmin');
+  gajAdmin = await srv.login('gaj_admin');
+});
+after(async () => {
+  await srv.stop();
+  rmSync(srv.dir, { recursive: true, force: true });
+});
+
+// Entries of the audit log after `since` (a seq), as an auditor reads them.
+async function entriesSince(since, query = '') {
+  const out = [];
+  let cursor = null;
+  do {
+    const q = `/api/v1/audit/events?limit=1000${query}${cursor ? `&cursor=${cursor}` : ''}`;
+    const res = await srv.call('GET', q, { token: auditor });
+    assert.equal(res.status, 200, res.text);
+    out.push(...res.json.items);
+    cursor = res.json.next_cursor;
+  } while (cursor);
+  return out.filter((e) => e.seq > since && e.action !== 'audit.read');
+}
+
+async function lastSeq() {
+  const res = await srv.call('GET', '/api/v1/audit/events?limit=1000&action=audit.read', { token: auditor });
+  const all = await entriesSince(-1);
+  return Math.max(-1, ...all.map((e) => e.seq), ...res.json.items.map((e) => e.seq));
+}
+
+// The fields an entry must have, beyond the per-case ones.
+function expectEntry(entry, want) {
+  for (const [k, v] of Object.entries(want)) assert.deepEqual(entry[k], v, `${k} of ${JSON.stringify(entry)}`);
+  assert.match(entry.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.equal(entry.client, '127.0.0.1');
+  assert.match(entry.request_id, /^[0-9a-f]+$/);
+}
+
+test('sign-in, sign-out and failures are entries with the right actor and result', async () => {
+  const since = await lastSeq();
+  const ok = await srv.call('POST', '/api/v1/auth/login', { body: { username: 'mzj_clerk', password: srv.accounts.password } });
+  assert.equal(ok.status, 200);
+  const bad = await srv.call('POST', '/api/v1/auth/login', { body: { username: 'mzj_clerk', password: 'wrong-Passw0rd' } });
+  assert.equal(bad.status, 401);
+  const ghost = await srv.call('POST', '/api/v1/auth/login', { body: { username: 'nobody.here', password: 'wrong-Passw0rd' } });
+  assert.equal(ghost.status, 401);
+  const out = await srv.call('POST', '/api/v1/auth/logout', { token: ok.json.token });
+  assert.equal(out.status, 204);
+  const mzj = srv.accounts.users.find((u) => u.username === 'mzj_clerk').org_code;
+  const got = await entriesSince(since);
+  assert.equal(got.length, 4, JSON.stringify(got));
+  const base = { actor: 'mzj_clerk', actor_kind: 'user', actor_org: mzj, object_type: 'user', object_ids: ['mzj_clerk'],
+    items: [], purpose: null, stage: null, request_sha256: null, response_sha256: null };
+  expectEntry(got[0], { ...base, action: 'auth.login', result: 'ok', status: 200 });
+  expectEntry(got[1], { ...base, action: 'auth.login', result: 'denied', status: 401 });
+  expectEntry(got[2], { ...base, actor_org: null, object_ids: ['nobody.here'], actor: 'nobody.here',
+    action: 'auth.login', result: 'denied', status: 401 });
+  expectEntry(got[3], { ...base, action: 'auth.logout', result: 'ok', status: 204 });
+  // Responses name the entry that recorded them.
+  assert.equal(ok.headers.get('x-yiwang-audit-seq'), String(got[0].seq));
+});
+
+test('registry changes are entries; rejected and denied attempts too, and change nothing', async () => {
+  const since = await lastSeq();
+  const gaj = srv.accounts.users.find((u) => u.username === 'gaj_admin').org_code;
+  const scjg = srv.accounts.users.find((u) => u.username === 'scjg_admin').org_code;
+  const created = await srv.call('POST', '/api/v1/users', { token: gajAdmin,
+    body: { username: 'audit.probe', display_name: '审计探针', org_code: gaj, roles: ['clerk'] } });
+  assert.equal(created.status, 201);
+  const denied = await srv.call('POST', '/api/v1/users', { token: gajAdmin,
+    body: { username: 'audit.probe2', display_name: '越权', org_code: scjg, roles: ['clerk'] } });
+  assert.equal(denied.status, 403);
+  const invalid = await srv.call('POST', '/api/v1/users', { token: gajAdmin,
+    body: { username: 'audit.probe3', display_name: '坏角色', org_code: gaj, roles: ['sysadmin', 'clerk'] } });
+  assert.equal(invalid.status, 422);
+  const patched = await srv.call('PATCH', '/api/v1/users/audit.probe', { token: gajAdmin, body: { display_name: '审计探针二' } });
+  assert.equal(patched.status, 200);
+  const client = await srv.call('POST', '/api/v1/clients', { token: secadmin, body: { org_code: gaj, name: 'audit-probe' } });
+  assert.equal(client.status, 201);
+  const revoked = await srv.call('DELETE', `/api/v1/clients/${gaj}/audit-probe`, { token: secadmin });
+  assert.equal(revoked.status, 204);
+  const forbidden = await srv.call('POST', '/api/v1/orgs', { token: gajAdmin,
+    body: { code: '91350100M000100Y43', name: '不该建', region_code: '350100', level: 'city' } });
+  assert.equal(forbidden.status, 403);
+
+  const got = await entriesSince(since);
+  const rows = got.map((e) => [e.actor, e.action, e.object_type, e.object_ids, e.result, e.status]);
+  assert.deepEqual(rows, [
+    ['gaj_admin', 'user.create', 'user', ['audit.probe'], 'ok', 201],
+    ['gaj_admin', 'user.create', 'user', ['audit.probe2'], 'denied', 403],
+    ['gaj_admin', 'user.create', 'user', ['audit.probe3'], 'error', 422],
+    ['gaj_admin', 'user.update', 'user', ['audit.probe'], 'ok', 200],
+    ['demo_secadmin', 'client.create', 'client', [`${gaj}/audit-probe`], 'ok', 201],
+    ['demo_secadmin', 'client.revoke', 'client', [`${gaj}/audit-probe`], 'ok', 204],
+    // refused before its body is read: no object
+    ['gaj_admin', 'org.create', null, [], 'denied', 403],
+  ]);
+  for (const e of got) assert.equal(e.actor_kind, 'user');
+  // The denied and rejected attempts changed nothing.
+  assert.equal((await srv.call('GET', '/api/v1/users/audit.probe2', { token: secadmin })).status, 404);
+  assert.equal((await srv.call('GET', '/api/v1/users/audit.probe3', { token: secadmin })).status, 404);
+});
+
+test('reading the trail is itself an entry; org admins see only their own org', async () => {
+  const before = await srv.call('GET', '/api/v1/audit/events?limit=1&action=audit.read', { token: auditor });
+  assert.equal(before.status, 200);
+  const mine = await srv.call('GET', '/api/v1/audit/events?limit=1000', { token: gajAdmin });
+  assert.equal(mine.status, 200);
+  const gaj = srv.accounts.users.find((u) => u.username === 'gaj_admin').org_code;
+  assert.ok(mine.json.items.length > 0);
+  for (const e of mine.json.items) assert.equal(e.actor_org, gaj);
+  const reads = await srv.call('GET', '/api/v1/audit/events?limit=1000&action=audit.read&actor=gaj_admin', { token: auditor });
+  assert.ok(reads.json.items.some((e) => e.actor === 'gaj_admin' && e.object_type === 'audit_log' && e.result === 'ok'));
+  // Others may not read it at all.
+  for (const who of ['demo_sysadmin', 'gaj_steward']) {
+    const t = await srv.login(who);
+    assert.equal((await srv.call('GET', '/api/v1/audit/events', { token: t })).status, 403, who);
+  }
+});
+
+// ---- an independent verifier: RFC 9162 and Ed25519 with node:crypto only ----
+
+const sha256 = (...parts) => createHash('sha256').update(Buffer.concat(parts)).digest();
+const leafHash = (entry) => sha256(Buffer.from([0]), Buffer.from(entry, 'utf8'));
+const nodeHash = (l, r) => sha256(Buffer.from([1]), l, r);
+
+function rootFromInclusion(index, size, leaf, path) {
+  let fn = BigInt(index), sn = BigInt(size) - 1n, r = leaf;
+  for (const p of path) {
+    if (sn === 0n) return null;
+    if ((fn & 1n) === 1n || fn === sn) {
+      r = nodeHash(p, r);
+      if ((fn & 1n) === 0n) while (fn !== 0n && (fn & 1n) === 0n) { fn >>= 1n; sn >>= 1n; }
+    } else {
+      r = nodeHash(r, p);
+    }
+    fn >>= 1n; sn >>= 1n;
+  }
+  return sn === 0n ? r : null;
+}
+
+function headMessage(h) {
+  const m = Buffer.alloc(68);
+  Buffer.from('yiwang-tree-head-v1\0').copy(m, 0);
+  m.writeBigUInt64BE(BigInt(h.tree_size), 20);
+  m.writeBigUInt64BE(BigInt(h.timestamp_ms), 28);
+  Buffer.from(h.root_hash, 'base64').copy(m, 36);
+  return m;
+}
+
+function ed25519Key(b64) {
+  const der = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(b64, 'base64')]);
+  return createPublicKey({ key: der, format: 'der', type: 'spki' });
+}
+
+test('an inclusion proof verifies with an independent implementation against the published key', async () => {
+  await new Promise((r) => setTimeout(r, 1300)); // let a head cover the entries so far
+  const head = await srv.call('GET', '/api/v1/audit/tree-head', { token: gajAdmin });
+  assert.equal(head.status, 200);
+  const published = execFileSync(BIN, ['audit', 'key', '--data', srv.dir]).toString().trim();
+  assert.equal(head.json.public_key, published);
+  const key = ed25519Key(published);
+  assert.ok(edVerify(null, headMessage(head.json), key, Buffer.from(head.json.signature, 'base64')));
+
+  for (const seq of [0, 1, Math.floor(head.json.tree_size / 2), head.json.tree_size - 1]) {
+    const res = await srv.call('GET', `/api/v1/audit/proof/${seq}?tree_size=${head.json.tree_size}`, { token: auditor });
+    assert.equal(res.status, 200, res.text);
+    const p = res.json;
+    assert.equal(JSON.parse(p.entry).seq, seq);
+    const leaf = leafHash(p.entry);
+    assert.equal(leaf.toString('base64'), p.leaf_hash);
+    const root = rootFromInclusion(seq, p.tree_size, leaf, p.audit_path.map((h) => Buffer.from(h, 'base64')));
+    assert.ok(root, 'the path has the right length');
+    assert.equal(root.toString('base64'), p.tree_head.root_hash);
+    assert.ok(edVerify(null, headMessage(p.tree_head), key, Buffer.from(p.tree_head.signature, 'base64')));
+    // A changed entry does not verify.
+    const forged = p.entry.replace('"status":', '"status":1');
+    const bad = rootFromInclusion(seq, p.tree_size, leafHash(forged), p.audit_path.map((h) => Buffer.from(h, 'base64')));
+    assert.notEqual(bad?.toString('base64'), p.tree_head.root_hash);
+  }
+});
+
+test('saved proofs and exports verify offline with yiwang audit verify-proof, and fail when altered', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'yiwang-proofs-'));
+  try {
+    const key = execFileSync(BIN, ['audit', 'key', '--data', srv.dir]).toString().trim();
+    const proof = await srv.call('GET', '/api/v1/audit/proof/3', { token: auditor });
+    const cons = await srv.call('GET', '/api/v1/audit/consistency?from=5', { token: auditor });
+    const exp = await srv.call('GET', '/api/v1/audit/export?from=2', { token: auditor });
+    assert.equal(exp.headers.get('content-type'), 'application/x-ndjson');
+    const files = { proof: proof.text, cons: cons.text, exp: exp.text };
+    for (const [name, text] of Object.entries(files)) {
+      const path = join(dir, name);
+      execFileSync('sh', ['-c', `cat > ${path}`], { input: text });
+      const ok = spawnSync(BIN, ['audit', 'verify-proof', '--key', key, path]);
+      assert.equal(ok.status, 0, `${name}: ${ok.stdout}${ok.stderr}`);
+    }
+    // Tampered copies are refused.
+    const lines = exp.text.trimEnd().split('\n');
+    lines[2] = lines[2].replace('"result":"ok"', '"result":"denied"').replace('"result":"denied"', '"result":"error"');
+    const tampered = { proof: proof.text.replace('"seq":3', '"seq":4'), exp: lines.join('\n') + '\n' };
+    for (const [name, text] of Object.entries(tampered)) {
+      const path = join(dir, `${name}.bad`);
+      execFileSync('sh', ['-c', `cat > ${path}`], { input: text });
+      const bad = spawnSync(BIN, ['audit', 'verify-proof', '--key', key, path]);
+      assert.equal(bad.status, 1, `${name}: ${bad.stdout}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// ---- tampering with the database file ----
+
+function verifyCopy(mutate) {
+  const dir = mkdtempSync(join(tmpdir(), 'yiwang-tamper-'));
+  try {
+    cpSync(srv.dir, dir, { recursive: true });
+    if (mutate) execFileSync('sqlite3', [join(dir, 'yiwang.db'), mutate]);
+    const r = spawnSync(BIN, ['audit', 'verify', '--data', dir]);
+    return { status: r.status, out: r.stdout.toString() };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('yiwang audit verify: an untouched log verifies; every kind of tampering is caught at its seq', async () => {
+  await srv.stop(); // a clean stop signs the last head; keepData holds the directory
+  const intact = verifyCopy(null);
+  assert.equal(intact.status, 0, intact.out);
+  assert.match(intact.out, /intact: \d+ entries/);
+
+  const altered = verifyCopy("UPDATE audit_log SET actor = 'gaj_admiN' WHERE seq = 7");
+  assert.equal(altered.status, 1);
+  assert.match(altered.out, /first bad seq 7\b/);
+
+  const deleted = verifyCopy('DELETE FROM audit_log WHERE seq = 9');
+  assert.equal(deleted.status, 1);
+  assert.match(deleted.out, /first bad seq 9\b/);
+
+  const swapped = verifyCopy(`
+    CREATE TEMP TABLE a AS SELECT * FROM audit_log WHERE seq IN (11, 12);
+    UPDATE audit_log SET time_ms = (SELECT time_ms FROM a WHERE seq = 12), actor = (SELECT actor FROM a WHERE seq = 12),
+      action = (SELECT action FROM a WHERE seq = 12), object_ids = (SELECT object_ids FROM a WHERE seq = 12),
+      leaf = (SELECT leaf FROM a WHERE seq = 12) WHERE seq = 11;
+    UPDATE audit_log SET time_ms = (SELECT time_ms FROM a WHERE seq = 11), actor = (SELECT actor FROM a WHERE seq = 11),
+      action = (SELECT action FROM a WHERE seq = 11), object_ids = (SELECT object_ids FROM a WHERE seq = 11),
+      leaf = (SELECT leaf FROM a WHERE seq = 11) WHERE seq = 12;`);
+  assert.equal(swapped.status, 1);
+  assert.match(swapped.out, /first bad seq 11\b/);
+
+  // A forged row appended after the last signed head, with a leaf that matches its own fields.
+  const forged = verifyCopy(`
+    INSERT INTO audit_log (seq, time_ms, actor, actor_kind, actor_org, action, stage, object_type, object_ids, items,
+      purpose, status, request_id, client, request_sha256, response_sha256, leaf)
+    SELECT seq + 1, time_ms, actor, actor_kind, actor_org, action, stage, object_type, object_ids, items, purpose,
+      status, request_id, client, request_sha256, response_sha256, leaf FROM audit_log ORDER BY seq DESC LIMIT 1;`);
+  assert.equal(forged.status, 1);
+  const size = Number(execFileSync('sqlite3', [join(srv.dir, 'yiwang.db'), 'SELECT count(*) FROM audit_log']).toString());
+  assert.match(forged.out, new RegExp(`first bad seq ${size}\\b`));
+
+  // A row inserted into the middle: every later row moved up by one.
+  const inserted = verifyCopy('UPDATE audit_log SET seq = seq + 1000000 WHERE seq >= 5; UPDATE audit_log SET seq = seq - 999999 WHERE seq >= 1000000; INSERT INTO audit_log SELECT * FROM audit_log WHERE seq = 4 LIMIT 0;');
+  assert.equal(inserted.status, 1);
+  assert.match(inserted.out, /first bad seq 5\b/);
+});
