@@ -13,24 +13,25 @@ typedef struct {
     unsigned own_org; /* roles allowed on objects of the caller's org */
     bool self;        /* a user acting on their own account */
     bool everyone;    /* any authenticated user or client */
+    const char *noun; /* the object, as a hidden one is reported: "no such <noun>" */
 } rule;
 
 static const rule rules[YW_ACT_COUNT] = {
-    [YW_ACT_ORG_READ] = {.everyone = true},
-    [YW_ACT_ORG_CREATE] = {.any_org = YW_ROLE_SYSADMIN},
-    [YW_ACT_ORG_UPDATE] = {.any_org = YW_ROLE_SYSADMIN},
-    [YW_ACT_USER_LIST] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN},
-    [YW_ACT_USER_READ] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN, .self = true},
-    [YW_ACT_USER_CREATE] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN},
-    [YW_ACT_USER_UPDATE] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN},
-    [YW_ACT_USER_RESET_PASSWORD] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN},
-    [YW_ACT_CLIENT_LIST] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN},
-    [YW_ACT_CLIENT_CREATE] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN},
-    [YW_ACT_CLIENT_REVOKE] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN},
+    [YW_ACT_ORG_READ] = {.everyone = true, .noun = "org"},
+    [YW_ACT_ORG_CREATE] = {.any_org = YW_ROLE_SYSADMIN, .noun = "org"},
+    [YW_ACT_ORG_UPDATE] = {.any_org = YW_ROLE_SYSADMIN, .noun = "org"},
+    [YW_ACT_USER_LIST] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN, .noun = "user"},
+    [YW_ACT_USER_READ] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN, .self = true, .noun = "user"},
+    [YW_ACT_USER_CREATE] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN, .noun = "user"},
+    [YW_ACT_USER_UPDATE] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN, .noun = "user"},
+    [YW_ACT_USER_RESET_PASSWORD] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN, .noun = "user"},
+    [YW_ACT_CLIENT_LIST] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN, .noun = "client"},
+    [YW_ACT_CLIENT_CREATE] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN, .noun = "client"},
+    [YW_ACT_CLIENT_REVOKE] = {.any_org = YW_ROLE_SECADMIN, .own_org = YW_ROLE_ORG_ADMIN, .noun = "client"},
     /* Auditors read the whole trail; an org admin reads what their own org did. */
-    [YW_ACT_AUDIT_HEAD] = {.everyone = true},
-    [YW_ACT_AUDIT_READ] = {.any_org = YW_ROLE_AUDITOR, .own_org = YW_ROLE_ORG_ADMIN},
-    [YW_ACT_AUDIT_EXPORT] = {.any_org = YW_ROLE_AUDITOR},
+    [YW_ACT_AUDIT_HEAD] = {.everyone = true, .noun = "audit entry"},
+    [YW_ACT_AUDIT_READ] = {.any_org = YW_ROLE_AUDITOR, .own_org = YW_ROLE_ORG_ADMIN, .noun = "audit entry"},
+    [YW_ACT_AUDIT_EXPORT] = {.any_org = YW_ROLE_AUDITOR, .noun = "audit entry"},
 };
 
 static const char *const role_names[] = {"sysadmin", "secadmin",  "auditor",    "org_admin", "steward",
@@ -65,7 +66,11 @@ bool yw_authz_or_reply(yw_req *req, yw_action action, const char *object_org, co
 {
     switch (yw_authz(&req->principal, action, object_org, subject)) {
     case YW_AUTHZ_ALLOW: return true;
-    case YW_AUTHZ_HIDE: yw_reply_problem(req, 404, "not_found", "no such object"); return false;
+    case YW_AUTHZ_HIDE:
+        /* Worded exactly as the handlers word a missing object, so the two cannot be told apart. */
+        yw_reply_problem(req, 404, "not_found", "no such %s",
+                         (unsigned)action < YW_ACT_COUNT && rules[action].noun ? rules[action].noun : "object");
+        return false;
     case YW_AUTHZ_FORBID: break;
     }
     yw_reply_problem(req, 403, "forbidden", "your roles do not allow this");

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* last_seen is refreshed at most this often, and at least twice per idle timeout. */
 #define TOUCH_EVERY_MS 60000
 
 typedef struct {
@@ -65,8 +66,11 @@ static int authenticate_session(yw_req *req, yw_db *db, const char *hash, const 
     int64_t now = yw_now_ms();
     int64_t last_seen = yw_stmt_int(s, 1), expires = yw_stmt_int(s, 2);
     int result = -1;
+    int64_t touch_every = (int64_t)cfg->session_idle * 500;
+    if (touch_every > TOUCH_EVERY_MS)
+        touch_every = TOUCH_EVERY_MS;
     if (expires <= now)
-        *why = "the session has ended (12-hour limit); sign in again";
+        *why = "the session reached its maximum lifetime; sign in again";
     else if (last_seen + (int64_t)cfg->session_idle * 1000 <= now)
         *why = "the session timed out after inactivity; sign in again";
     else if (strcmp(yw_stmt_text(s, 6), "active") != 0)
@@ -85,7 +89,7 @@ static int authenticate_session(yw_req *req, yw_db *db, const char *hash, const 
         result = 0;
     }
     yw_stmt_release(s);
-    if (result == 0 && now - last_seen >= TOUCH_EVERY_MS)
+    if (result == 0 && now - last_seen >= touch_every)
         post_touch(req, hash, now, 0);
     return result;
 }

@@ -264,7 +264,7 @@ static int entry_or_reply(yw_req *req, yw_db *db, int64_t seq, char **entry, yw_
     }
     if (yw_stmt_step(s) != YW_DB_ROW) {
         yw_stmt_release(s);
-        yw_reply_problem(req, 404, "not_found", "no audit entry %lld", (long long)seq);
+        yw_reply_problem(req, 404, "not_found", "no such audit entry");
         return 0;
     }
     yw_audit_event e;

@@ -376,7 +376,7 @@ test('a session ends after --session-max seconds even while in use', async () =>
       await sleep(400);
     }
     await sleep(Math.max(0, Date.parse(res.json.expires_at) - Date.now()) + 300);
-    assertProblem(await me(res.json.token, s), 401, 'invalid_token', /session has ended/);
+    assertProblem(await me(res.json.token, s), 401, 'invalid_token', /maximum lifetime/);
   } finally {
     await s.stop();
   }

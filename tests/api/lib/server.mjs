@@ -44,7 +44,11 @@ export async function startServer({ demo = true, args = [], env = {}, dataDir, k
   let stderr = '';
   let stdout = '';
   proc.stdout.on('data', (d) => { stdout += d; });
-  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise((resolve) => {
+    proc.on('exit', (code, signal) => resolve({ code, signal }));
+    // e.g. YIWANG_BIN does not exist: fail this file's start, not the whole test process
+    proc.on('error', (error) => { stderr += `\n${error.message}`; resolve({ code: null, signal: null, error }); });
+  });
   const port = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${stderr}`)), 60000);
     proc.stderr.on('data', (d) => {
@@ -52,7 +56,16 @@ export async function startServer({ demo = true, args = [], env = {}, dataDir, k
       const m = stderr.match(/"msg":"listening".*?"port":(\d+)/);
       if (m) { clearTimeout(timer); resolve(Number(m[1])); }
     });
-    exited.then(({ code, signal }) => { clearTimeout(timer); reject(new Error(`server exited (${code ?? signal}):\n${stderr}`)); });
+    exited.then(({ code, signal, error }) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${error ? error.code : code ?? signal}):\n${stderr}`));
+    });
+  }).catch(async (e) => {
+    // a server that did not start leaves neither a process nor a temporary directory behind
+    if (proc.pid && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    await exited;
+    if (!dataDir && !keepData) rmSync(dir, { recursive: true, force: true });
+    throw e;
   });
   const base = `http://127.0.0.1:${port}`;
   const admins = jsonAfter(stderr, 'Platform administrators');
