@@ -173,6 +173,26 @@ void yw_reply_store_error(yw_req *req, int rc, const char *what)
     }
 }
 
+json_t *yw_app_load_one(yw_req *req, yw_db *db, const char *sql, const char *key, json_t *(*to_json)(yw_stmt *),
+                        bool *failed)
+{
+    yw_stmt *s;
+    *failed = false;
+    int rc = yw_db_query(db, &s, sql, "t", key);
+    if (rc == 0 && (rc = yw_stmt_step(s)) == YW_DB_ROW) {
+        json_t *v = yw_req_keep(req, to_json(s));
+        yw_stmt_release(s);
+        return v;
+    }
+    if (rc == 0)
+        yw_stmt_release(s);
+    if (rc < 0) {
+        *failed = true;
+        yw_reply_store_error(req, rc, "object");
+    }
+    return NULL;
+}
+
 void yw_reply_page(yw_req *req, yw_stmt *s, int limit, json_t *(*to_json)(yw_stmt *), const char *key_field)
 {
     json_t *items = json_array();

@@ -68,6 +68,14 @@ void yw_app_audit_event(yw_req *req, int status, yw_audit_event *e);
 void yw_reply_store_error(yw_req *req, int rc, const char *what);
 
 /*
+ * Runs sql with its one text parameter key and returns the first row as
+ * JSON made by to_json (kept by the request: do not decref), or NULL when
+ * there is none. On a database error replies and sets *failed.
+ */
+json_t *yw_app_load_one(yw_req *req, yw_db *db, const char *sql, const char *key, json_t *(*to_json)(yw_stmt *),
+                        bool *failed);
+
+/*
  * Replies with one page of a list: rows of s (fetched with LIMIT limit+1)
  * turned into JSON by to_json; when a row beyond limit exists, next_cursor
  * resumes after the key_field member of the last item. Releases s.

@@ -26,21 +26,7 @@ static json_t *client_json(yw_stmt *s)
 
 static json_t *client_load(yw_req *req, yw_db *db, const char *id, bool *failed)
 {
-    yw_stmt *s;
-    *failed = false;
-    int rc = yw_db_query(db, &s, "SELECT " CLIENT_COLUMNS " FROM clients WHERE id = $1", "t", id);
-    if (rc == 0 && (rc = yw_stmt_step(s)) == YW_DB_ROW) {
-        json_t *c = yw_req_keep(req, client_json(s));
-        yw_stmt_release(s);
-        return c;
-    }
-    if (rc == 0)
-        yw_stmt_release(s);
-    if (rc < 0) {
-        *failed = true;
-        yw_reply_store_error(req, rc, "client");
-    }
-    return NULL;
+    return yw_app_load_one(req, db, "SELECT " CLIENT_COLUMNS " FROM clients WHERE id = $1", id, client_json, failed);
 }
 
 /* The client named by the path, if the caller may act on it; else replies. */

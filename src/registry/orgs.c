@@ -25,24 +25,10 @@ static json_t *org_json(yw_stmt *s)
                      yw_json_time(yw_stmt_int(s, 8)));
 }
 
-/* The org as JSON, NULL when absent; replies on database errors (then *failed). */
+/* The org as JSON (kept by the request), NULL when absent; replies on database errors (then *failed). */
 static json_t *org_load(yw_req *req, yw_db *db, const char *code, bool *failed)
 {
-    yw_stmt *s;
-    *failed = false;
-    int rc = yw_db_query(db, &s, "SELECT " ORG_COLUMNS " FROM orgs WHERE code = $1", "t", code);
-    if (rc == 0 && (rc = yw_stmt_step(s)) == YW_DB_ROW) {
-        json_t *o = org_json(s);
-        yw_stmt_release(s);
-        return o;
-    }
-    if (rc == 0)
-        yw_stmt_release(s);
-    if (rc < 0) {
-        *failed = true;
-        yw_reply_store_error(req, rc, "org");
-    }
-    return NULL;
+    return yw_app_load_one(req, db, "SELECT " ORG_COLUMNS " FROM orgs WHERE code = $1", code, org_json, failed);
 }
 
 void orgs_list(yw_req *req)
@@ -132,7 +118,7 @@ void orgs_create(yw_req *req)
         return;
     }
     yw_reply_header(req, "Location", yw_arena_printf(req->arena, "/api/v1/orgs/%s", w.org.code));
-    yw_reply_json_new(req, 201, o);
+    yw_reply_json(req, 201, o);
 }
 
 void orgs_get(yw_req *req)
@@ -145,7 +131,7 @@ void orgs_get(yw_req *req)
     bool failed;
     json_t *o = org_load(req, db, yw_req_param(req, "code"), &failed);
     if (o)
-        yw_reply_json_new(req, 200, o);
+        yw_reply_json(req, 200, o);
     else if (!failed)
         yw_reply_problem(req, 404, "not_found", "no org with this code");
 }
@@ -204,7 +190,6 @@ void orgs_update(yw_req *req)
             yw_reply_problem(req, 404, "not_found", "no org with this code");
         return;
     }
-    yw_req_keep(req, cur);
     json_t *parent = json_object_get(body, "parent_code");
     org_write w = {.org = {.code = code,
                            .name = yw_json_str(body, "name"),
@@ -240,7 +225,7 @@ void orgs_update(yw_req *req)
     }
     json_t *o = org_load(req, db, code, &failed);
     if (o)
-        yw_reply_json_new(req, 200, o);
+        yw_reply_json(req, 200, o);
     else if (!failed)
         yw_reply_problem(req, 404, "not_found", "no org with this code");
 }

@@ -30,24 +30,10 @@ static json_t *user_json(yw_stmt *s)
                      yw_json_time(yw_stmt_int(s, 8)), "updated_at", yw_json_time(yw_stmt_int(s, 9)));
 }
 
-/* The user as JSON or NULL when absent; on a database error replies and sets *failed. */
+/* The user as JSON (kept by the request) or NULL when absent; on a database error replies and sets *failed. */
 static json_t *user_load(yw_req *req, yw_db *db, const char *username, bool *failed)
 {
-    yw_stmt *s;
-    *failed = false;
-    int rc = yw_db_query(db, &s, "SELECT " USER_COLUMNS " FROM users WHERE username = $1", "t", username);
-    if (rc == 0 && (rc = yw_stmt_step(s)) == YW_DB_ROW) {
-        json_t *u = yw_req_keep(req, user_json(s));
-        yw_stmt_release(s);
-        return u;
-    }
-    if (rc == 0)
-        yw_stmt_release(s);
-    if (rc < 0) {
-        *failed = true;
-        yw_reply_store_error(req, rc, "user");
-    }
-    return NULL;
+    return yw_app_load_one(req, db, "SELECT " USER_COLUMNS " FROM users WHERE username = $1", username, user_json, failed);
 }
 
 /* Loads username and checks action on it; replies and returns NULL when the caller may not. */
