@@ -5,6 +5,7 @@
  */
 #include "core/arena.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +70,7 @@ void yw_arena_free(yw_arena *a)
 void *yw_arena_alloc(yw_arena *a, size_t size)
 {
     size_t need = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
-    if (need < size)
+    if (need < size || need > SIZE_MAX - sizeof(struct block))
         abort(); /* overflow */
     struct block *b = a->head;
     if (!b || b->size - b->used < need) {

@@ -65,6 +65,7 @@ void yw_buf_free(yw_buf *b)
 char *yw_buf_take(yw_buf *b)
 {
     reserve(b, 0);
+    b->data[b->len] = '\0';
     char *p = b->data;
     b->data = NULL;
     b->len = b->cap = 0;

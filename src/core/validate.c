@@ -66,7 +66,10 @@ bool yw_valid_id_card(const char *s)
 {
     if (!s || strlen(s) != 18 || !all_digits(s, 17))
         return false;
-    if (!yw_valid_region_code(s))
+    char region[7];
+    memcpy(region, s, 6);
+    region[6] = '\0';
+    if (!yw_valid_region_code(region))
         return false;
     if (!valid_date(digits_value(s + 6, 4), digits_value(s + 10, 2), digits_value(s + 12, 2)))
         return false;

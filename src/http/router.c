@@ -39,15 +39,23 @@ void yw_router_free(yw_router *r)
     free(r);
 }
 
-static int split(const char *path, const char **seg, size_t *len, int max)
+/*
+ * Splits path at '/' into at most max segments. A longer path keeps its
+ * first max segments (only a {name*} route can then match, and its value
+ * runs to the end of the string) and *truncated is set.
+ */
+static int split(const char *path, const char **seg, size_t *len, int max, bool *truncated)
 {
     int n = 0;
     const char *p = path;
+    *truncated = false;
     while (*p == '/')
         p++;
     while (*p) {
-        if (n == max)
-            return -1;
+        if (n == max) {
+            *truncated = true;
+            return n;
+        }
         const char *end = strchr(p, '/');
         size_t l = end ? (size_t)(end - p) : strlen(p);
         seg[n] = p;
@@ -72,7 +80,8 @@ void yw_router_add(yw_router *r, const yw_route *routes, size_t n)
         compiled *c = &r->routes[r->n++];
         memset(c, 0, sizeof *c);
         c->route = &routes[i];
-        c->nseg = split(routes[i].pattern, c->seg, c->seglen, MAX_SEGMENTS);
+        bool truncated;
+        c->nseg = split(routes[i].pattern, c->seg, c->seglen, MAX_SEGMENTS, &truncated);
         if (c->nseg > 0) {
             const char *last = c->seg[c->nseg - 1];
             size_t l = c->seglen[c->nseg - 1];
@@ -87,9 +96,9 @@ static bool is_param(const char *seg, size_t len)
 }
 
 /* Matches c against the split path; on success records parameters in req when req != NULL. */
-static bool match(const compiled *c, const char *const *seg, const size_t *len, int n, yw_req *req)
+static bool match(const compiled *c, const char *const *seg, const size_t *len, int n, bool truncated, yw_req *req)
 {
-    if (c->rest ? n < c->nseg : n != c->nseg)
+    if (c->rest ? n < c->nseg : (n != c->nseg || truncated))
         return false;
     for (int i = 0; i < c->nseg; i++) {
         bool param = is_param(c->seg[i], c->seglen[i]);
@@ -118,16 +127,17 @@ yw_match_result yw_router_match(const yw_router *r, yw_req *req, const char *met
 {
     const char *seg[MAX_SEGMENTS + 1];
     size_t len[MAX_SEGMENTS + 1];
-    int n = split(path, seg, len, MAX_SEGMENTS + 1);
-    if (n < 0)
-        return YW_MATCH_NO_PATH;
+    bool truncated;
+    int n = split(path, seg, len, MAX_SEGMENTS + 1, &truncated);
+    if (strcmp(method, "HEAD") == 0)
+        method = "GET"; /* libmicrohttpd sends the headers of the GET reply without its body */
     bool path_matched = false;
     for (size_t i = 0; i < r->n; i++) {
         const compiled *c = &r->routes[i];
-        if (!match(c, seg, len, n, NULL))
+        if (!match(c, seg, len, n, truncated, NULL))
             continue;
         if (strcmp(c->route->method, method) == 0) {
-            match(c, seg, len, n, req);
+            match(c, seg, len, n, truncated, req);
             req->route = c->route;
             return YW_MATCH_OK;
         }
@@ -137,7 +147,7 @@ yw_match_result yw_router_match(const yw_router *r, yw_req *req, const char *met
         return YW_MATCH_NO_PATH;
     char *list = yw_arena_strdup(req->arena, "");
     for (size_t i = 0; i < r->n; i++)
-        if (match(&r->routes[i], seg, len, n, NULL) && !strstr(list, r->routes[i].route->method))
+        if (match(&r->routes[i], seg, len, n, truncated, NULL) && !strstr(list, r->routes[i].route->method))
             list = yw_arena_printf(req->arena, "%s%s%s", list, *list ? ", " : "", r->routes[i].route->method);
     *allow = list;
     return YW_MATCH_NO_METHOD;

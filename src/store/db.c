@@ -197,6 +197,7 @@ const void *yw_stmt_blob(yw_stmt *s, int col, size_t *len) { return s->ops->colu
 bool yw_stmt_is_null(yw_stmt *s, int col) { return s->ops->column_is_null(s, col); }
 void yw_stmt_release(yw_stmt *s) { if (s) s->ops->release(s); }
 int64_t yw_db_changes(yw_db *db) { return db->ops->changes(db->impl); }
+bool yw_db_in_transaction(yw_db *db) { return db->ops->in_transaction(db->impl); }
 
 int yw_db_migrate(yw_db *db, char *err, size_t errlen)
 {

@@ -65,6 +65,7 @@ typedef struct {
     bool (*column_is_null)(yw_stmt *s, int col);
     void (*release)(yw_stmt *s); /* reset and return to the cache */
     int64_t (*changes)(void *impl);
+    bool (*in_transaction)(void *impl);
     const yw_migration *migrations; /* in version order, ended by {0} */
 } yw_db_backend;
 
@@ -114,6 +115,9 @@ void yw_stmt_release(yw_stmt *s);
 
 /* Rows changed by the last statement. */
 int64_t yw_db_changes(yw_db *db);
+
+/* True while a transaction is open (some errors end one on their own). */
+bool yw_db_in_transaction(yw_db *db);
 
 /*
  * Applies the backend's numbered migrations that are not yet recorded in

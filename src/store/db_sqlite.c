@@ -302,6 +302,11 @@ static int64_t sqlite_changes(void *impl)
     return sqlite3_changes64(((sqlite_conn *)impl)->db);
 }
 
+static bool sqlite_in_transaction(void *impl)
+{
+    return sqlite3_get_autocommit(((sqlite_conn *)impl)->db) == 0;
+}
+
 const yw_db_backend yw_db_sqlite = {
     .scheme = "sqlite",
     .open = sqlite_open,
@@ -322,5 +327,6 @@ const yw_db_backend yw_db_sqlite = {
     .column_is_null = sqlite_column_is_null,
     .release = sqlite_release,
     .changes = sqlite_changes,
+    .in_transaction = sqlite_in_transaction,
     .migrations = yw_sqlite_migrations,
 };

@@ -75,27 +75,54 @@ static void enqueue(yw_writer *w, job *j)
     pthread_mutex_unlock(&w->lock);
 }
 
+/*
+ * Runs each job of batch in its own savepoint inside one transaction and
+ * commits. Some failures (a trigger's RAISE(ROLLBACK), a full disk) end the
+ * whole transaction, not just the job's savepoint: then the jobs before it
+ * lost their work too, so they fail with YW_EBUSY (nothing was kept, try
+ * again), and the rest of the batch goes on in a new transaction.
+ */
 static int run_batch(yw_writer *w, job *batch)
 {
     int rc = yw_db_begin(w->db);
     if (rc < 0)
         return rc;
+    job *tx_start = batch; /* first job of the current transaction */
     for (job *j = batch; j; j = j->next) {
-        yw_db_exec(w->db, "SAVEPOINT job");
-        j->rc = j->fn(w->db, j->arg);
-        if (j->rc < 0) {
+        rc = yw_db_exec(w->db, "SAVEPOINT job");
+        j->rc = rc < 0 ? rc : j->fn(w->db, j->arg);
+        if (j->rc < 0 && yw_db_in_transaction(w->db))
             yw_db_exec(w->db, "ROLLBACK TO job");
+        if (yw_db_in_transaction(w->db))
+            yw_db_exec(w->db, "RELEASE job");
+        if (j->rc < 0 && yw_db_in_transaction(w->db))
             notify_rollback(w);
+        if (!yw_db_in_transaction(w->db)) {
+            notify_rollback(w);
+            for (job *k = tx_start; k != j; k = k->next)
+                if (k->rc >= 0)
+                    k->rc = YW_EBUSY;
+            if (j->rc >= 0)
+                j->rc = YW_EBUSY;
+            tx_start = j->next;
+            if (j->next && (rc = yw_db_begin(w->db)) < 0) {
+                for (job *k = j->next; k; k = k->next)
+                    k->rc = rc;
+                return 0;
+            }
         }
-        yw_db_exec(w->db, "RELEASE job");
     }
+    if (!yw_db_in_transaction(w->db))
+        return 0;
     rc = yw_db_commit(w->db);
     if (rc < 0) {
         yw_logf(YW_LOG_ERROR, "writer commit failed: %s", yw_db_errmsg(w->db));
         yw_db_rollback(w->db);
         notify_rollback(w);
+        for (job *k = tx_start; k; k = k->next)
+            k->rc = rc;
     }
-    return rc;
+    return 0;
 }
 
 static void *writer_main(void *arg)
@@ -124,7 +151,7 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&w->lock);
 
         int64_t t0 = yw_mono_ns();
-        int rc = run_batch(w, batch);
+        int rc = run_batch(w, batch); /* < 0 only when no job ran */
         yw_hist_observe(&w->commit_latency, yw_mono_ns() - t0);
 
         pthread_mutex_lock(&w->lock);

@@ -5,11 +5,15 @@
  */
 #include <criterion/criterion.h>
 
+#include <signal.h>
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/arena.h"
 
@@ -195,4 +199,36 @@ Test(arena, arenas_are_independent)
     cr_expect_geq(yw_arena_used(a), 2);
     cr_expect_leq(yw_arena_used(a), 16);
     yw_arena_free(a);
+}
+
+Test(arena, an_impossible_size_aborts_cleanly)
+{
+    /* "Allocation failure aborts the process." A size whose block header
+     * makes the request wrap around must abort like any other failure, not
+     * hand out a tiny block and write past it. The child's stderr is
+     * captured to tell a clean abort from a sanitizer report (which under
+     * abort_on_error=1 also ends in SIGABRT). */
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        close(fds[0]);
+        yw_arena *a = yw_arena_new(0);
+        yw_arena_alloc(a, SIZE_MAX - 16);
+        _exit(0); /* not reached when the allocation aborts */
+    }
+    close(fds[1]);
+    char out[8192];
+    size_t got = 0;
+    ssize_t r;
+    while (got < sizeof out - 1 && (r = read(fds[0], out + got, sizeof out - 1 - got)) > 0)
+        got += (size_t)r;
+    out[got] = '\0';
+    close(fds[0]);
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_expect(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "the allocation did not abort (status %#x)", status);
+    cr_expect_null(strstr(out, "Sanitizer"), "memory was overrun before the abort:\n%.600s", out);
 }

@@ -213,6 +213,23 @@ Test(router, very_long_paths_do_not_match_or_crash)
     cr_expect_eq(match("GET", "/api/v1/orgs/1/2/3/4/5/6/7/8/9/10/11/12/13/14", NULL), YW_MATCH_NO_PATH);
 }
 
+Test(router, a_rest_parameter_captures_paths_of_any_depth)
+{
+    /* "a final {name*} captures the rest of the path": a file nested deep
+     * under /static, or a department API path behind /x/{org}/{service},
+     * is not limited by the number of segments a pattern may have. */
+    char path[512] = "/static";
+    size_t n = strlen(path);
+    for (int depth = 1; depth <= 30; depth++) {
+        n += (size_t)snprintf(path + n, sizeof path - n, "/d%d", depth);
+        yw_match_result m = match("GET", path, NULL);
+        cr_expect_eq(m, YW_MATCH_OK, "%d segments under /static did not match", depth);
+        if (m != YW_MATCH_OK)
+            break;
+        cr_expect_str_eq(param("path"), path + strlen("/static/"));
+    }
+}
+
 Test(router, repeated_slashes_separate_segments_once)
 {
     cr_assert_eq(match("GET", "//api///v1/orgs", NULL), YW_MATCH_OK);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "core/time.h"
 #include "store/db.h"
 #include "store/store.h"
@@ -353,6 +354,27 @@ Test(db, readonly_connections_refuse_writes)
     cr_expect_lt(yw_db_exec(ro, "DELETE FROM t"), 0);
     cr_expect_eq(count_rows(db, "SELECT count(*) FROM t"), 0);
     yw_db_close(ro);
+    yw_db_close(db);
+}
+
+Test(db, prepare_then_bind_by_number)
+{
+    yw_db *db = open_scratch();
+    yw_stmt *s;
+    cr_assert_eq(yw_db_prepare(db, &s, "INSERT INTO t (a, b, e) VALUES ($2, $1, $3)"), 0, "%s", yw_db_errmsg(db));
+    cr_expect_eq(yw_stmt_bind_int(s, 1, 77), 0);
+    cr_expect_eq(yw_stmt_bind_text(s, 2, "seventy-seven"), 0);
+    cr_expect_eq(yw_stmt_bind_text(s, 3, NULL), 0);
+    cr_expect_eq(yw_stmt_bind_int(s, 9, 1), 0, "binding a number the statement lacks is harmless");
+    cr_expect_eq(yw_stmt_step(s), YW_DB_DONE, "%s", yw_db_errmsg(db));
+    yw_stmt_release(s);
+    cr_assert_eq(yw_db_query(db, &s, "SELECT a, b, e FROM t", ""), 0);
+    cr_assert_eq(yw_stmt_step(s), YW_DB_ROW);
+    cr_expect_str_eq(yw_stmt_text(s, 0), "seventy-seven");
+    cr_expect_eq(yw_stmt_int(s, 1), 77);
+    cr_expect(yw_stmt_is_null(s, 2));
+    yw_stmt_release(s);
+    cr_expect_lt(yw_db_prepare(db, &s, "SELECT ?"), 0, "anonymous parameters accepted");
     yw_db_close(db);
 }
 
@@ -710,6 +732,152 @@ Test(writer, posted_jobs_run_and_are_released)
     cr_expect_eq(count_rows(db, "SELECT count(*) FROM w"), 90, "failed posted jobs must roll back");
     yw_db_close(db);
     yw_writer_post(w, create_w_table, NULL, NULL); /* a release callback may be NULL (and the job may fail) */
+    yw_writer_stop(w);
+}
+
+/*
+ * Jobs whose work outlives the job's own savepoint. The writer's promise
+ * for each job is binary: a result >= 0 means its writes are durable, a
+ * negative one means none of them were kept. These jobs break the batch in
+ * the two ways SQL allows: a trigger that rolls back the whole transaction
+ * (RAISE(ROLLBACK), which is also what SQLite does by itself on SQLITE_FULL
+ * or SQLITE_IOERR), and a deferred foreign key that fails only at COMMIT.
+ */
+struct keyed_job {
+    const char *sql;
+    int64_t id;
+    int rc;
+    yw_writer *w;
+};
+
+static int keyed_fn(yw_db *db, void *arg)
+{
+    struct keyed_job *j = arg;
+    int rc = yw_db_run(db, j->sql, "i", j->id);
+    return rc < 0 ? rc : 0;
+}
+
+static void *keyed_thread(void *arg)
+{
+    struct keyed_job *j = arg;
+    j->rc = yw_writer_run(j->w, keyed_fn, j);
+    return NULL;
+}
+
+static int create_poison_tables(yw_db *db, void *arg)
+{
+    return yw_db_exec(db, "CREATE TABLE w (id INTEGER PRIMARY KEY, v TEXT);"
+                          "CREATE TABLE trap (id INTEGER PRIMARY KEY);"
+                          "CREATE TRIGGER trap_rollback BEFORE INSERT ON trap"
+                          " BEGIN SELECT RAISE(ROLLBACK, 'trapped'); END;"
+                          "CREATE TABLE parent (id INTEGER PRIMARY KEY);"
+                          "CREATE TABLE child (id INTEGER PRIMARY KEY, pid INTEGER"
+                          " REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED);");
+}
+
+/* Runs the three jobs in one batch, the poison one in the middle, and checks
+ * that every job's result matches what the database kept. */
+static void run_poisoned_batch(const char *poison_sql)
+{
+    yw_log_set_level(YW_LOG_OFF); /* the failed commit is expected here */
+    yw_writer *w = start_writer("w.db");
+    cr_assert_eq(yw_writer_run(w, create_poison_tables, NULL), 0);
+    struct gate g;
+    sem_init(&g.entered, 0, 0);
+    sem_init(&g.release, 0, 0);
+    yw_writer_post(w, gate_job, &g, NULL);
+    sem_wait(&g.entered);
+
+    struct keyed_job jobs[3] = {
+        {"INSERT INTO w (id, v) VALUES ($1, 'before')", 1, 0, w},
+        {poison_sql, 2, 0, w},
+        {"INSERT INTO w (id, v) VALUES ($1, 'after')", 3, 0, w},
+    };
+    pthread_t tid[3];
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(pthread_create(&tid[i], NULL, keyed_thread, &jobs[i]), 0);
+        wait_for_queue(w, (size_t)i + 1); /* keep the order: before, poison, after */
+    }
+    sem_post(&g.release);
+    for (int i = 0; i < 3; i++)
+        pthread_join(tid[i], NULL);
+
+    /* the writer keeps working afterwards */
+    struct keyed_job later = {"INSERT INTO w (id, v) VALUES ($1, 'later')", 4, 0, w};
+    cr_expect_eq(yw_writer_run(w, keyed_fn, &later), 0);
+    yw_writer_stop(w);
+
+    yw_db *db = open_db("w.db", 0);
+    const char *what[] = {"the job before the poison", "the poison job", "the job after the poison"};
+    const char *count_sql[] = {"SELECT count(*) FROM w WHERE id = 1",
+                               "SELECT (SELECT count(*) FROM trap) + (SELECT count(*) FROM child)",
+                               "SELECT count(*) FROM w WHERE id = 3"};
+    for (int i = 0; i < 3; i++) {
+        int64_t kept = count_rows(db, count_sql[i]);
+        cr_expect_eq(kept > 0, jobs[i].rc >= 0, "%s returned %d but the database %s its write", what[i], jobs[i].rc,
+                     kept ? "kept" : "lost");
+    }
+    cr_expect_lt(jobs[1].rc, 0, "the poison job reported success");
+    cr_expect_eq(count_rows(db, "SELECT count(*) FROM w WHERE id = 4"), 1);
+    yw_db_close(db);
+    sem_destroy(&g.entered);
+    sem_destroy(&g.release);
+}
+
+Test(writer, a_job_that_rolls_back_the_transaction_does_not_mislead_the_others)
+{
+    run_poisoned_batch("INSERT INTO trap (id) VALUES ($1)");
+}
+
+Test(writer, a_commit_that_fails_keeps_nothing_and_says_so)
+{
+    /* a dangling deferred reference: the insert succeeds, COMMIT fails */
+    run_poisoned_batch("INSERT INTO child (id, pid) VALUES ($1, 999)");
+}
+
+struct participant {
+    int calls;
+    yw_db *db_seen;
+    pthread_t thread_seen;
+};
+
+static void participant_rolled_back(void *ctx, yw_db *db)
+{
+    struct participant *p = ctx;
+    p->calls++;
+    p->db_seen = db;
+    p->thread_seen = pthread_self();
+}
+
+static int record_writer_db(yw_db *db, void *arg)
+{
+    *(yw_db **)arg = db;
+    return 0;
+}
+
+static int fail_job(yw_db *db, void *arg)
+{
+    return YW_ESTATE;
+}
+
+Test(writer, participants_hear_of_each_rollback)
+{
+    yw_writer *w = start_writer("w.db");
+    struct participant p = {0};
+    yw_writer_add_participant(w, participant_rolled_back, &p);
+    cr_assert_eq(yw_writer_run(w, create_w_table, NULL), 0);
+    int64_t id = 1;
+    cr_assert_eq(yw_writer_run(w, insert_w, &id), 0);
+    cr_expect_eq(p.calls, 0, "told of a rollback after successful jobs");
+    cr_expect_eq(yw_writer_run(w, fail_job, NULL), YW_ESTATE);
+    cr_expect_eq(p.calls, 1);
+    cr_expect_eq(yw_writer_run(w, insert_w, &id), YW_ECONFLICT);
+    cr_expect_eq(p.calls, 2);
+    yw_db *writer_db = NULL;
+    cr_assert_eq(yw_writer_run(w, record_writer_db, &writer_db), 0);
+    cr_expect_eq(p.db_seen, writer_db, "the participant must get the writer's connection");
+    cr_expect(!pthread_equal(p.thread_seen, pthread_self()), "called on the caller's thread, not the writer's");
+    cr_expect_eq(p.calls, 2);
     yw_writer_stop(w);
 }
 
