@@ -10,6 +10,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, BIN } from './lib/server.mjs';
+import { makeUscc, totpCode } from './lib/util.mjs';
 
 let srv, auditor, secadmin, gajAdmin;
 
@@ -115,6 +116,45 @@ test('registry changes are entries; rejected and denied attempts too, and change
   // The denied and rejected attempts changed nothing.
   assert.equal((await srv.call('GET', '/api/v1/users/audit.probe2', { token: secadmin })).status, 404);
   assert.equal((await srv.call('GET', '/api/v1/users/audit.probe3', { token: secadmin })).status, 404);
+});
+
+test('org, password and second-factor changes, and proof reads, are entries too', async () => {
+  const since = await lastSeq();
+  const sysadmin = await srv.login('demo_sysadmin');
+  const code = makeUscc();
+  assert.equal((await srv.call('POST', '/api/v1/orgs', { token: sysadmin,
+    body: { code, name: '审计测试中心', region_code: '330100', level: 'city' } })).status, 201);
+  assert.equal((await srv.call('PATCH', `/api/v1/orgs/${code}`, { token: sysadmin, body: { name: '审计测试中心二' } })).status, 200);
+  const clerk = await srv.login('wjw_clerk');
+  const enrol = await srv.call('POST', '/api/v1/auth/totp', { token: clerk });
+  assert.equal(enrol.status, 201);
+  assert.equal((await srv.call('POST', '/api/v1/auth/totp/confirm', { token: clerk, body: { code: '000000' } })).status,
+    totpCode(enrol.json.secret) === '000000' ? 200 : 422);
+  assert.equal((await srv.call('POST', '/api/v1/auth/totp/confirm', { token: clerk,
+    body: { code: totpCode(enrol.json.secret) } })).status, 200);
+  assert.equal((await srv.call('DELETE', '/api/v1/users/wjw_clerk/totp', { token: secadmin })).status, 204);
+  assert.equal((await srv.call('POST', '/api/v1/users/wjw_clerk/password', { token: secadmin,
+    body: { new_password: 'Reset-by-secadmin-42' } })).status, 204);
+  assert.equal((await srv.call('GET', '/api/v1/audit/proof/0', { token: auditor })).status, 200);
+  assert.equal((await srv.call('GET', '/api/v1/audit/consistency?from=1', { token: auditor })).status, 200);
+  assert.equal((await srv.call('GET', '/api/v1/audit/export?from=0&to=2', { token: auditor })).status, 200);
+
+  const got = (await entriesSince(since)).filter((e) => e.action !== 'auth.login');
+  const rows = got.map((e) => [e.actor, e.action, e.object_type, e.object_ids, e.result, e.status]);
+  assert.deepEqual(rows, [
+    ['demo_sysadmin', 'org.create', 'org', [code], 'ok', 201],
+    ['demo_sysadmin', 'org.update', 'org', [code], 'ok', 200],
+    ['wjw_clerk', 'auth.totp_enroll', 'user', ['wjw_clerk'], 'ok', 201],
+    ['wjw_clerk', 'auth.totp_confirm', 'user', ['wjw_clerk'], 'error', 422],
+    ['wjw_clerk', 'auth.totp_confirm', 'user', ['wjw_clerk'], 'ok', 200],
+    ['demo_secadmin', 'user.totp_reset', 'user', ['wjw_clerk'], 'ok', 204],
+    ['demo_secadmin', 'user.password', 'user', ['wjw_clerk'], 'ok', 204],
+    ['demo_auditor', 'audit.proof', 'audit_entry', ['0'], 'ok', 200],
+    ['demo_auditor', 'audit.consistency', 'audit_log', [], 'ok', 200],
+    ['demo_auditor', 'audit.export', 'audit_log', [], 'ok', 200],
+  ].filter((r) => !(r[1] === 'auth.totp_confirm' && r[4] === 'error' && totpCode(enrol.json.secret) === '000000')));
+  // The reset signed the clerk out everywhere.
+  assert.equal((await srv.call('POST', '/api/v1/auth/logout', { token: clerk })).status, 401);
 });
 
 test('reading the trail is itself an entry; org admins see only their own org', async () => {
