@@ -434,7 +434,8 @@ static enum MHD_Result queue_reply(struct MHD_Connection *conn, yw_req *req)
         MHD_create_response_from_buffer(req->reply_len, req->reply_body, MHD_RESPMEM_PERSISTENT);
     if (!resp)
         return MHD_NO;
-    MHD_add_response_header(resp, "Content-Type", req->reply_type ? req->reply_type : "application/json");
+    if (req->status != 204)
+        MHD_add_response_header(resp, "Content-Type", req->reply_type ? req->reply_type : "application/json");
     MHD_add_response_header(resp, "X-Request-Id", req->request_id);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Cache-Control", "no-store");

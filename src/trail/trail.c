@@ -315,6 +315,11 @@ static void proof_get(yw_req *req)
             rc = YW_ERANGE; /* not yet covered by a signed head */
     } else {
         rc = (uint64_t)size_arg <= (uint64_t)seq ? YW_ERANGE : head_of_size(req, db, (uint64_t)size_arg, &h);
+        if (rc == YW_ERANGE) {
+            yw_reply_problem(req, 422, "validation_failed",
+                             "tree_size must be above seq and at most the size of the log");
+            return;
+        }
     }
     if (rc == YW_ERANGE) {
         yw_reply_problem(req, 409, "not_yet_signed",

@@ -1,9 +1,12 @@
 // The API description (api/openapi.yaml, served as /api/v1/openapi.json)
 // and the server agree:
 //
-// - every route in the server's route tables (src/*/module.c, src/app/meta.c)
-//   is described with that method, and the description has no route the
-//   server lacks (the built-in /healthz, /readyz and /metrics aside);
+// - every route in the server's route tables (each yw_route table under src/:
+//   src/*/module.c, src/app/meta.c, src/trail/trail.c, ...) is described with
+//   that method, and the description has no route the server lacks (the
+//   built-in /healthz, /readyz and /metrics aside); public routes have
+//   `security: []`, audited routes (YW_ROUTE_AUDIT) name their action in
+//   `x-audit-action`, and their responses carry X-Yiwang-Audit-Seq;
 // - every schema in the document uses only keywords tests/api/lib/schema.mjs
 //   enforces, every $ref resolves, every request body refuses unknown members;
 // - a set of real requests over every route, succeeding and failing, gets
@@ -671,7 +674,7 @@ test('audit trail: entries, tree head, proofs, export', async () => {
   const leaf = createHash('sha256').update(Buffer.concat([Buffer.from([0]), Buffer.from(proof.json.entry, 'utf8')])).digest('base64');
   assert.equal(proof.json.leaf_hash, leaf, 'leaf hash = SHA-256(0x00 || entry)');
   await api('GET', P, { params: { seq: 0 }, token: auditor, query: { tree_size: 1 }, expect: 200 });
-  await api('GET', P, { params: { seq }, token: auditor, query: { tree_size: seq }, expect: 409, code: 'not_yet_signed' });
+  await api('GET', P, { params: { seq }, token: auditor, query: { tree_size: seq }, expect: 422, code: 'validation_failed' });
   await api('GET', P, { params: { seq: 'first' }, token: auditor, expect: 400 });
   await api('GET', P, { params: { seq }, token: auditor, query: { tree_size: 'all' }, expect: 400 });
   await api('GET', P, { params: { seq: 99999999 }, token: auditor, expect: 404 });
