@@ -1,6 +1,7 @@
 /* Canonical audit entries (see entry.h). */
 #include "audit/entry.h"
 
+#include "core/json.h"
 #include "core/time.h"
 
 #include <jansson.h>
@@ -18,37 +19,7 @@ const char *yw_audit_result(int status)
 
 void yw_audit_json_string(const char *s, yw_buf *out)
 {
-    if (!s) {
-        yw_buf_append(out, "null", 4);
-        return;
-    }
-    yw_buf_append(out, "\"", 1);
-    const char *run = s;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        const char *esc = NULL;
-        char u[8];
-        switch (*p) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\b': esc = "\\b"; break;
-        case '\f': esc = "\\f"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
-        default:
-            if (*p < 0x20) {
-                snprintf(u, sizeof u, "\\u%04X", *p);
-                esc = u;
-            }
-        }
-        if (!esc)
-            continue;
-        yw_buf_append(out, run, (size_t)((const char *)p - run));
-        yw_buf_puts(out, esc);
-        run = (const char *)p + 1;
-    }
-    yw_buf_puts(out, run);
-    yw_buf_append(out, "\"", 1);
+    yw_json_write_string(out, s);
 }
 
 void yw_audit_json_array(const json_t *arr, yw_buf *out)

@@ -156,6 +156,41 @@ char *yw_json_dump(const json_t *v)
     return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
+void yw_json_write_string(yw_buf *out, const char *s)
+{
+    if (!s) {
+        yw_buf_append(out, "null", 4);
+        return;
+    }
+    yw_buf_append(out, "\"", 1);
+    const char *run = s;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        const char *esc = NULL;
+        char u[8];
+        switch (*p) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\b': esc = "\\b"; break;
+        case '\f': esc = "\\f"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        default:
+            if (*p < 0x20) {
+                snprintf(u, sizeof u, "\\u%04X", *p);
+                esc = u;
+            }
+        }
+        if (!esc)
+            continue;
+        yw_buf_append(out, run, (size_t)((const char *)p - run));
+        yw_buf_puts(out, esc);
+        run = (const char *)p + 1;
+    }
+    yw_buf_puts(out, run);
+    yw_buf_append(out, "\"", 1);
+}
+
 json_t *yw_json_time(int64_t ms)
 {
     char buf[40];

@@ -11,6 +11,8 @@
 #define YW_CORE_JSON_H
 
 #include <jansson.h>
+
+#include "core/buf.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,6 +54,14 @@ int yw_json_check(const json_t *obj, const yw_json_field *fields, size_t n, char
 
 /* The string member key, or NULL when absent or not a string. */
 const char *yw_json_str(const json_t *obj, const char *key);
+
+/*
+ * Appends s as a JSON string literal (NULL: null), escaped exactly as
+ * jansson escapes: '"', '\\', the short forms \b \f \n \r \t, other
+ * control characters as \u00XX; UTF-8 passes through. For replies and
+ * records built without a jansson tree on hot paths.
+ */
+void yw_json_write_string(yw_buf *out, const char *s);
 
 /* RFC 3339 string of a time in ms since the epoch; JSON null for 0. */
 json_t *yw_json_time(int64_t ms);

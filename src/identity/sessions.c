@@ -11,7 +11,9 @@
 
 #include "app/app.h"
 #include "authz/policy.h"
+#include "core/buf.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "sec/password.h"
@@ -307,9 +309,28 @@ void auth_me(yw_req *req)
                                               p->org_code));
         return;
     }
-    json_t *me = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:o}", "kind", "user", "username", p->id,
-                           "display_name", p->display_name, "org_code", p->org_code, "roles", yw_roles_json(p->roles),
-                           "must_change_password", p->must_change_password, "totp_enabled", p->totp_enabled,
-                           "session_expires_at", yw_json_time(p->expires_at));
-    yw_reply_json_new(req, 200, me);
+    /* Written straight into a buffer: every console page asks who is signed in. */
+    yw_buf out = YW_BUF_INIT;
+    char roles[256], expires[40];
+    yw_buf_puts(&out, "{\"kind\":\"user\",\"username\":");
+    yw_json_write_string(&out, p->id);
+    yw_buf_puts(&out, ",\"display_name\":");
+    yw_json_write_string(&out, p->display_name);
+    yw_buf_puts(&out, ",\"org_code\":");
+    yw_json_write_string(&out, p->org_code);
+    yw_buf_puts(&out, ",\"roles\":[");
+    yw_roles_text(p->roles, roles);
+    for (char *r = roles, *comma; *r; r = comma ? comma + 1 : r + strlen(r)) {
+        comma = strchr(r, ',');
+        if (comma)
+            *comma = '\0';
+        if (r != roles)
+            yw_buf_puts(&out, ",");
+        yw_json_write_string(&out, r);
+    }
+    yw_buf_printf(&out, "],\"must_change_password\":%s,\"totp_enabled\":%s,\"session_expires_at\":\"%s\"}",
+                  p->must_change_password ? "true" : "false", p->totp_enabled ? "true" : "false",
+                  yw_time_format(p->expires_at, expires, sizeof expires));
+    yw_reply_raw(req, 200, "application/json", out.data, out.len);
+    yw_buf_free(&out);
 }
