@@ -202,24 +202,9 @@ int yw_audit_subtree(void *ctx, int level, uint64_t index, yw_hash out)
     return p && len == YW_HASH_LEN ? 0 : YW_ENOTFOUND;
 }
 
-int yw_audit_subtree_cached(void *ctx, int level, uint64_t index, yw_hash out)
+/* Stores hash as subtree (level, index) in the cache. */
+static void cache_put(yw_audit *a, int level, uint64_t index, const yw_hash hash)
 {
-    yw_audit_reader *r = ctx;
-    yw_audit *a = r->audit;
-    if (level < YW_AUDIT_CACHE_LEVEL || level >= 64)
-        return yw_audit_subtree(r->db, level, index, out);
-    bool hit = false;
-    pthread_rwlock_rdlock(&a->cache_lock);
-    if (index < a->cache[level].cap && a->cache[level].present[index]) {
-        memcpy(out, a->cache[level].hash[index], YW_HASH_LEN);
-        hit = true;
-    }
-    pthread_rwlock_unlock(&a->cache_lock);
-    if (hit)
-        return 0;
-    int rc = yw_audit_subtree(r->db, level, index, out);
-    if (rc < 0)
-        return rc;
     pthread_rwlock_wrlock(&a->cache_lock);
     if (index >= a->cache[level].cap) {
         uint64_t cap = a->cache[level].cap ? a->cache[level].cap : 1024;
@@ -234,10 +219,65 @@ int yw_audit_subtree_cached(void *ctx, int level, uint64_t index, yw_hash out)
         a->cache[level].present = p;
         a->cache[level].cap = cap;
     }
-    memcpy(a->cache[level].hash[index], out, YW_HASH_LEN);
+    memcpy(a->cache[level].hash[index], hash, YW_HASH_LEN);
     a->cache[level].present[index] = 1;
     pthread_rwlock_unlock(&a->cache_lock);
-    return 0;
+}
+
+/* Forgets cached subtrees that reach beyond a tree of size n (after a rollback). */
+static void cache_trim(yw_audit *a, uint64_t n)
+{
+    pthread_rwlock_wrlock(&a->cache_lock);
+    for (int level = YW_AUDIT_CACHE_LEVEL; level < 64; level++)
+        for (uint64_t i = n >> level; i < a->cache[level].cap; i++)
+            a->cache[level].present[i] = 0;
+    pthread_rwlock_unlock(&a->cache_lock);
+}
+
+int yw_audit_subtree_cached(void *ctx, int level, uint64_t index, yw_hash out)
+{
+    yw_audit_reader *r = ctx;
+    yw_audit *a = r->audit;
+    if (level >= YW_AUDIT_CACHE_LEVEL && level < 64) {
+        bool hit = false;
+        pthread_rwlock_rdlock(&a->cache_lock);
+        if (index < a->cache[level].cap && a->cache[level].present[index]) {
+            memcpy(out, a->cache[level].hash[index], YW_HASH_LEN);
+            hit = true;
+        }
+        pthread_rwlock_unlock(&a->cache_lock);
+        if (hit)
+            return 0;
+    }
+    return yw_audit_subtree(r->db, level, index, out);
+}
+
+static void free_cache(yw_audit *a)
+{
+    for (int i = 0; i < 64; i++) {
+        free(a->cache[i].hash);
+        free(a->cache[i].present);
+    }
+    pthread_rwlock_destroy(&a->cache_lock);
+}
+
+/* Loads every stored subtree the cache keeps. Writer thread, at open. */
+static int cache_load(yw_audit *a, yw_db *db)
+{
+    yw_stmt *s;
+    int rc = yw_db_query(db, &s, "SELECT level, idx, hash FROM audit_nodes WHERE level >= $1", "i",
+                         (int64_t)YW_AUDIT_CACHE_LEVEL);
+    if (rc < 0)
+        return rc;
+    while ((rc = yw_stmt_step(s)) == YW_DB_ROW) {
+        size_t len = 0;
+        const void *h = yw_stmt_blob(s, 2, &len);
+        int64_t level = yw_stmt_int(s, 0), idx = yw_stmt_int(s, 1);
+        if (len == YW_HASH_LEN && level < 64 && idx >= 0)
+            cache_put(a, (int)level, (uint64_t)idx, h);
+    }
+    yw_stmt_release(s);
+    return rc < 0 ? rc : 0;
 }
 
 /* Rebuilds the frontier for the entries db holds. Writer thread. */
@@ -268,20 +308,26 @@ static int load_frontier(yw_audit *a, yw_db *db)
 static void rolled_back(void *ctx, yw_db *db)
 {
     yw_audit *a = ctx;
-    if (load_frontier(a, db) < 0)
+    int rc = load_frontier(a, db);
+    cache_trim(a, a->frontier.size);
+    if (rc < 0)
         yw_logf(YW_LOG_ERROR, "audit: cannot reload the Merkle frontier after a rollback: %s", yw_db_errmsg(db));
 }
 
 /* ---- appending ---- */
 
 typedef struct {
+    yw_audit *audit;
     yw_db *db;
 } emit_ctx;
 
 static int store_node(void *ctx, int level, uint64_t index, const yw_hash hash)
 {
-    int rc = yw_db_run(((emit_ctx *)ctx)->db, "INSERT INTO audit_nodes(level, idx, hash) VALUES ($1, $2, $3)", "iib",
-                       (int64_t)level, (int64_t)index, (const void *)hash, (size_t)YW_HASH_LEN);
+    emit_ctx *e = ctx;
+    int rc = yw_db_run(e->db, "INSERT INTO audit_nodes(level, idx, hash) VALUES ($1, $2, $3)", "iib", (int64_t)level,
+                       (int64_t)index, (const void *)hash, (size_t)YW_HASH_LEN);
+    if (rc >= 0 && level >= YW_AUDIT_CACHE_LEVEL)
+        cache_put(e->audit, level, index, hash); /* trimmed again if the transaction rolls back */
     return rc < 0 ? rc : 0;
 }
 
@@ -303,7 +349,7 @@ int64_t yw_audit_append(yw_audit *a, yw_db *db, const yw_audit_event *e)
                        e->request_sha256, e->response_sha256, (const void *)leaf, (size_t)YW_HASH_LEN);
     if (rc < 0)
         return rc;
-    emit_ctx ec = {db};
+    emit_ctx ec = {a, db};
     if ((rc = yw_merkle_frontier_push(&a->frontier, leaf, store_node, &ec)) < 0)
         return rc;
     atomic_store(&a->size, a->frontier.size);
@@ -366,7 +412,8 @@ static void *signer_main(void *arg)
 
 static int open_job(yw_db *db, void *arg)
 {
-    return load_frontier(arg, db);
+    int rc = load_frontier(arg, db);
+    return rc < 0 ? rc : cache_load(arg, db);
 }
 
 yw_audit *yw_audit_open(yw_store *store, const char *data_dir, char *err, size_t errlen)
@@ -381,15 +428,16 @@ yw_audit *yw_audit_open(yw_store *store, const char *data_dir, char *err, size_t
         free(a);
         return NULL;
     }
+    pthread_rwlock_init(&a->cache_lock, NULL);
     int rc = yw_writer_run(yw_store_writer(store), open_job, a);
     if (rc < 0) {
         snprintf(err, errlen, "cannot read the audit log: %s", yw_strerror(rc));
         sodium_memzero(a->sk, sizeof a->sk);
+        free_cache(a);
         free(a);
         return NULL;
     }
     yw_writer_add_participant(yw_store_writer(store), rolled_back, a);
-    pthread_rwlock_init(&a->cache_lock, NULL);
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->wake, NULL);
     pthread_create(&a->signer, NULL, signer_main, a);
@@ -412,11 +460,7 @@ void yw_audit_close(yw_audit *a)
     pthread_cond_destroy(&a->wake);
     sodium_memzero(a->sk, sizeof a->sk);
     yw_buf_free(&a->scratch);
-    for (int i = 0; i < 64; i++) {
-        free(a->cache[i].hash);
-        free(a->cache[i].present);
-    }
-    pthread_rwlock_destroy(&a->cache_lock);
+    free_cache(a);
     free(a);
 }
 

@@ -76,9 +76,10 @@ int yw_audit_subtree(void *db, int level, uint64_t index, yw_hash out);
 
 /*
  * The same, for the server's proofs: complete subtrees never change once
- * stored, so those of level YW_AUDIT_CACHE_LEVEL and up are kept in memory
- * after their first read (a few MB for ten million entries), and a proof
- * reads only its lowest levels from the database. ctx is a yw_audit_reader.
+ * committed, so those of level YW_AUDIT_CACHE_LEVEL and up are all kept in
+ * memory (loaded at open, added as the writer closes them: 2 MB per million
+ * entries), and a proof reads only its lowest levels from the database.
+ * ctx is a yw_audit_reader.
  */
 #define YW_AUDIT_CACHE_LEVEL 5
 typedef struct {
