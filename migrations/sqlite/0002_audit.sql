@@ -25,7 +25,8 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_org ON audit_log(actor_org, seq);
 
--- Hashes of complete subtrees of level >= 1: (level, idx) covers leaves
+-- Hashes of complete subtrees of level >= 4 (smaller ones are hashed again
+-- from their leaves when needed): (level, idx) covers leaves
 -- [idx * 2^level, (idx + 1) * 2^level). Level 0 is audit_log.leaf.
 CREATE TABLE audit_nodes (
     level INTEGER NOT NULL,

@@ -38,9 +38,23 @@ static void key(yw_buf *out, const char *k)
     yw_buf_puts(out, k);
 }
 
+static void put_uint(yw_buf *out, uint64_t v)
+{
+    char digits[24];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    char text[24];
+    for (int i = 0; i < n; i++)
+        text[i] = digits[n - 1 - i];
+    yw_buf_append(out, text, (size_t)n);
+}
+
 void yw_audit_entry_write(const yw_audit_event *e, uint64_t seq, int64_t time_ms, yw_buf *out)
 {
-    char num[32], when[40];
+    char when[40];
     /* Keys in byte order: the order of JSON_SORT_KEYS. */
     key(out, "{\"action\":");
     yw_audit_json_string(e->action, out);
@@ -68,12 +82,14 @@ void yw_audit_entry_write(const yw_audit_event *e, uint64_t seq, int64_t time_ms
     yw_audit_json_string(e->response_sha256, out);
     key(out, ",\"result\":");
     yw_audit_json_string(yw_audit_result(e->status), out);
-    snprintf(num, sizeof num, ",\"seq\":%llu", (unsigned long long)seq);
-    yw_buf_puts(out, num);
+    key(out, ",\"seq\":");
+    put_uint(out, seq);
     key(out, ",\"stage\":");
     yw_audit_json_string(e->stage, out);
-    snprintf(num, sizeof num, ",\"status\":%d", e->status);
-    yw_buf_puts(out, num);
+    key(out, ",\"status\":");
+    if (e->status < 0)
+        yw_buf_append(out, "-", 1);
+    put_uint(out, (uint64_t)(e->status < 0 ? -(int64_t)e->status : e->status));
     key(out, ",\"time\":");
     yw_audit_json_string(yw_time_format(time_ms, when, sizeof when), out);
     yw_buf_append(out, "}", 1);

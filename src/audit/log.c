@@ -182,9 +182,40 @@ uint64_t yw_audit_size(const yw_audit *a)
 
 /* ---- stored subtrees ---- */
 
+/* The subtree (level < YW_AUDIT_STORED_LEVEL, index) hashed from its leaves, read in one range scan. */
+static int subtree_from_leaves(yw_db *db, int level, uint64_t index, yw_hash out)
+{
+    yw_hash leaves[1 << YW_AUDIT_STORED_LEVEL];
+    uint64_t first = index << level, count = (uint64_t)1 << level, n = 0;
+    yw_stmt *s;
+    int rc = yw_db_query(db, &s, "SELECT leaf FROM audit_log WHERE seq >= $1 AND seq < $2 ORDER BY seq", "ii",
+                         (int64_t)first, (int64_t)(first + count));
+    if (rc < 0)
+        return rc;
+    while ((rc = yw_stmt_step(s)) == YW_DB_ROW && n < count) {
+        size_t len = 0;
+        const void *p = yw_stmt_blob(s, 0, &len);
+        if (len != YW_HASH_LEN)
+            break;
+        memcpy(leaves[n++], p, YW_HASH_LEN);
+    }
+    yw_stmt_release(s);
+    if (rc < 0)
+        return rc;
+    if (n != count)
+        return YW_ENOTFOUND;
+    for (; count > 1; count /= 2)
+        for (uint64_t i = 0; i < count / 2; i++)
+            yw_merkle_node(leaves[2 * i], leaves[2 * i + 1], leaves[i]);
+    memcpy(out, leaves[0], YW_HASH_LEN);
+    return 0;
+}
+
 int yw_audit_subtree(void *ctx, int level, uint64_t index, yw_hash out)
 {
     yw_db *db = ctx;
+    if (level > 0 && level < YW_AUDIT_STORED_LEVEL)
+        return subtree_from_leaves(db, level, index, out);
     yw_stmt *s;
     int rc = level == 0 ? yw_db_query(db, &s, "SELECT leaf FROM audit_log WHERE seq = $1", "i", (int64_t)index)
                         : yw_db_query(db, &s, "SELECT hash FROM audit_nodes WHERE level = $1 AND idx = $2", "ii",
@@ -324,6 +355,8 @@ typedef struct {
 static int store_node(void *ctx, int level, uint64_t index, const yw_hash hash)
 {
     emit_ctx *e = ctx;
+    if (level < YW_AUDIT_STORED_LEVEL)
+        return 0; /* cheaper to hash again from the leaves than to store */
     int rc = yw_db_run(e->db, "INSERT INTO audit_nodes(level, idx, hash) VALUES ($1, $2, $3)", "iib", (int64_t)level,
                        (int64_t)index, (const void *)hash, (size_t)YW_HASH_LEN);
     if (rc >= 0 && level >= YW_AUDIT_CACHE_LEVEL)

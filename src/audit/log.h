@@ -71,6 +71,14 @@ void yw_audit_sign(const yw_audit *a, uint64_t n, const yw_hash root, yw_tree_he
 /* The latest signed head readable on db; 1 found, 0 none, < 0 error. */
 int yw_audit_latest_head(yw_db *db, yw_tree_head *out);
 
+/*
+ * Complete subtrees of level YW_AUDIT_STORED_LEVEL and up are stored as the
+ * writer closes them; smaller ones (at most 2^(level) leaves) are hashed
+ * again from their leaves when a proof needs them, which costs less than
+ * storing one node per entry on the append path.
+ */
+#define YW_AUDIT_STORED_LEVEL 4
+
 /* Subtree reader over a database connection, for yw_merkle_* proofs. */
 int yw_audit_subtree(void *db, int level, uint64_t index, yw_hash out);
 

@@ -29,6 +29,8 @@ typedef struct {
 static int check_node(void *ctx, int level, uint64_t index, const yw_hash hash)
 {
     verify_ctx *v = ctx;
+    if (level < YW_AUDIT_STORED_LEVEL)
+        return 0; /* not stored: recomputed from the leaves, which are checked one by one */
     yw_hash stored;
     int rc = yw_audit_subtree(v->db, level, index, stored);
     v->nodes_seen++;
@@ -157,7 +159,7 @@ int yw_audit_verify_db(yw_db *db, const uint8_t public_key[32], int64_t *bad_seq
     } else {
         int64_t stored_nodes = 0;
         uint64_t expected = 0;
-        for (int level = 1; level < 64; level++)
+        for (int level = YW_AUDIT_STORED_LEVEL; level < 64; level++)
             expected += f.size >> level;
         if (yw_db_int(db, &stored_nodes, "SELECT count(*) FROM audit_nodes", "") < 0 ||
             (uint64_t)stored_nodes != expected) {

@@ -22,11 +22,30 @@ int64_t yw_mono_ns(void)
 
 char *yw_time_format(int64_t ms, char *buf, size_t len)
 {
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    /* The date and time of the last second formatted, per thread: most calls fall in the same second. */
+    static __thread int64_t cached_second = -1;
+    static __thread char cached[64];
+    int64_t second = ms / 1000;
+    if (second != cached_second) {
+        time_t secs = (time_t)second;
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        cached_second = second;
+    }
+    int frac = (int)(ms % 1000);
+    if (len >= 25) {
+        memcpy(buf, cached, 19);
+        buf[19] = '.';
+        buf[20] = (char)('0' + frac / 100);
+        buf[21] = (char)('0' + frac / 10 % 10);
+        buf[22] = (char)('0' + frac % 10);
+        buf[23] = 'Z';
+        buf[24] = '\0';
+    } else if (len) {
+        buf[0] = '\0'; /* too small for a time */
+    }
     return buf;
 }
 

@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,16 +64,28 @@ static int map_rc(sqlite_conn *c, int rc)
     }
 }
 
+/* Hash of the length and the first and last 32 bytes: cheap for long SQL, and strcmp settles collisions. */
 static unsigned hash_sql(const char *s)
 {
-    unsigned h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
+    size_t len = strlen(s);
+    unsigned h = 2166136261u ^ (unsigned)len;
+    for (size_t i = 0; i < len && i < 32; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    for (size_t i = len > 32 ? len - 32 : len; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
     return h % CACHE_BUCKETS;
+}
+
+/* SQLite's allocation statistics take a global mutex on every malloc; nothing here reads them. */
+static void configure_library(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
 static int sqlite_open(const char *target, int flags, void **impl, char *err, size_t errlen)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, configure_library);
     sqlite_conn *c = calloc(1, sizeof *c);
     if (!c)
         return YW_ENOMEM;
