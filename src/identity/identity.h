@@ -14,9 +14,17 @@
 #include <stddef.h>
 
 #include "http/request.h"
+#include "store/db.h"
 
 #define YW_LOCKOUT_FAILURES 5
 #define YW_LOCKOUT_MS (15 * 60 * 1000)
+
+/*
+ * Counts a failed proof of the password of username (a sign-in, or a
+ * password change with a wrong current password); the fifth in a row locks
+ * the account for YW_LOCKOUT_MS and ends its sessions. Writer thread.
+ */
+int yw_identity_failed_attempt(yw_db *db, const char *username, int64_t now);
 
 /* The server's authenticator (see yw_authenticator in http/server.h). */
 int yw_identity_authenticate(yw_req *req, const char *secret, size_t len, const char **why);

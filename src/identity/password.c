@@ -8,6 +8,7 @@
  * sign-in, every session of theirs ends and a lockout is lifted.
  */
 #include "identity/handlers.h"
+#include "identity/identity.h"
 
 #include "app/app.h"
 #include "authz/policy.h"
@@ -38,6 +39,11 @@ static int password_job(yw_db *db, void *arg)
         rc = yw_db_run(db, "DELETE FROM sessions WHERE username = $1 AND ($2 IS NULL OR token_hash <> $2)", "tt",
                        w->username, w->keep_session);
     return rc < 0 ? rc : 0;
+}
+
+static int failed_attempt_job(yw_db *db, void *arg)
+{
+    return yw_identity_failed_attempt(db, arg, yw_now_ms());
 }
 
 void users_password(yw_req *req)
@@ -98,6 +104,11 @@ void users_password(yw_req *req)
         return;
     }
     if (self && !yw_password_verify(current_hash, current)) {
+        /* Guessing through a stolen session counts like guessing at sign-in. */
+        if ((rc = yw_app_write(req, failed_attempt_job, (void *)username, 422)) < 0) {
+            yw_reply_store_error(req, rc, "user");
+            return;
+        }
         yw_reply_problem(req, 422, "wrong_password", "current_password is not your current password");
         return;
     }

@@ -20,6 +20,7 @@
 #include "sec/token.h"
 #include "sec/totp.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,6 +145,21 @@ int yw_identity_authenticate(yw_req *req, const char *secret, size_t len, const 
 
 /* ---- sign-in ---- */
 
+int yw_identity_failed_attempt(yw_db *db, const char *username, int64_t now)
+{
+    /* The fifth failure in a row locks the account, signs it out everywhere and starts a new count. */
+    int rc = yw_db_run(db,
+                       "UPDATE users SET failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,"
+                       " locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END"
+                       " WHERE username = $1",
+                       "tii", username, (int64_t)YW_LOCKOUT_FAILURES, now + YW_LOCKOUT_MS);
+    if (rc > 0)
+        rc = yw_db_run(db, "DELETE FROM sessions WHERE username = $1 AND"
+                           " (SELECT locked_until FROM users WHERE username = $1) > $2",
+                       "ti", username, now);
+    return rc < 0 ? rc : 0;
+}
+
 typedef struct {
     const char *username;
     char token_hash[YW_TOKEN_HASH_LEN];
@@ -155,15 +171,8 @@ static int login_job(yw_db *db, void *arg)
 {
     login_write *w = arg;
     int rc;
-    if (!w->success) {
-        /* The fifth failure in a row locks the account and starts a new count. */
-        rc = yw_db_run(db,
-                       "UPDATE users SET failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,"
-                       " locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END"
-                       " WHERE username = $1",
-                       "tii", w->username, (int64_t)YW_LOCKOUT_FAILURES, w->now + YW_LOCKOUT_MS);
-        return rc < 0 ? rc : 0;
-    }
+    if (!w->success)
+        return yw_identity_failed_attempt(db, w->username, w->now);
     rc = yw_db_run(db,
                    "UPDATE users SET failed_logins = 0, locked_until = 0,"
                    " totp_last_step = CASE WHEN $2 > 0 THEN $2 ELSE totp_last_step END WHERE username = $1",
@@ -177,6 +186,68 @@ static int login_job(yw_db *db, void *arg)
                        " VALUES ($1, $2, $3, $3, $4)",
                        "ttii", w->token_hash, w->username, w->now, w->expires_at);
     return rc < 0 ? rc : 0;
+}
+
+/*
+ * Names that are no account fail and lock like real ones, so that neither
+ * the answers nor the lockout tell which usernames exist. A fixed table:
+ * a name that collides with another simply shares its count.
+ */
+#define GHOSTS 4096
+static struct {
+    uint64_t key;
+    int failures;
+    int64_t locked_until;
+} ghosts[GHOSTS];
+static pthread_mutex_t ghosts_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t ghost_key(const char *username)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const unsigned char *p = (const unsigned char *)username; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    return h | 1; /* never 0, the empty slot */
+}
+
+static int64_t ghost_locked_until(const char *username, int64_t now)
+{
+    uint64_t key = ghost_key(username);
+    pthread_mutex_lock(&ghosts_lock);
+    int64_t until = ghosts[key % GHOSTS].key == key ? ghosts[key % GHOSTS].locked_until : 0;
+    pthread_mutex_unlock(&ghosts_lock);
+    return until > now ? until : 0;
+}
+
+static void ghost_failed(const char *username, int64_t now)
+{
+    uint64_t key = ghost_key(username);
+    pthread_mutex_lock(&ghosts_lock);
+    if (ghosts[key % GHOSTS].key != key) {
+        ghosts[key % GHOSTS].key = key;
+        ghosts[key % GHOSTS].failures = 0;
+        ghosts[key % GHOSTS].locked_until = 0;
+    }
+    if (++ghosts[key % GHOSTS].failures >= YW_LOCKOUT_FAILURES) {
+        ghosts[key % GHOSTS].failures = 0;
+        ghosts[key % GHOSTS].locked_until = now + YW_LOCKOUT_MS;
+    }
+    pthread_mutex_unlock(&ghosts_lock);
+}
+
+static char dummy_hash[YW_PASSWORD_HASH_LEN];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void make_dummy_hash(void)
+{
+    yw_password_hash("not a real password", dummy_hash);
+}
+
+static void reply_locked(yw_req *req, int64_t locked_until, int64_t now)
+{
+    char until[40];
+    yw_time_format(locked_until, until, sizeof until);
+    yw_reply_header(req, "Retry-After", yw_arena_printf(req->arena, "%lld", (long long)((locked_until - now) / 1000 + 1)));
+    yw_reply_problem(req, 401, "account_locked", "too many failed sign-ins; the account is locked until %s", until);
 }
 
 static void login_failed(yw_req *req, login_write *w, const char *code, const char *detail)
@@ -217,11 +288,15 @@ void auth_login(yw_req *req)
     login_write w = {.now = yw_now_ms()};
     if (yw_stmt_step(s) != YW_DB_ROW) {
         yw_stmt_release(s);
-        /* Spend the same time as a real check so timing does not reveal usernames. */
-        static char dummy[YW_PASSWORD_HASH_LEN];
-        if (!dummy[0])
-            yw_password_hash("not a real password", dummy);
-        yw_password_verify(dummy, password);
+        /* No such account: answer as a real one would, in the same time. */
+        int64_t until = ghost_locked_until(username, w.now);
+        if (until > w.now) {
+            reply_locked(req, until, w.now);
+            return;
+        }
+        pthread_once(&dummy_once, make_dummy_hash);
+        yw_password_verify(dummy_hash, password);
+        ghost_failed(username, w.now);
         login_failed(req, &w, "invalid_credentials", bad);
         return;
     }
@@ -239,11 +314,7 @@ void auth_login(yw_req *req)
     yw_stmt_release(s);
     w.username = username;
     if (locked_until > w.now) {
-        char until[40];
-        yw_time_format(locked_until, until, sizeof until);
-        yw_reply_header(req, "Retry-After", yw_arena_printf(req->arena, "%lld", (long long)((locked_until - w.now) / 1000 + 1)));
-        yw_reply_problem(req, 401, "account_locked",
-                         "too many failed sign-ins; the account is locked until %s", until);
+        reply_locked(req, locked_until, w.now);
         return;
     }
     if (!yw_password_verify(hash, password) || !active) {

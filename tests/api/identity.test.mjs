@@ -381,3 +381,31 @@ test('a session ends after --session-max seconds even while in use', async () =>
     await s.stop();
   }
 });
+
+test('guessing the current password through a session counts toward the lockout and ends the session', async () => {
+  const u = await newUser();
+  const first = await login(u.username, u.password);
+  const chosen = 'Chosen-passw0rd-9';
+  assert.equal((await srv.call('POST', `/api/v1/users/${u.username}/password`, { token: first.json.token,
+    body: { current_password: u.password, new_password: chosen } })).status, 204);
+  const token = (await login(u.username, chosen)).json.token;
+  for (let i = 0; i < 4; i++) {
+    const res = await srv.call('POST', `/api/v1/users/${u.username}/password`, { token,
+      body: { current_password: `Wrong-guess-${i}0`, new_password: 'Another-passw0rd-1' } });
+    assertProblem(res, 422, 'wrong_password');
+  }
+  assert.equal((await me(token)).status, 200, 'four wrong guesses leave the session alone');
+  const fifth = await srv.call('POST', `/api/v1/users/${u.username}/password`, { token,
+    body: { current_password: 'Wrong-guess-50', new_password: 'Another-passw0rd-1' } });
+  assertProblem(fifth, 422, 'wrong_password');
+  assertProblem(await me(token), 401, 'invalid_token');
+  assertProblem(await login(u.username, chosen), 401, 'account_locked');
+});
+
+test('a name that is no account locks like one, so lockout does not reveal which names exist', async () => {
+  const ghost = `no_such_${Date.now().toString(36)}`;
+  for (let i = 0; i < 5; i++) assertProblem(await login(ghost, 'Wrong-passw0rd-x'), 401, 'invalid_credentials');
+  const sixth = await login(ghost, 'Wrong-passw0rd-x');
+  assertProblem(sixth, 401, 'account_locked');
+  assert.match(sixth.headers.get('retry-after'), /^\d+$/);
+});
