@@ -13,8 +13,16 @@ typedef struct {
     unsigned own_org; /* roles allowed on objects of the caller's org */
     bool self;        /* a user acting on their own account */
     bool everyone;    /* any authenticated user or client */
+    unsigned bureau;  /* roles allowed to members of the data bureau */
     const char *noun; /* the object, as a hidden one is reported: "no such <noun>" */
 } rule;
+
+static char bureau_code[32];
+
+void yw_authz_set_bureau(const char *org_code)
+{
+    snprintf(bureau_code, sizeof bureau_code, "%s", org_code ? org_code : "");
+}
 
 static const rule rules[YW_ACT_COUNT] = {
     [YW_ACT_ORG_READ] = {.everyone = true, .noun = "org"},
@@ -32,6 +40,9 @@ static const rule rules[YW_ACT_COUNT] = {
     [YW_ACT_AUDIT_HEAD] = {.everyone = true, .noun = "audit entry"},
     [YW_ACT_AUDIT_READ] = {.any_org = YW_ROLE_AUDITOR, .own_org = YW_ROLE_ORG_ADMIN, .noun = "audit entry"},
     [YW_ACT_AUDIT_EXPORT] = {.any_org = YW_ROLE_AUDITOR, .noun = "audit entry"},
+    [YW_ACT_ELEMENT_READ] = {.everyone = true, .noun = "element"},
+    [YW_ACT_ELEMENT_MANAGE] = {.any_org = YW_ROLE_SYSADMIN, .bureau = YW_ROLE_STEWARD | YW_ROLE_ORG_ADMIN,
+                               .noun = "element"},
 };
 
 static const char *const role_names[] = {"sysadmin", "secadmin",  "auditor",    "org_admin", "steward",
@@ -49,6 +60,8 @@ yw_authz_result yw_authz(const yw_principal *p, yw_action action, const char *ob
     if (r->self && subject && p->kind == YW_PRINCIPAL_USER && strcmp(subject, p->id) == 0)
         return YW_AUTHZ_ALLOW;
     if (roles & r->any_org)
+        return YW_AUTHZ_ALLOW;
+    if ((roles & r->bureau) && bureau_code[0] && p->org_code && strcmp(p->org_code, bureau_code) == 0)
         return YW_AUTHZ_ALLOW;
     if (roles & r->own_org) {
         if (!object_org || (p->org_code && strcmp(object_org, p->org_code) == 0))

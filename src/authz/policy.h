@@ -53,6 +53,8 @@ typedef enum {
     YW_ACT_AUDIT_HEAD,   /* the signed tree head: public facts (size, root) */
     YW_ACT_AUDIT_READ,   /* entries and proofs */
     YW_ACT_AUDIT_EXPORT, /* a whole range, for offline verification */
+    YW_ACT_ELEMENT_READ,
+    YW_ACT_ELEMENT_MANAGE, /* data standards: the sysadmin and the data bureau's stewards */
     YW_ACT_COUNT
 } yw_action;
 
@@ -71,6 +73,9 @@ yw_authz_result yw_authz(const yw_principal *p, yw_action action, const char *ob
  * ALLOW. Returns true when the handler may go on.
  */
 bool yw_authz_or_reply(yw_req *req, yw_action action, const char *object_org, const char *subject);
+
+/* The data bureau's org code (from settings), for the rules that name it. Call once at start. */
+void yw_authz_set_bureau(const char *org_code);
 
 /* True when the action, on no particular object, is limited to the caller's own org. */
 bool yw_authz_own_org_only(const yw_principal *p, yw_action action);

@@ -10,10 +10,12 @@
 #include "cli/cli.h"
 
 #include "app/app.h"
+#include "authz/policy.h"
 #include "core/log.h"
 #include "demo/demo.h"
 #include "http/server.h"
 #include "identity/identity.h"
+#include "registry/registry.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -94,6 +96,13 @@ int cli_serve(int argc, char **argv)
         json_decref(accounts);
     }
     yw_app app = {.config = &cfg, .store = d.store, .audit = d.audit};
+    char bureau[32] = "";
+    yw_db *reader = yw_store_reader(d.store);
+    if (!reader || yw_setting_get(reader, "bureau_code", bureau, sizeof bureau) < 0) {
+        fprintf(stderr, "yiwang: cannot read the platform settings\n");
+        goto done;
+    }
+    yw_authz_set_bureau(bureau);
     router = yw_router_new();
     yw_app_add_routes(router);
     yw_server_config scfg = {.listen = cfg.listen, .threads = yw_config_threads(&cfg), .body_limit = (size_t)cfg.body_limit,

@@ -62,6 +62,14 @@ static bool valid_date(int y, int m, int d)
     return d <= max;
 }
 
+bool yw_valid_iso_date(const char *s)
+{
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-' || !all_digits(s, 4) || !all_digits(s + 5, 2) ||
+        !all_digits(s + 8, 2))
+        return false;
+    return valid_date(digits_value(s, 4), digits_value(s + 5, 2), digits_value(s + 8, 2));
+}
+
 bool yw_valid_id_card(const char *s)
 {
     if (!s || strlen(s) != 18 || !all_digits(s, 17))

@@ -19,6 +19,8 @@ bool yw_valid_id_card(const char *s);
 bool yw_valid_uscc(const char *s);
 bool yw_valid_org_code(const char *s);
 bool yw_valid_region_code(const char *s);
+/* YYYY-MM-DD naming a real calendar day (1900-2100). */
+bool yw_valid_iso_date(const char *s);
 
 /* Check character of the first 17 characters of an ID number, or 0. */
 char yw_id_card_check(const char *first17);

@@ -295,6 +295,18 @@ const ROWS = [
     expect: { ...AUDIT_READERS(200), org_admin: 403 },
   },
 
+  // ---- catalog ----
+  { route: 'GET /api/v1/elements', case: 'the data element standards are read by everyone', expect: ALL_USERS_AND_CLIENTS(200) },
+  {
+    route: 'GET /api/v1/elements/{id}', case: 'one standard element', path: '/api/v1/elements/id_number',
+    expect: ALL_USERS_AND_CLIENTS(200),
+  },
+  {
+    route: 'POST /api/v1/elements', case: 'a new element (the sysadmin; the data bureau\'s stewards, see elements.test)',
+    body: (c) => ({ id: `authz_${c}_${Date.now().toString(36)}`, name: '授权测试', type: 'C', sensitivity: 'L1' }),
+    expect: SYSADMIN_ONLY(201),
+  },
+
   // ---- meta ----
   { route: 'GET /api/v1/openapi.json', case: 'the API description is public', expect: ALL_PUBLIC() },
 

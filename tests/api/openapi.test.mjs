@@ -711,6 +711,34 @@ test('audit trail: entries, tree head, proofs, export', async () => {
   await api('GET', X, { query: { from: 0, to: 1 }, expect: 401 });
 });
 
+test('data elements: list, search, create, read', async () => {
+  const E = '/api/v1/elements', ONE = '/api/v1/elements/{id}';
+  const bureau = await login('dsj_steward');
+  const page = await api('GET', E, { token: t.gajClerk, query: { limit: 5 }, expect: 200 });
+  await api('GET', E, { token: gajClient.secret, query: { limit: 5, cursor: page.json.next_cursor }, expect: 200 });
+  await api('GET', E, { token: t.gajClerk, query: { q: '身份' }, expect: 200 });
+  await api('GET', E, { token: t.gajClerk, query: { q: 'x'.repeat(101) }, expect: 400 });
+  await api('GET', E, { token: t.gajClerk, query: { limit: 0 }, expect: 400 });
+  await api('GET', E, { expect: 401 });
+
+  const element = { id: 'hukou_type', name: '户口性质', type: 'C', length: 2, validator: 'enum:10|20', sensitivity: 'L2' };
+  const created = await api('POST', E, { token: bureau, body: element, expect: 201 });
+  assert.equal(created.headers.get('location'), '/api/v1/elements/hukou_type');
+  await api('POST', E, { token: bureau, body: element, expect: 409 });
+  await api('POST', E, { token: bureau, body: { ...element, id: 'bad_type', type: 'Q' }, expect: 422 });
+  await api('POST', E, { token: bureau, body: { ...element, id: 'bad_regex', validator: 'regex:([' }, expect: 422 });
+  await api('POST', E, { token: bureau, body: { ...element, colour: 'red' }, expect: 400, docRejects: true });
+  await api('POST', E, { token: bureau, body: { ...element, name: 'x'.repeat(257) }, expect: 400, docRejects: true });
+  await api('POST', E, { token: bureau, raw: 'x', headers: { 'Content-Type': 'text/plain' }, expect: 415 });
+  await api('POST', E, { token: bureau, ...HUGE, expect: 413 });
+  await api('POST', E, { token: t.gajAdmin, body: { ...element, id: 'not_mine' }, expect: 403 });
+  await api('POST', E, { body: element, expect: 401 });
+
+  await api('GET', ONE, { params: { id: 'hukou_type' }, token: t.gajClerk, expect: 200 });
+  await api('GET', ONE, { params: { id: 'no_such_element' }, token: t.gajClerk, expect: 404 });
+  await api('GET', ONE, { params: { id: 'id_number' }, expect: 401 });
+});
+
 test('unknown paths and methods answer problems; X-Request-Id is echoed when sane', async () => {
   const schema = doc.components.schemas.Problem;
   for (const [method, path, status] of [['GET', '/api/v1/nothing-here', 404], ['PUT', '/api/v1/orgs', 405], ['POST', '/healthz', 404]]) {
