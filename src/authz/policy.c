@@ -43,6 +43,8 @@ static const rule rules[YW_ACT_COUNT] = {
     [YW_ACT_ELEMENT_READ] = {.everyone = true, .noun = "element"},
     [YW_ACT_ELEMENT_MANAGE] = {.any_org = YW_ROLE_SYSADMIN, .bureau = YW_ROLE_STEWARD | YW_ROLE_ORG_ADMIN,
                                .noun = "element"},
+    [YW_ACT_RESOURCE_READ] = {.everyone = true, .noun = "resource"},
+    [YW_ACT_RESOURCE_MANAGE] = {.own_org = YW_ROLE_STEWARD, .noun = "resource"},
 };
 
 static const char *const role_names[] = {"sysadmin", "secadmin",  "auditor",    "org_admin", "steward",

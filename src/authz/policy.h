@@ -55,6 +55,8 @@ typedef enum {
     YW_ACT_AUDIT_EXPORT, /* a whole range, for offline verification */
     YW_ACT_ELEMENT_READ,
     YW_ACT_ELEMENT_MANAGE, /* data standards: the sysadmin and the data bureau's stewards */
+    YW_ACT_RESOURCE_READ,   /* published resources: everyone; drafts: the provider's people */
+    YW_ACT_RESOURCE_MANAGE, /* the provider org's stewards */
     YW_ACT_COUNT
 } yw_action;
 

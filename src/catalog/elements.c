@@ -9,6 +9,8 @@
  * changing one would change the meaning of every item bound to it, so an
  * element, once created, is not edited here (a new one is made instead).
  */
+#include "catalog/handlers.h"
+
 #include "app/app.h"
 #include "authz/policy.h"
 #include "catalog/element.h"
@@ -29,7 +31,7 @@ static json_t *element_json(yw_stmt *s)
     return e;
 }
 
-static void elements_list(yw_req *req)
+void elements_list(yw_req *req)
 {
     int limit;
     const char *after;
@@ -56,7 +58,7 @@ static void elements_list(yw_req *req)
     yw_reply_page(req, s, limit, element_json, "id");
 }
 
-static void elements_get(yw_req *req)
+void elements_get(yw_req *req)
 {
     if (!yw_authz_or_reply(req, YW_ACT_ELEMENT_READ, NULL, NULL))
         return;
@@ -89,7 +91,7 @@ static int element_insert_job(yw_db *db, void *arg)
     return rc < 0 ? rc : 0;
 }
 
-static void elements_create(yw_req *req)
+void elements_create(yw_req *req)
 {
     static const yw_json_field fields[] = {
         {"id", YW_JSON_STRING, true, 64},          {"name", YW_JSON_STRING, true, 256},
@@ -139,11 +141,3 @@ static void elements_create(yw_req *req)
     yw_reply_header(req, "Location", yw_arena_printf(req->arena, "/api/v1/elements/%s", n.e.id));
     yw_reply_json(req, 201, e);
 }
-
-static const yw_route routes[] = {
-    {"GET", "/api/v1/elements", elements_list, 0, 0, "element.read"},
-    {"POST", "/api/v1/elements", elements_create, YW_ROUTE_AUDIT, 0, "element.create"},
-    {"GET", "/api/v1/elements/{id}", elements_get, 0, 0, "element.read"},
-};
-
-const yw_module yw_catalog_module = {"catalog", routes, sizeof routes / sizeof routes[0]};

@@ -40,6 +40,19 @@ async function ok(res, status, what) {
   return res.json;
 }
 
+/** A gaj resource made by the gaj steward, a draft or published; returns its code. */
+async function newResource(publish) {
+  const body = {
+    name: uniq('授权资源'), provider_org: GAJ, summary: '授权测试', category: 'department', format: 'table',
+    share_type: 'unconditional', share_method: 'api', open_type: 'closed', update_cycle: 'daily', key_item: 'id_number',
+    items: [{ name: 'id_number', element: 'id_number', required: true }],
+  };
+  const made = await ok(await srv.call('POST', '/api/v1/resources', { token: token.steward, body }), 201, 'fixture resource');
+  if (publish)
+    await ok(await srv.call('POST', `/api/v1/resources/${made.code}/publish`, { token: token.steward }), 200, 'publish');
+  return made.code;
+}
+
 /** The secadmin creates a client of org and returns its name. */
 async function newClient(org) {
   const name = uniq('c');
@@ -79,6 +92,9 @@ before(async () => {
   await ok(await srv.call('POST', '/api/v1/orgs', {
     token: token.sysadmin, body: { code: fx.org, name: '测试局', region_code: '330100', level: 'city', parent_code: BUREAU },
   }), 201, 'fixture org');
+  // a published and a draft gaj resource
+  fx.published = await newResource(true);
+  fx.draft = await newResource(false);
   // audit entries of two orgs (the sign-ins above), once a signed tree head covers them
   const events = await ok(await srv.call('GET', '/api/v1/audit/events?limit=1000', { token: token.auditor }), 200, 'audit events');
   fx.gajEntry = events.items.find((e) => e.actor === 'gaj_admin' && e.action === 'auth.login').seq;
@@ -127,6 +143,22 @@ const AUDIT_READERS = (ok2xx) => ({
 const MANAGE_SCJG_OBJECT = (ok2xx) => ({
   sysadmin: 404, secadmin: ok2xx, auditor: 404, org_admin: 404, steward: 404, clerk: 404,
   inspector: 403, dispatcher: 404, monitor: 404, client: 404, forged: 401, none: 401,
+});
+
+// resources are managed by the stewards of their provider org
+const STEWARD_ONLY = (ok2xx) => ({
+  sysadmin: 403, secadmin: 403, auditor: 403, org_admin: 403, steward: ok2xx, clerk: 403,
+  inspector: 403, dispatcher: 403, monitor: 403, client: 403, forged: 401, none: 401,
+});
+// a gaj draft: the gaj org sees it, nobody else learns it exists
+const GAJ_ONLY = (ok2xx) => ({
+  sysadmin: 404, secadmin: 404, auditor: 404, org_admin: ok2xx, steward: ok2xx, clerk: ok2xx,
+  inspector: 404, dispatcher: 404, monitor: 404, client: ok2xx, forged: 401, none: 401,
+});
+// changing a gaj resource: its steward; other gaj callers may see it but not change it
+const MANAGE_GAJ_RESOURCE = (ok2xx, hidden) => ({
+  sysadmin: hidden, secadmin: hidden, auditor: hidden, org_admin: 403, steward: ok2xx, clerk: 403,
+  inspector: hidden, dispatcher: hidden, monitor: hidden, client: 403, forged: 401, none: 401,
 });
 
 // path: string or (caller) => string; body: value or async (caller) => value;
@@ -305,6 +337,36 @@ const ROWS = [
     route: 'POST /api/v1/elements', case: 'a new element (the sysadmin; the data bureau\'s stewards, see elements.test)',
     body: (c) => ({ id: `authz_${c}_${Date.now().toString(36)}`, name: '授权测试', type: 'C', sensitivity: 'L1' }),
     expect: SYSADMIN_ONLY(201),
+  },
+
+  { route: 'GET /api/v1/resources', case: 'the catalog is read by everyone', expect: ALL_USERS_AND_CLIENTS(200) },
+  {
+    route: 'POST /api/v1/resources', case: 'a draft of the gaj steward\'s own org',
+    body: (c) => ({ name: `资源-${c}`, provider_org: GAJ }), expect: STEWARD_ONLY(201),
+  },
+  {
+    route: 'GET /api/v1/resources/{code}', case: 'a published resource',
+    path: () => `/api/v1/resources/${fx.published}`, expect: ALL_USERS_AND_CLIENTS(200),
+  },
+  {
+    route: 'GET /api/v1/resources/{code}', case: 'a draft: its provider only',
+    path: () => `/api/v1/resources/${fx.draft}`, expect: GAJ_ONLY(200),
+  },
+  {
+    route: 'GET /api/v1/resources/{code}/versions', case: 'history of a published resource',
+    path: () => `/api/v1/resources/${fx.published}/versions`, expect: ALL_USERS_AND_CLIENTS(200),
+  },
+  {
+    route: 'PATCH /api/v1/resources/{code}', case: 'edit a gaj draft', path: () => `/api/v1/resources/${fx.draft}`,
+    body: () => ({ summary: '改过的摘要' }), expect: MANAGE_GAJ_RESOURCE(200, 404),
+  },
+  {
+    route: 'POST /api/v1/resources/{code}/publish', case: 'publish a fresh gaj draft',
+    path: async () => `/api/v1/resources/${await newResource(false)}/publish`, expect: MANAGE_GAJ_RESOURCE(200, 404),
+  },
+  {
+    route: 'POST /api/v1/resources/{code}/retire', case: 'retire a fresh published gaj resource',
+    path: async () => `/api/v1/resources/${await newResource(true)}/retire`, expect: MANAGE_GAJ_RESOURCE(200, 404),
   },
 
   // ---- meta ----

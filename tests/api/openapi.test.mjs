@@ -739,6 +739,58 @@ test('data elements: list, search, create, read', async () => {
   await api('GET', ONE, { params: { id: 'id_number' }, expect: 401 });
 });
 
+test('resources: draft, list, read, change, publish, retire, versions', async () => {
+  const R = '/api/v1/resources', ONE = '/api/v1/resources/{code}';
+  const steward = await login('gaj_steward');
+  const draft = { name: '户籍人口', provider_org: GAJ, items: [{ name: 'id_number', element: 'id_number', required: true }] };
+  const made = await api('POST', R, { token: steward, body: draft, expect: 201 });
+  const code = made.json.code;
+  await api('POST', R, { token: steward, body: { ...draft, category: 'misc' }, expect: 422 });
+  await api('POST', R, { token: steward, body: { ...draft, owner: 'x' }, expect: 400, docRejects: true });
+  await api('POST', R, { token: steward, body: { name: 'x' }, expect: 400, docRejects: true });
+  await api('POST', R, { token: steward, raw: 'x', headers: { 'Content-Type': 'text/plain' }, expect: 415 });
+  await api('POST', R, { token: steward, ...HUGE, expect: 413 });
+  await api('POST', R, { token: t.gajClerk, body: draft, expect: 403 });
+  await api('POST', R, { body: draft, expect: 401 });
+
+  await api('GET', R, { token: t.gajClerk, query: { status: 'draft', limit: 2 }, expect: 200 });
+  await api('GET', R, { token: gajClient.secret, query: { provider: GAJ, category: 'base', share_type: 'conditional' }, expect: 200 });
+  await api('GET', R, { token: t.gajClerk, query: { status: 'lost' }, expect: 400 });
+  await api('GET', R, { expect: 401 });
+
+  const P = { params: { code } };
+  await api('GET', ONE, { ...P, token: t.gajClerk, expect: 200 });
+  await api('GET', ONE, { ...P, token: t.jtjAdmin, expect: 404, label: 'a draft is its provider\'s business' });
+  await api('GET', ONE, { ...P, expect: 401 });
+
+  await api('POST', `${ONE}/publish`, { ...P, token: steward, expect: 422, code: 'incomplete' });
+  const complete = { summary: '户籍人口基本信息', category: 'base', format: 'table', share_type: 'conditional',
+    share_condition: '依法履职', share_method: 'api', open_type: 'closed', update_cycle: 'daily', key_item: 'id_number' };
+  await api('PATCH', ONE, { ...P, token: steward, body: complete, expect: 200 });
+  await api('PATCH', ONE, { ...P, token: steward, body: { provider_org: JTJ }, expect: 422 });
+  await api('PATCH', ONE, { ...P, token: steward, body: { colour: 'red' }, expect: 400, docRejects: true });
+  await api('PATCH', ONE, { ...P, token: steward, raw: 'x', headers: { 'Content-Type': 'text/plain' }, expect: 415 });
+  await api('PATCH', ONE, { ...P, token: steward, ...HUGE, expect: 413 });
+  await api('PATCH', ONE, { ...P, token: t.gajClerk, body: { summary: 'x' }, expect: 403 });
+  await api('PATCH', ONE, { ...P, token: t.jtjAdmin, body: { summary: 'x' }, expect: 404 });
+  await api('PATCH', ONE, { ...P, body: { summary: 'x' }, expect: 401 });
+
+  await api('POST', `${ONE}/retire`, { ...P, token: steward, expect: 409, code: 'wrong_state' });
+  await api('POST', `${ONE}/publish`, { ...P, token: t.gajClerk, expect: 403 });
+  await api('POST', `${ONE}/publish`, { ...P, token: t.jtjAdmin, expect: 404 });
+  await api('POST', `${ONE}/publish`, { ...P, expect: 401 });
+  await api('POST', `${ONE}/publish`, { ...P, token: steward, expect: 200 });
+  await api('POST', `${ONE}/publish`, { ...P, token: steward, expect: 409, code: 'wrong_state' });
+  await api('GET', `${ONE}/versions`, { ...P, token: t.jtjAdmin, expect: 200 });
+  await api('GET', `${ONE}/versions`, { params: { code: 'no-such' }, token: t.jtjAdmin, expect: 404 });
+  await api('GET', `${ONE}/versions`, { ...P, expect: 401 });
+  await api('POST', `${ONE}/retire`, { ...P, token: t.gajClerk, expect: 403 });
+  await api('POST', `${ONE}/retire`, { ...P, token: t.jtjAdmin, expect: 404 });
+  await api('POST', `${ONE}/retire`, { ...P, expect: 401 });
+  await api('POST', `${ONE}/retire`, { ...P, token: steward, expect: 200 });
+  await api('PATCH', ONE, { ...P, token: steward, body: { summary: 'x' }, expect: 409, code: 'retired' });
+});
+
 test('unknown paths and methods answer problems; X-Request-Id is echoed when sane', async () => {
   const schema = doc.components.schemas.Problem;
   for (const [method, path, status] of [['GET', '/api/v1/nothing-here', 404], ['PUT', '/api/v1/orgs', 405], ['POST', '/healthz', 404]]) {

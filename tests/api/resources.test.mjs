@@ -1,0 +1,119 @@
+// The resource catalog: a steward describes a resource as a draft, completes
+// and publishes it; published metadata is versioned with its history; drafts
+// are invisible outside the provider; bad metadata is refused and changes
+// nothing; every change is an audit entry.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, orgOf } from './lib/server.mjs';
+import { assertProblem } from './lib/util.mjs';
+
+let srv, gaj, scjg, GAJ, SCJG;
+before(async () => {
+  srv = await startServer();
+  gaj = await srv.login('gaj_steward');
+  scjg = await srv.login('scjg_steward');
+  GAJ = orgOf(srv.accounts, 'gaj_steward');
+  SCJG = orgOf(srv.accounts, 'scjg_steward');
+});
+after(() => srv?.stop());
+
+const population = () => ({
+  name: '人口基本信息', provider_org: GAJ, summary: '本市户籍人口的基本信息', category: 'base', format: 'table',
+  share_type: 'conditional', share_method: 'api', open_type: 'closed', update_cycle: 'daily', key_item: 'id_number',
+  items: [
+    { name: 'id_number', title: '公民身份号码', element: 'id_number', required: true },
+    { name: 'name', title: '姓名', element: 'name', required: true },
+    { name: 'birth_date', element: 'birth_date' },
+    { name: 'hukou_note', title: '户籍备注', type: 'M', sensitivity: 'L2' },
+  ],
+});
+
+test('a steward drafts, completes, publishes and revises a resource; versions are kept', async () => {
+  const made = await srv.call('POST', '/api/v1/resources', { token: gaj, body: population() });
+  assert.equal(made.status, 201, made.text);
+  const code = made.json.code;
+  assert.match(code, new RegExp(`^${GAJ}-\\d{6}$`));
+  assert.equal(made.headers.get('location'), `/api/v1/resources/${code}`);
+  assert.deepEqual([made.json.status, made.json.version, made.json.published_at], ['draft', 0, null]);
+  // items bound to elements take the element's definition
+  const id = made.json.items[0];
+  assert.deepEqual([id.type, id.length, id.sensitivity, id.mask], ['C', 18, 'L3', 'id_card']);
+  assert.deepEqual([made.json.items[3].type, made.json.items[3].mask], ['M', 'none']);
+
+  // a conditional resource needs its condition before it can be published
+  assertProblem(await srv.call('POST', `/api/v1/resources/${code}/publish`, { token: gaj }), 422, 'incomplete',
+    /share_condition/);
+  const patched = await srv.call('PATCH', `/api/v1/resources/${code}`, { token: gaj,
+    body: { share_condition: '仅用于法定职责范围内的身份核验' } });
+  assert.equal(patched.status, 200, patched.text);
+  assert.equal(patched.json.version, 0, 'editing a draft does not make a version');
+  const published = await srv.call('POST', `/api/v1/resources/${code}/publish`, { token: gaj });
+  assert.equal(published.status, 200, published.text);
+  assert.deepEqual([published.json.status, published.json.version], ['published', 1]);
+  assert.match(published.json.published_at, /Z$/);
+  assertProblem(await srv.call('POST', `/api/v1/resources/${code}/publish`, { token: gaj }), 409, 'wrong_state');
+
+  const revised = await srv.call('PATCH', `/api/v1/resources/${code}`, { token: gaj, body: { summary: '修订后的摘要' } });
+  assert.equal(revised.status, 200);
+  assert.equal(revised.json.version, 2);
+  const history = await srv.call('GET', `/api/v1/resources/${code}/versions`, { token: scjg });
+  assert.equal(history.status, 200);
+  assert.deepEqual(history.json.items.map((v) => [v.version, v.metadata.summary]),
+    [[1, '本市户籍人口的基本信息'], [2, '修订后的摘要']]);
+  // a published resource cannot lose what publishing required
+  assertProblem(await srv.call('PATCH', `/api/v1/resources/${code}`, { token: gaj, body: { key_item: 'nope' } }), 422,
+    'validation_failed', /key_item/);
+
+  const retired = await srv.call('POST', `/api/v1/resources/${code}/retire`, { token: gaj });
+  assert.equal(retired.json.status, 'retired');
+  assertProblem(await srv.call('PATCH', `/api/v1/resources/${code}`, { token: gaj, body: { summary: 'x' } }), 409, 'retired');
+  assertProblem(await srv.call('GET', `/api/v1/resources/${code}`, { token: scjg }), 404, 'not_found');
+
+  const auditor = await srv.login('demo_auditor');
+  const events = await srv.call('GET', `/api/v1/audit/events?object=${code}&limit=1000`, { token: auditor });
+  assert.deepEqual(events.json.items.map((e) => [e.action, e.status]), [
+    ['resource.create', 201], ['resource.publish', 422], ['resource.update', 200], ['resource.publish', 200],
+    ['resource.publish', 409], ['resource.update', 200], ['resource.update', 422], ['resource.retire', 200],
+    ['resource.update', 409]]);
+});
+
+test('drafts are the provider\'s business; lists show published resources and one\'s own drafts', async () => {
+  const draft = (await srv.call('POST', '/api/v1/resources', { token: gaj, body: { name: '草稿资源', provider_org: GAJ } })).json;
+  assertProblem(await srv.call('GET', `/api/v1/resources/${draft.code}`, { token: scjg }), 404, 'not_found');
+  assertProblem(await srv.call('PATCH', `/api/v1/resources/${draft.code}`, { token: scjg, body: { summary: 'x' } }), 404,
+    'not_found');
+  const theirs = await srv.call('GET', `/api/v1/resources?provider=${GAJ}&limit=1000`, { token: scjg });
+  assert.ok(theirs.json.items.every((r) => r.status === 'published'));
+  const mine = await srv.call('GET', '/api/v1/resources?status=draft&limit=1000', { token: gaj });
+  assert.ok(mine.json.items.some((r) => r.code === draft.code));
+  assert.ok(mine.json.items.every((r) => r.provider_org === GAJ));
+  // another org's steward cannot describe gaj's resources
+  assertProblem(await srv.call('POST', '/api/v1/resources', { token: scjg, body: { name: '越权', provider_org: GAJ } }), 403,
+    'forbidden');
+  const filtered = await srv.call('GET', '/api/v1/resources?category=nonsense', { token: gaj });
+  assertProblem(filtered, 400, 'invalid_request');
+});
+
+test('bad metadata is refused and changes nothing', async () => {
+  const count = async () => (await srv.call('GET', '/api/v1/resources?status=draft&limit=1000', { token: gaj })).json.items.length;
+  const before = await count();
+  const base = population();
+  const cases = [
+    [{ ...base, category: 'misc' }, 422, /category/],
+    [{ ...base, share_type: 'sometimes' }, 422, /share_type/],
+    [{ ...base, items: [{ name: 'Bad Name' }] }, 422, /items\[0\]/],
+    [{ ...base, items: [{ name: 'a', element: 'no_such_element' }] }, 422, /no element/],
+    [{ ...base, items: [{ name: 'a', type: 'C' }, { name: 'a', type: 'C' }] }, 422, /twice/],
+    [{ ...base, items: [{ name: 'a', type: 'Q' }] }, 422, /type/],
+    [{ ...base, items: [{ name: 'a', colour: 'red' }] }, 422, /unknown field/],
+    [{ ...base, provider_org: SCJG }, 403, null],
+    [{ ...base, owner: 'me' }, 400, /unknown field/],
+    [{ name: '无提供方' }, 400, /provider_org/],
+  ];
+  for (const [body, status, detail] of cases) {
+    const res = await srv.call('POST', '/api/v1/resources', { token: gaj, body });
+    assert.equal(res.status, status, `${JSON.stringify(body).slice(0, 80)}: ${res.text}`);
+    if (detail) assert.match(res.json.detail, detail);
+  }
+  assert.equal(await count(), before);
+});
