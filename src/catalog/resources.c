@@ -22,6 +22,7 @@
 #include "app/app.h"
 #include "authz/policy.h"
 #include "catalog/element.h"
+#include "core/buf.h"
 #include "core/error.h"
 #include "core/time.h"
 
@@ -224,6 +225,87 @@ static const char *publish_check(const json_t *doc)
     return NULL;
 }
 
+/*
+ * The MATCH expression for a user's query: each whitespace-separated term
+ * becomes a quoted phrase (quotes doubled), so the text is never read as
+ * FTS5 syntax; the phrases must all match. NULL when there is no term.
+ */
+static const char *match_expression(yw_req *req, const char *q)
+{
+    yw_buf b = YW_BUF_INIT;
+    for (const char *p = q; *p;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            p++;
+        size_t n = strcspn(p, " \t\n\r");
+        if (!n)
+            break;
+        yw_buf_puts(&b, b.len ? " \"" : "\"");
+        for (size_t i = 0; i < n; i++)
+            yw_buf_append(&b, p[i] == '"' ? "\"\"" : &p[i], p[i] == '"' ? 2 : 1);
+        yw_buf_puts(&b, "\"");
+        p += n;
+    }
+    const char *out = b.len ? yw_arena_strdup(req->arena, b.data) : NULL;
+    yw_buf_free(&b);
+    return out;
+}
+
+/*
+ * Full-text search, best first: bm25 with a name match weighing ten times
+ * a summary match. Pages by offset (the cursor is the next offset).
+ */
+static void search(yw_req *req, yw_db *db, const char *q, int limit, const char *status, const char *category,
+                   const char *share_type, const char *provider)
+{
+    const char *cursor;
+    if (strlen(q) > 200) {
+        yw_reply_problem(req, 400, "invalid_request", "q must have at most 200 bytes");
+        return;
+    }
+    if (yw_req_cursor_or_reply(req, &cursor) < 0)
+        return;
+    long offset = cursor ? strtol(cursor, NULL, 10) : 0;
+    if (offset < 0 || offset > 100000) {
+        yw_reply_problem(req, 400, "invalid_request", "cursor is not one this server issued");
+        return;
+    }
+    const char *match = match_expression(req, q);
+    if (!match) {
+        yw_reply_problem(req, 400, "invalid_request", "q has no term to search for");
+        return;
+    }
+    yw_stmt *s;
+    int rc = yw_db_query(db, &s,
+                         "SELECT r.code, r.provider_org, r.status, r.version, r.doc, r.published_at, r.created_at,"
+                         " r.updated_at FROM resources_fts f JOIN resources r ON r.code = f.code"
+                         " WHERE resources_fts MATCH $1 AND (r.status = 'published' OR r.provider_org = $2)"
+                         " AND ($3 IS NULL OR r.status = $3) AND ($4 IS NULL OR r.category = $4)"
+                         " AND ($5 IS NULL OR r.share_type = $5) AND ($6 IS NULL OR r.provider_org = $6)"
+                         " ORDER BY bm25(resources_fts, 0.0, 10.0, 1.0, 2.0, 1.0), r.code LIMIT $7 OFFSET $8",
+                         "ttttttii", match, req->principal.org_code ? req->principal.org_code : "", status, category,
+                         share_type, provider, (int64_t)limit + 1, (int64_t)offset);
+    if (rc < 0) {
+        yw_reply_store_error(req, rc, "resource");
+        return;
+    }
+    json_t *items = json_array();
+    const char *next = NULL;
+    while ((rc = yw_stmt_step(s)) == YW_DB_ROW) {
+        if ((int)json_array_size(items) == limit) {
+            next = yw_cursor_encode(req, yw_arena_printf(req->arena, "%ld", offset + limit));
+            break;
+        }
+        json_array_append_new(items, resource_json(s));
+    }
+    yw_stmt_release(s);
+    if (rc < 0) {
+        json_decref(items);
+        yw_reply_store_error(req, rc, "resource");
+        return;
+    }
+    yw_reply_json_new(req, 200, json_pack("{s:o, s:s?}", "items", items, "next_cursor", next));
+}
+
 void resources_list(yw_req *req)
 {
     int limit;
@@ -242,6 +324,11 @@ void resources_list(yw_req *req)
     yw_db *db = yw_app_reader_or_reply(req);
     if (!db)
         return;
+    const char *q = yw_req_query(req, "q");
+    if (q) {
+        search(req, db, q, limit, status, category, share_type, provider);
+        return;
+    }
     yw_stmt *s;
     int rc = yw_db_query(db, &s,
                          "SELECT " RESOURCE_COLUMNS " FROM resources WHERE ($1 IS NULL OR code > $1)"
@@ -268,6 +355,21 @@ typedef struct {
     bool bump;                 /* update of a published resource: a new version */
 } resource_write;
 
+/* Rewrites the search row of code from its stored metadata and its provider's name. Writer thread. */
+static int index_resource(yw_db *db, const char *code)
+{
+    int rc = yw_db_run(db, "DELETE FROM resources_fts WHERE code = $1", "t", code);
+    if (rc >= 0)
+        rc = yw_db_run(db,
+                       "INSERT INTO resources_fts(code, name, summary, items, provider)"
+                       " SELECT r.code, r.name, coalesce(json_extract(r.doc, '$.summary'), ''),"
+                       " (SELECT coalesce(group_concat(coalesce(json_extract(i.value, '$.name'), '') || ' ' ||"
+                       "  coalesce(json_extract(i.value, '$.title'), ''), ' '), '') FROM json_each(r.doc, '$.items') i),"
+                       " o.name FROM resources r JOIN orgs o ON o.code = r.provider_org WHERE r.code = $1",
+                       "t", code);
+    return rc < 0 ? rc : 0;
+}
+
 static int resource_insert_job(yw_db *db, void *arg)
 {
     resource_write *w = arg;
@@ -283,7 +385,7 @@ static int resource_insert_job(yw_db *db, void *arg)
         if (rc > 0) {
             /* The request waits for this job, so its arena is ours meanwhile. */
             yw_req_audit_object(w->req, "resource", w->code);
-            return 0;
+            return index_resource(db, w->code);
         }
     }
     return rc < 0 ? rc : YW_ECONFLICT;
@@ -387,7 +489,7 @@ static int resource_update_job(yw_db *db, void *arg)
     if (rc > 0 && w->bump)
         rc = yw_db_run(db, "INSERT INTO resource_versions(code, version, doc, published_at) VALUES ($1, $2, $3, $4)",
                        "titi", w->code, w->version + 1, w->doc, now);
-    return rc < 0 ? rc : 0;
+    return rc < 0 ? rc : index_resource(db, w->code);
 }
 
 void resources_update(yw_req *req)

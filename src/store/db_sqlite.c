@@ -14,6 +14,7 @@
 #include "store/db.h"
 
 #include "core/error.h"
+#include "store/fts_cjk.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -100,6 +101,12 @@ static int sqlite_open(const char *target, int flags, void **impl, char *err, si
         return YW_EIO;
     }
     sqlite3_extended_result_codes(c->db, 1);
+    if (yw_fts_cjk_register(c->db) != SQLITE_OK) {
+        snprintf(err, errlen, "opening %s: cannot register the Chinese full-text tokenizer", target);
+        sqlite3_close(c->db);
+        free(c);
+        return YW_EDB;
+    }
     sqlite3_busy_timeout(c->db, 10000);
     /* Readers map the file: point lookups (sessions, proofs) then cost no system call. */
     const char *setup = (flags & YW_DB_READONLY)

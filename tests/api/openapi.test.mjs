@@ -756,6 +756,8 @@ test('resources: draft, list, read, change, publish, retire, versions', async ()
   await api('GET', R, { token: t.gajClerk, query: { status: 'draft', limit: 2 }, expect: 200 });
   await api('GET', R, { token: gajClient.secret, query: { provider: GAJ, category: 'base', share_type: 'conditional' }, expect: 200 });
   await api('GET', R, { token: t.gajClerk, query: { status: 'lost' }, expect: 400 });
+  await api('GET', R, { token: t.gajClerk, query: { q: '户籍 人口', limit: 1 }, expect: 200 });
+  await api('GET', R, { token: t.gajClerk, query: { q: 'x'.repeat(201) }, expect: 400 });
   await api('GET', R, { expect: 401 });
 
   const P = { params: { code } };

@@ -117,3 +117,48 @@ test('bad metadata is refused and changes nothing', async () => {
   }
   assert.equal(await count(), before);
 });
+
+test('Chinese full-text search: two-character words, one character, ranking by name, drafts of others hidden', async () => {
+  const make = async (token, body, publish = true) => {
+    const r = await srv.call('POST', '/api/v1/resources', { token, body });
+    assert.equal(r.status, 201, r.text);
+    if (publish) {
+      const p = await srv.call('POST', `/api/v1/resources/${r.json.code}/publish`, { token });
+      assert.equal(p.status, 200, p.text);
+    }
+    return r.json.code;
+  };
+  const full = (name, summary, provider, items) => ({
+    name, provider_org: provider, summary, category: 'department', format: 'table', share_type: 'unconditional',
+    share_method: 'api', open_type: 'closed', update_cycle: 'daily', key_item: items[0].name, items,
+  });
+  const idItem = [{ name: 'id_number', title: '公民身份号码', element: 'id_number' }];
+  const social = await make(scjg, full('社保缴费记录', '职工社会保险缴费明细', SCJG, idItem));
+  const byName = await make(gaj, full('户籍迁移登记', '户口迁入迁出的登记信息', GAJ, idItem));
+  const bySummary = await make(scjg, full('企业年报', '包括户籍所在地等股东信息', SCJG,
+    [{ name: 'uscc', title: '统一社会信用代码', element: 'uscc' }]));
+  const hiddenDraft = await make(scjg, full('户籍草稿', '未发布', SCJG, idItem), false);
+
+  const search = async (q, token = gaj) => {
+    const res = await srv.call('GET', `/api/v1/resources?q=${encodeURIComponent(q)}&limit=100`, { token });
+    assert.equal(res.status, 200, res.text);
+    return res.json.items.map((r) => r.code);
+  };
+  const hukou = await search('户籍');
+  assert.ok(hukou.includes(byName) && hukou.includes(bySummary), hukou.join());
+  assert.ok(!hukou.includes(hiddenDraft), 'another org\'s draft is not found');
+  assert.ok(hukou.indexOf(byName) < hukou.indexOf(bySummary), 'a name match ranks first');
+  assert.ok((await search('户籍', scjg)).includes(hiddenDraft), 'one\'s own draft is found');
+  assert.deepEqual(await search('社保'), [social]);
+  assert.ok((await search('保')).includes(social), 'one character');
+  assert.ok((await search('信用代码')).includes(bySummary), 'item titles are searched');
+  assert.ok((await search('市场监督')).includes(social), 'the provider\'s name is searched');
+  assert.deepEqual(await search('户籍 年报'), [bySummary], 'every term must match');
+  assert.deepEqual(await search('籍户'), [], 'characters in another order do not match');
+  assert.deepEqual(await search('" OR * NEAR('), [], 'query syntax is text');
+  assertProblem(await srv.call('GET', '/api/v1/resources?q=%20%20', { token: gaj }), 400, 'invalid_request');
+  // the filters still apply
+  const filtered = await srv.call('GET',
+    `/api/v1/resources?q=${encodeURIComponent('户籍')}&provider=${GAJ}&status=published`, { token: gaj });
+  assert.deepEqual(filtered.json.items.map((r) => r.code), [byName]);
+});
