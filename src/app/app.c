@@ -12,9 +12,10 @@ extern const yw_module yw_identity_module;
 extern const yw_module yw_registry_module;
 extern const yw_module yw_trail_module;
 extern const yw_module yw_catalog_module;
+extern const yw_module yw_data_module;
 
-const yw_module *const yw_modules[] = {&yw_meta_module,  &yw_identity_module, &yw_registry_module,
-                                       &yw_trail_module, &yw_catalog_module,  NULL};
+const yw_module *const yw_modules[] = {&yw_meta_module,    &yw_identity_module, &yw_registry_module, &yw_trail_module,
+                                       &yw_catalog_module, &yw_data_module,     NULL};
 
 void yw_app_add_routes(yw_router *r)
 {

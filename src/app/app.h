@@ -14,12 +14,14 @@
 #include "audit/log.h"
 #include "core/config.h"
 #include "http/router.h"
+#include "sec/keyring.h"
 #include "store/store.h"
 
 typedef struct {
     const yw_config *config;
     yw_store *store;
     yw_audit *audit;
+    yw_keyring *keys;
 } yw_app;
 
 typedef struct {

@@ -14,6 +14,7 @@ typedef struct {
     bool self;        /* a user acting on their own account */
     bool everyone;    /* any authenticated user or client */
     unsigned bureau;  /* roles allowed to members of the data bureau */
+    bool own_clients; /* department systems, on objects of their own org */
     const char *noun; /* the object, as a hidden one is reported: "no such <noun>" */
 } rule;
 
@@ -45,6 +46,7 @@ static const rule rules[YW_ACT_COUNT] = {
                                .noun = "element"},
     [YW_ACT_RESOURCE_READ] = {.everyone = true, .noun = "resource"},
     [YW_ACT_RESOURCE_MANAGE] = {.own_org = YW_ROLE_STEWARD, .noun = "resource"},
+    [YW_ACT_RECORD_WRITE] = {.own_org = YW_ROLE_STEWARD, .own_clients = true, .noun = "record"},
 };
 
 static const char *const role_names[] = {"sysadmin", "secadmin",  "auditor",    "org_admin", "steward",
@@ -59,6 +61,11 @@ yw_authz_result yw_authz(const yw_principal *p, yw_action action, const char *ob
     if (r->everyone)
         return YW_AUTHZ_ALLOW;
     unsigned roles = p->kind == YW_PRINCIPAL_USER ? p->roles : 0;
+    if (r->own_clients && p->kind == YW_PRINCIPAL_CLIENT) {
+        if (!object_org || (p->org_code && strcmp(object_org, p->org_code) == 0))
+            return YW_AUTHZ_ALLOW;
+        return YW_AUTHZ_HIDE;
+    }
     if (r->self && subject && p->kind == YW_PRINCIPAL_USER && strcmp(subject, p->id) == 0)
         return YW_AUTHZ_ALLOW;
     if (roles & r->any_org)

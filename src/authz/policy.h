@@ -57,6 +57,7 @@ typedef enum {
     YW_ACT_ELEMENT_MANAGE, /* data standards: the sysadmin and the data bureau's stewards */
     YW_ACT_RESOURCE_READ,   /* published resources: everyone; drafts: the provider's people */
     YW_ACT_RESOURCE_MANAGE, /* the provider org's stewards */
+    YW_ACT_RECORD_WRITE,    /* the provider org's stewards and systems load and read its records */
     YW_ACT_COUNT
 } yw_action;
 

@@ -47,6 +47,7 @@ int cli_open(const yw_config *cfg, cli_data *out)
 {
     out->store = NULL;
     out->audit = NULL;
+    out->keys = NULL;
     if (mkdir(cfg->data_dir, 0700) < 0 && errno != EEXIST) {
         fprintf(stderr, "yiwang: cannot create %s: %s\n", cfg->data_dir, strerror(errno));
         return -1;
@@ -56,7 +57,11 @@ int cli_open(const yw_config *cfg, cli_data *out)
     out->store = yw_store_open(url, err, sizeof err);
     if (out->store)
         out->audit = yw_audit_open(out->store, cfg->data_dir, err, sizeof err);
-    if (!out->audit) {
+    if (out->audit)
+        out->keys = yw_keyring_open(cfg->data_dir, err, sizeof err);
+    if (!out->keys) {
+        yw_audit_close(out->audit);
+        out->audit = NULL;
         fprintf(stderr, "yiwang: %s\n", err);
         yw_store_close(out->store);
         out->store = NULL;
@@ -67,6 +72,8 @@ int cli_open(const yw_config *cfg, cli_data *out)
 
 void cli_close(cli_data *d)
 {
+    yw_keyring_close(d->keys);
+    d->keys = NULL;
     yw_audit_close(d->audit);
     yw_store_close(d->store);
     d->audit = NULL;

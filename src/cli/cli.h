@@ -23,11 +23,13 @@ int cli_audit(int argc, char **argv);
 int cli_config(yw_config *cfg, int argc, char **argv);
 
 #include "audit/log.h"
+#include "sec/keyring.h"
 
 /* The store and the audit log of a data directory, as every command opens them. */
 typedef struct {
     yw_store *store;
     yw_audit *audit;
+    yw_keyring *keys;
 } cli_data;
 
 /* Creates the data directory and opens its store and audit log; 0, or -1 after printing why. */

@@ -95,7 +95,7 @@ int cli_serve(int argc, char **argv)
         print_json("Demo city accounts:", accounts);
         json_decref(accounts);
     }
-    yw_app app = {.config = &cfg, .store = d.store, .audit = d.audit};
+    yw_app app = {.config = &cfg, .store = d.store, .audit = d.audit, .keys = d.keys};
     char bureau[32] = "";
     yw_db *reader = yw_store_reader(d.store);
     if (!reader || yw_setting_get(reader, "bureau_code", bureau, sizeof bureau) < 0) {

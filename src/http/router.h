@@ -19,6 +19,7 @@ enum {
     YW_ROUTE_PUBLIC = 1 << 0,           /* no credential needed */
     YW_ROUTE_DURING_PW_CHANGE = 1 << 1, /* allowed while a password change is pending */
     YW_ROUTE_AUDIT = 1 << 2,            /* every call is an audit entry, named by action */
+    YW_ROUTE_SECRET_PATH = 1 << 3,      /* the path holds values never to be logged (a record key) */
 };
 
 struct yw_route {

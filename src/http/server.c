@@ -549,7 +549,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     int status = req->status ? req->status : 499; /* the client went away first */
     metrics_observe(s, req->route, status, ns);
     if (yw_log_get_level() <= YW_LOG_INFO) {
-        json_t *f = json_pack("{s:s, s:s, s:s, s:i, s:f, s:s, s:s}", "method", req->method, "path", req->path,
+        /* A path with a record key in it is logged as its route: the key is personal data. */
+        const char *logged = req->route && (req->route->flags & YW_ROUTE_SECRET_PATH) ? req->route->pattern : req->path;
+        json_t *f = json_pack("{s:s, s:s, s:s, s:i, s:f, s:s, s:s}", "method", req->method, "path", logged,
                               "route", req->route ? req->route->pattern : "", "status", status, "ms",
                               (double)ns / 1e6, "request_id", req->request_id, "client", req->client_addr);
         if (req->principal.id)

@@ -53,6 +53,23 @@ async function newResource(publish) {
   return made.code;
 }
 
+/** A valid resident ID number that no other row uses. */
+let idSerial = 100;
+function newIdNumber() {
+  const first17 = `11010119900101${String(idSerial++).padStart(3, '0')}`;
+  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = [...first17].reduce((a, c, i) => a + Number(c) * w[i], 0);
+  return first17 + '10X98765432'[sum % 11];
+}
+
+/** A record of the published fixture resource, written by the gaj steward; returns its key. */
+async function newRecord() {
+  const key = newIdNumber();
+  await ok(await srv.call('PUT', `/api/v1/resources/${fx.published}/records/${key}`, { token: token.steward,
+    body: { data: {} } }), 201, 'fixture record');
+  return key;
+}
+
 /** The secadmin creates a client of org and returns its name. */
 async function newClient(org) {
   const name = uniq('c');
@@ -95,6 +112,7 @@ before(async () => {
   // a published and a draft gaj resource
   fx.published = await newResource(true);
   fx.draft = await newResource(false);
+  fx.record = await newRecord();
   // audit entries of two orgs (the sign-ins above), once a signed tree head covers them
   const events = await ok(await srv.call('GET', '/api/v1/audit/events?limit=1000', { token: token.auditor }), 200, 'audit events');
   fx.gajEntry = events.items.find((e) => e.actor === 'gaj_admin' && e.action === 'auth.login').seq;
@@ -159,6 +177,12 @@ const GAJ_ONLY = (ok2xx) => ({
 const MANAGE_GAJ_RESOURCE = (ok2xx, hidden) => ({
   sysadmin: hidden, secadmin: hidden, auditor: hidden, org_admin: 403, steward: ok2xx, clerk: 403,
   inspector: hidden, dispatcher: hidden, monitor: hidden, client: 403, forged: 401, none: 401,
+});
+
+// records: the provider's stewards and systems; other gaj callers may not; other orgs learn nothing
+const RECORD_ACCESS = (ok2xx) => ({
+  sysadmin: 404, secadmin: 404, auditor: 404, org_admin: 403, steward: ok2xx, clerk: 403,
+  inspector: 404, dispatcher: 404, monitor: 404, client: ok2xx, forged: 401, none: 401,
 });
 
 // path: string or (caller) => string; body: value or async (caller) => value;
@@ -367,6 +391,25 @@ const ROWS = [
   {
     route: 'POST /api/v1/resources/{code}/retire', case: 'retire a fresh published gaj resource',
     path: async () => `/api/v1/resources/${await newResource(true)}/retire`, expect: MANAGE_GAJ_RESOURCE(200, 404),
+  },
+
+  // ---- records ----
+  {
+    route: 'PUT /api/v1/resources/{code}/records/{key}', case: 'load a record of a gaj resource',
+    path: () => `/api/v1/resources/${fx.published}/records/${newIdNumber()}`, body: () => ({ data: {} }),
+    expect: RECORD_ACCESS(201),
+  },
+  {
+    route: 'GET /api/v1/resources/{code}/records/{key}', case: 'read a gaj record (its provider)',
+    path: () => `/api/v1/resources/${fx.published}/records/${fx.record}`, expect: RECORD_ACCESS(200),
+  },
+  {
+    route: 'GET /api/v1/resources/{code}/records/{key}/versions', case: 'history of a gaj record (its provider)',
+    path: () => `/api/v1/resources/${fx.published}/records/${fx.record}/versions`, expect: RECORD_ACCESS(200),
+  },
+  {
+    route: 'DELETE /api/v1/resources/{code}/records/{key}', case: 'delete a fresh gaj record',
+    path: async () => `/api/v1/resources/${fx.published}/records/${await newRecord()}`, expect: RECORD_ACCESS(204),
   },
 
   // ---- meta ----

@@ -793,6 +793,43 @@ test('resources: draft, list, read, change, publish, retire, versions', async ()
   await api('PATCH', ONE, { ...P, token: steward, body: { summary: 'x' }, expect: 409, code: 'retired' });
 });
 
+test('records: write, read, history, delete', async () => {
+  const steward = await login('gaj_steward');
+  const made = await api('POST', '/api/v1/resources', { token: steward, body: { name: '记录测试', provider_org: GAJ,
+    key_item: 'id_number', items: [{ name: 'id_number', element: 'id_number' }, { name: 'name', element: 'name', required: true }] },
+    expect: 201 });
+  const ONE = '/api/v1/resources/{code}/records/{key}', HIST = `${ONE}/versions`;
+  const P = { params: { code: made.json.code, key: '11010519491231002X' } };
+  const bad = { params: { code: made.json.code, key: '110105194912310021' } };
+  await api('PUT', ONE, { ...P, token: steward, body: { data: { name: '张三' } }, expect: 201 });
+  await api('PUT', ONE, { ...P, token: gajClient.secret, body: { data: { name: '张三' } }, expect: 200 });
+  await api('PUT', ONE, { ...bad, token: steward, body: { data: { name: '张三' } }, expect: 422 });
+  await api('PUT', ONE, { ...P, token: steward, body: { data: { name: '张三' }, extra: 1 }, expect: 400, docRejects: true });
+  await api('PUT', ONE, { ...P, token: steward, raw: 'x', headers: { 'Content-Type': 'text/plain' }, expect: 415 });
+  await api('PUT', ONE, { ...P, token: steward, ...HUGE, expect: 413 });
+  await api('PUT', ONE, { ...P, token: t.gajClerk, body: { data: { name: '张三' } }, expect: 403 });
+  await api('PUT', ONE, { ...P, token: t.jtjAdmin, body: { data: { name: '张三' } }, expect: 404 });
+  await api('PUT', ONE, { ...P, body: { data: { name: '张三' } }, expect: 401 });
+  const unkeyed = await api('POST', '/api/v1/resources', { token: steward, body: { name: '无键', provider_org: GAJ }, expect: 201 });
+  await api('PUT', ONE, { params: { code: unkeyed.json.code, key: 'k' }, token: steward, body: { data: {} }, expect: 409 });
+  await api('GET', ONE, { params: { code: unkeyed.json.code, key: 'k' }, token: steward, expect: 409 });
+  await api('GET', HIST, { params: { code: unkeyed.json.code, key: 'k' }, token: steward, expect: 409 });
+  await api('DELETE', ONE, { params: { code: unkeyed.json.code, key: 'k' }, token: steward, expect: 409 });
+
+  await api('GET', ONE, { ...P, token: steward, expect: 200 });
+  await api('GET', ONE, { ...bad, token: steward, expect: 404 });
+  await api('GET', ONE, { ...P, token: t.gajClerk, expect: 403 });
+  await api('GET', ONE, { ...P, expect: 401 });
+  await api('GET', HIST, { ...P, token: steward, expect: 200 });
+  await api('GET', HIST, { ...bad, token: steward, expect: 404 });
+  await api('GET', HIST, { ...P, token: t.gajClerk, expect: 403 });
+  await api('GET', HIST, { ...P, expect: 401 });
+  await api('DELETE', ONE, { ...P, token: t.gajClerk, expect: 403 });
+  await api('DELETE', ONE, { ...P, expect: 401 });
+  await api('DELETE', ONE, { ...P, token: steward, expect: 204 });
+  await api('DELETE', ONE, { ...P, token: steward, expect: 404 });
+});
+
 test('unknown paths and methods answer problems; X-Request-Id is echoed when sane', async () => {
   const schema = doc.components.schemas.Problem;
   for (const [method, path, status] of [['GET', '/api/v1/nothing-here', 404], ['PUT', '/api/v1/orgs', 405], ['POST', '/healthz', 404]]) {

@@ -1,0 +1,12 @@
+/* Handlers of the data module, listed in module.c's route table. */
+#ifndef YW_DATA_HANDLERS_H
+#define YW_DATA_HANDLERS_H
+
+#include "http/request.h"
+
+void records_put(yw_req *req);
+void records_delete(yw_req *req);
+void records_get(yw_req *req);
+void records_versions(yw_req *req);
+
+#endif

@@ -1,0 +1,186 @@
+/* Field encryption and blind indexes (see keyring.h). */
+#include "sec/keyring.h"
+
+#include "core/error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_KEYS 16
+#define KEY_LEN crypto_aead_xchacha20poly1305_ietf_KEYBYTES
+#define NONCE_LEN crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+
+struct yw_keyring {
+    unsigned char blind[crypto_auth_hmacsha256_KEYBYTES];
+    struct {
+        int id;
+        unsigned char key[KEY_LEN];
+    } keys[MAX_KEYS];
+    int nkeys; /* keys[nkeys - 1] encrypts */
+};
+
+static json_t *b64(const unsigned char *data, size_t n)
+{
+    char out[128];
+    sodium_bin2base64(out, sizeof out, data, n, sodium_base64_VARIANT_ORIGINAL);
+    return json_string(out);
+}
+
+static int unb64(const json_t *v, unsigned char *out, size_t n)
+{
+    const char *s = json_string_value(v);
+    size_t len = 0;
+    if (!s || sodium_base642bin(out, n, s, strlen(s), NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        len != n)
+        return -1;
+    return 0;
+}
+
+static int create_file(const char *path, char *err, size_t errlen)
+{
+    unsigned char blind[crypto_auth_hmacsha256_KEYBYTES], key[KEY_LEN];
+    randombytes_buf(blind, sizeof blind);
+    crypto_aead_xchacha20poly1305_ietf_keygen(key);
+    json_t *doc = json_pack("{s:o, s:[{s:i, s:o}]}", "blind_index", b64(blind, sizeof blind), "keys", "id", 1, "key",
+                            b64(key, sizeof key));
+    sodium_memzero(blind, sizeof blind);
+    sodium_memzero(key, sizeof key);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    int rc = fd >= 0 && json_dumpfd(doc, fd, JSON_INDENT(2)) == 0 && fsync(fd) == 0 ? 0 : -1;
+    if (rc < 0)
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    json_decref(doc);
+    return rc;
+}
+
+yw_keyring *yw_keyring_open(const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, YW_KEYS_FILE);
+    if (access(path, F_OK) != 0 && create_file(path, err, errlen) < 0)
+        return NULL;
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    yw_keyring *k = sodium_malloc(sizeof *k);
+    if (!k) {
+        json_decref(doc);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    memset(k, 0, sizeof *k);
+    json_t *keys = json_object_get(doc, "keys");
+    bool ok = doc && unb64(json_object_get(doc, "blind_index"), k->blind, sizeof k->blind) == 0 &&
+              json_array_size(keys) > 0 && json_array_size(keys) <= MAX_KEYS;
+    size_t i;
+    json_t *e;
+    json_array_foreach(keys, i, e) {
+        if (!ok)
+            break;
+        json_t *id = json_object_get(e, "id");
+        ok = json_is_integer(id) && json_integer_value(id) > 0 &&
+             unb64(json_object_get(e, "key"), k->keys[i].key, KEY_LEN) == 0;
+        k->keys[i].id = (int)json_integer_value(id);
+        k->nkeys = (int)i + 1;
+    }
+    json_decref(doc);
+    if (!ok) {
+        snprintf(err, errlen, "%s is not a valid key file", path);
+        sodium_free(k);
+        return NULL;
+    }
+    return k;
+}
+
+void yw_keyring_close(yw_keyring *k)
+{
+    if (k)
+        sodium_free(k); /* zeroes the memory */
+}
+
+bool yw_field_is_encrypted(const char *text)
+{
+    return text && strncmp(text, "enc:1:", 6) == 0;
+}
+
+int yw_field_encrypt(const yw_keyring *k, const char *context, const char *plain, size_t len, yw_buf *out)
+{
+    const int kid = k->nkeys - 1;
+    size_t boxlen = NONCE_LEN + len + crypto_aead_xchacha20poly1305_ietf_ABYTES;
+    unsigned char *box = malloc(boxlen);
+    if (!box)
+        return YW_ENOMEM;
+    randombytes_buf(box, NONCE_LEN);
+    unsigned long long clen = 0;
+    crypto_aead_xchacha20poly1305_ietf_encrypt(box + NONCE_LEN, &clen, (const unsigned char *)plain, len,
+                                               (const unsigned char *)context, strlen(context), NULL, box,
+                                               k->keys[kid].key);
+    size_t b64len = sodium_base64_ENCODED_LEN(boxlen, sodium_base64_VARIANT_ORIGINAL);
+    char *text = malloc(b64len);
+    if (!text) {
+        free(box);
+        return YW_ENOMEM;
+    }
+    sodium_bin2base64(text, b64len, box, boxlen, sodium_base64_VARIANT_ORIGINAL);
+    yw_buf_printf(out, "enc:1:%d:%s", k->keys[kid].id, text);
+    free(text);
+    free(box);
+    return 0;
+}
+
+int yw_field_decrypt(const yw_keyring *k, const char *context, const char *text, yw_buf *out)
+{
+    if (!yw_field_is_encrypted(text))
+        return YW_EINVAL;
+    char *end;
+    long id = strtol(text + 6, &end, 10);
+    if (*end != ':')
+        return YW_EINVAL;
+    const unsigned char *key = NULL;
+    for (int i = 0; i < k->nkeys; i++)
+        if (k->keys[i].id == id)
+            key = k->keys[i].key;
+    if (!key)
+        return YW_ENOTFOUND;
+    const char *b = end + 1;
+    size_t blen = strlen(b), boxlen = 0;
+    unsigned char *box = malloc(blen + 1);
+    if (!box)
+        return YW_ENOMEM;
+    int rc = YW_EINVAL;
+    if (sodium_base642bin(box, blen, b, blen, NULL, &boxlen, NULL, sodium_base64_VARIANT_ORIGINAL) == 0 &&
+        boxlen >= NONCE_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES) {
+        size_t mlen = boxlen - NONCE_LEN - crypto_aead_xchacha20poly1305_ietf_ABYTES;
+        unsigned char *plain = malloc(mlen + 1);
+        unsigned long long got = 0;
+        if (plain && crypto_aead_xchacha20poly1305_ietf_decrypt(plain, &got, NULL, box + NONCE_LEN, boxlen - NONCE_LEN,
+                                                                (const unsigned char *)context, strlen(context), box,
+                                                                key) == 0) {
+            yw_buf_append(out, plain, (size_t)got);
+            rc = 0;
+        }
+        if (plain)
+            sodium_memzero(plain, mlen + 1);
+        free(plain);
+    }
+    free(box);
+    return rc;
+}
+
+void yw_blind_index(const yw_keyring *k, const char *context, const char *value, char out[YW_BLIND_INDEX_LEN])
+{
+    crypto_auth_hmacsha256_state st;
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_init(&st, k->blind, sizeof k->blind);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)context, strlen(context) + 1); /* with the NUL */
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)value, strlen(value));
+    crypto_auth_hmacsha256_final(&st, mac);
+    sodium_bin2hex(out, YW_BLIND_INDEX_LEN, mac, sizeof mac);
+}

@@ -1,0 +1,112 @@
+// Records: the provider loads, corrects and deletes records; values are
+// validated against their data elements; sensitive values are encrypted at
+// rest and a sensitive key appears nowhere in clear — not in the database,
+// the logs or the audit trail; loading the same data again changes nothing.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, orgOf } from './lib/server.mjs';
+import { assertProblem } from './lib/util.mjs';
+
+let srv, steward, GAJ, code, client;
+const ID = '11010519491231002X';
+
+before(async () => {
+  srv = await startServer();
+  steward = await srv.login('gaj_steward');
+  GAJ = orgOf(srv.accounts, 'gaj_steward');
+  client = srv.accounts.clients.find((c) => c.id.startsWith(`${GAJ}/`)).secret;
+  const made = await srv.call('POST', '/api/v1/resources', { token: steward, body: {
+    name: '人口基本信息', provider_org: GAJ, key_item: 'id_number',
+    items: [
+      { name: 'id_number', element: 'id_number', required: true },
+      { name: 'name', element: 'name', required: true },
+      { name: 'gender', element: 'gender' },
+      { name: 'birth_date', element: 'birth_date' },
+      { name: 'note', type: 'C', length: 10, sensitivity: 'L1' },
+    ],
+  } });
+  assert.equal(made.status, 201, made.text);
+  code = made.json.code;
+});
+after(() => srv?.stop());
+
+const put = (key, data, token = steward) =>
+  srv.call('PUT', `/api/v1/resources/${code}/records/${key}`, { token, body: { data } });
+
+test('a record is written, read back, reloaded without change, corrected and deleted, with its history', async () => {
+  const first = await put(ID, { name: '张三', gender: '1', birth_date: '1949-12-31', note: '首次登记' });
+  assert.equal(first.status, 201, first.text);
+  assert.deepEqual([first.json.version, first.json.changed], [1, true]);
+  assert.match(first.headers.get('x-yiwang-audit-seq'), /^\d+$/);
+  const again = await put(ID, { name: '张三', gender: '1', birth_date: '1949-12-31', note: '首次登记' });
+  assert.equal(again.status, 200);
+  assert.deepEqual([again.json.version, again.json.changed], [1, false]);
+  const fixed = await put(ID, { name: '张叁', gender: '1', birth_date: '1949-12-31' }, client);
+  assert.deepEqual([fixed.status, fixed.json.version, fixed.json.changed], [200, 2, true]);
+  const read = await srv.call('GET', `/api/v1/resources/${code}/records/${ID}`, { token: steward });
+  assert.equal(read.status, 200);
+  assert.deepEqual(read.json.data, { id_number: ID, name: '张叁', gender: '1', birth_date: '1949-12-31' });
+  assert.equal(read.json.version, 2);
+  assert.match(read.headers.get('x-yiwang-audit-seq'), /^\d+$/);
+  assert.equal((await srv.call('DELETE', `/api/v1/resources/${code}/records/${ID}`, { token: steward })).status, 204);
+  assertProblem(await srv.call('GET', `/api/v1/resources/${code}/records/${ID}`, { token: steward }), 404, 'not_found');
+  assertProblem(await srv.call('DELETE', `/api/v1/resources/${code}/records/${ID}`, { token: steward }), 404, 'not_found');
+  const history = await srv.call('GET', `/api/v1/resources/${code}/records/${ID}/versions`, { token: steward });
+  assert.deepEqual(history.json.items.map((v) => [v.version, v.deleted, v.data?.name ?? null]),
+    [[1, false, '张三'], [2, false, '张叁'], [3, true, null]]);
+  assert.deepEqual(history.json.items.map((v) => v.source), ['gaj_steward', `${GAJ}/exchange`, 'gaj_steward']);
+});
+
+test('bad values are refused with the item and the reason, and change nothing', async () => {
+  const key = '110101199003070011';
+  assert.equal((await put(key, { name: '李四' })).status, 201);
+  const cases = [
+    [{ name: '李四', gender: '3' }, /gender: not one of the allowed values/],
+    [{ name: '李四', birth_date: '1990-02-30' }, /birth_date: not a date/],
+    [{ name: '李四', note: '这条备注超过了十个字的长度' }, /note: longer/],
+    [{ name: '李四', shoe_size: 42 }, /shoe_size: is not an item/],
+    [{ name: '李四', note: { nested: true } }, /note: must be/],
+    [{ gender: '1' }, /name: is required/],
+    [{ name: '李四', id_number: '11010119900307002X' }, /differs from the key/],
+  ];
+  for (const [data, detail] of cases) assertProblem(await put(key, data), 422, 'validation_failed', detail);
+  assertProblem(await put('110101199003070018', { name: '王五' }), 422, 'validation_failed', /id_number: not a valid/);
+  const still = await srv.call('GET', `/api/v1/resources/${code}/records/${key}`, { token: steward });
+  assert.deepEqual([still.json.version, still.json.data], [1, { id_number: key, name: '李四' }]);
+});
+
+test('only the provider loads and reads its records; others learn nothing', async () => {
+  const key = '110101198001010010';
+  assert.equal((await put(key, { name: '赵六' })).status, 201);
+  const clerk = await srv.login('gaj_clerk');
+  assertProblem(await put(key, { name: '赵六' }, clerk), 403, 'forbidden');
+  const other = await srv.login('scjg_steward');
+  assertProblem(await srv.call('GET', `/api/v1/resources/${code}/records/${key}`, { token: other }), 404, 'not_found');
+  assertProblem(await put(key, { name: '赵六' }, other), 404, 'not_found');
+  const otherClient = srv.accounts.clients.find((c) => !c.id.startsWith(`${GAJ}/`)).secret;
+  assertProblem(await put(key, { name: '赵六' }, otherClient), 404, 'not_found');
+});
+
+test('the sensitive key and sensitive values are nowhere in clear: database, logs, audit trail', async () => {
+  const key = '110101197507070016';
+  assert.equal((await put(key, { name: '独一无二的名字' })).status, 201);
+  assert.equal((await srv.call('GET', `/api/v1/resources/${code}/records/${key}`, { token: steward })).status, 200);
+  await new Promise((r) => setTimeout(r, 300));
+  for (const f of readdirSync(srv.dir).filter((n) => n.startsWith('yiwang.db'))) {
+    const bytes = readFileSync(join(srv.dir, f));
+    assert.equal(bytes.indexOf(key), -1, `the key is in ${f}`);
+    assert.equal(bytes.indexOf(Buffer.from('独一无二的名字')), -1, `the name is in ${f}`);
+  }
+  assert.ok(!srv.stderr.includes(key), 'the key is in the log');
+  const auditor = await srv.login('demo_auditor');
+  const trail = await srv.call('GET', `/api/v1/audit/events?action=record.read&limit=1000`, { token: auditor });
+  assert.ok(trail.json.items.length > 0);
+  assert.ok(!JSON.stringify(trail.json).includes(key), 'the key is in the audit trail');
+  const read = trail.json.items.at(-1);
+  assert.deepEqual([read.stage, read.object_type, read.object_ids[0]], ['use', 'record', code]);
+  assert.match(read.object_ids[1], /^[0-9a-f]{64}$/, 'the record is named by its blind index');
+  assert.deepEqual(read.items, ['id_number', 'name']);
+  assert.match(read.response_sha256, /^[0-9a-f]{64}$/);
+});
