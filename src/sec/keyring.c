@@ -63,6 +63,10 @@ static int create_file(const char *path, char *err, size_t errlen)
 
 yw_keyring *yw_keyring_open(const char *dir, char *err, size_t errlen)
 {
+    if (sodium_init() < 0) { /* guarded pages need it; calling it again is harmless */
+        snprintf(err, errlen, "libsodium cannot start");
+        return NULL;
+    }
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, YW_KEYS_FILE);
     if (access(path, F_OK) != 0 && create_file(path, err, errlen) < 0)
