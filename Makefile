@@ -9,7 +9,8 @@
 
 CC       ?= cc
 PKGS     := libmicrohttpd jansson sqlite3 libsodium libcrypto
-WARN     := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
+WARN     := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter \
+            -Wno-missing-field-initializers
 BASE     := -std=gnu11 -pthread -Isrc -D_GNU_SOURCE $(WARN)
 LIBS      = $(shell pkg-config --libs $(PKGS)) -lpthread
 

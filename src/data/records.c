@@ -18,6 +18,7 @@
  * number in the resource's change sequence.
  */
 #include "data/handlers.h"
+#include "data/record.h"
 
 #include "app/app.h"
 #include "authz/policy.h"
@@ -31,26 +32,12 @@
 
 #define MAX_KEY 256
 
-/* One item of the resource, as records need it. */
-typedef struct {
-    const char *name;
-    yw_element element; /* type and length of the item, validator of its element */
-    bool required, sensitive;
-} item_spec;
-
-typedef struct {
-    const char *code, *provider, *status, *key_item;
-    item_spec *items;
-    size_t nitems;
-    bool key_sensitive;
-} resource_spec;
-
 /*
  * Loads the resource named by the path if the caller may load its records;
  * otherwise replies (404 for callers outside the provider org, as if it did
  * not exist). Strings live in the request arena.
  */
-static bool resource_or_reply(yw_req *req, yw_db *db, resource_spec *r)
+bool resource_or_reply(yw_req *req, yw_db *db, resource_spec *r)
 {
     r->code = yw_req_param(req, "code");
     yw_stmt *s;
@@ -112,7 +99,7 @@ static const item_spec *find_item(const resource_spec *r, const char *name)
 }
 
 /* The key as stored: its blind index when the key item is sensitive. */
-static const char *key_index(yw_req *req, const resource_spec *r, const char *key)
+const char *key_index(yw_req *req, const resource_spec *r, const char *key)
 {
     if (!r->key_sensitive)
         return key;
@@ -137,15 +124,7 @@ static const char *value_text(yw_req *req, const json_t *v)
     return out;
 }
 
-typedef struct {
-    const char *resource, *key_index, *source;
-    const char *data, *hash; /* NULL data: delete */
-    int64_t version;         /* out */
-    bool created, changed;   /* out */
-    int64_t updated_at;      /* out */
-} record_write;
-
-static int record_job(yw_db *db, void *arg)
+int record_job(yw_db *db, void *arg)
 {
     record_write *w = arg;
     yw_stmt *s;
@@ -191,6 +170,74 @@ static int record_job(yw_db *db, void *arg)
     return rc < 0 ? rc : 0;
 }
 
+const char *prepare_record(yw_req *req, const resource_spec *r, const char *key, json_t *data, record_write *w,
+                           const char **bad_item)
+{
+    memset(w, 0, sizeof *w);
+    *bad_item = r->key_item;
+    if (strlen(key) == 0 || strlen(key) > MAX_KEY)
+        return "the key has 1 to 256 bytes";
+    /* The key item takes the record's key; a different value in the data is a mistake. */
+    json_t *given = json_object_get(data, r->key_item);
+    if (given && !json_is_null(given) && (!json_is_string(given) || strcmp(json_string_value(given), key) != 0))
+        return "differs from the key in the path";
+    json_object_set_new(data, r->key_item, json_string(key));
+    const char *name;
+    json_t *v;
+    json_object_foreach(data, name, v) {
+        const item_spec *item = find_item(r, name);
+        const char *why = NULL;
+        *bad_item = name;
+        if (!item)
+            why = "is not an item of the resource";
+        else if (json_is_object(v) || json_is_array(v))
+            why = "must be a string, a number, true, false or null";
+        else if (!json_is_null(v))
+            why = yw_element_check_value(&item->element, value_text(req, v));
+        if (why)
+            return why;
+    }
+    for (size_t i = 0; i < r->nitems; i++) {
+        json_t *value = json_object_get(data, r->items[i].name);
+        if (r->items[i].required && (!value || json_is_null(value))) {
+            *bad_item = r->items[i].name;
+            return "is required";
+        }
+    }
+    *bad_item = NULL;
+    /* The keyed hash of the plaintext recognises a reload; sensitive values are then encrypted. */
+    char *plain = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
+    char *hash = yw_arena_alloc(req->arena, YW_BLIND_INDEX_LEN);
+    yw_blind_index(yw_req_app(req)->keys, yw_arena_printf(req->arena, "record:%s", r->code), plain, hash);
+    free(plain);
+    json_t *stored = json_object();
+    json_object_foreach(data, name, v) {
+        if (json_is_null(v))
+            continue;
+        if (!find_item(r, name)->sensitive) {
+            json_object_set(stored, name, v);
+            continue;
+        }
+        char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        yw_buf enc = YW_BUF_INIT;
+        int rc = yw_field_encrypt(yw_req_app(req)->keys, item_context(req, r, name), text, strlen(text), &enc);
+        free(text);
+        if (rc == 0)
+            json_object_set_new(stored, name, json_string(enc.data));
+        yw_buf_free(&enc);
+        if (rc < 0) {
+            json_decref(stored);
+            return "cannot be encrypted";
+        }
+    }
+    char *stored_text = json_dumps(stored, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(stored);
+    *w = (record_write){.resource = r->code, .key_index = key_index(req, r, key), .source = req->principal.id,
+                        .data = yw_arena_strdup(req->arena, stored_text), .hash = hash};
+    free(stored_text);
+    return NULL;
+}
+
 /* Audit names the record by resource and key index, never by a sensitive key. */
 static void audit_record(yw_req *req, const resource_spec *r, const char *index, const char *stage, json_t *items)
 {
@@ -220,74 +267,18 @@ void records_put(yw_req *req)
     if (!body)
         return;
     json_t *data = json_object_get(body, "data");
-    if (strlen(key) == 0 || strlen(key) > MAX_KEY) {
-        yw_reply_problem(req, 422, "validation_failed", "the key has 1 to 256 bytes");
+    const char *item = NULL;
+    record_write w;
+    const char *why = prepare_record(req, &r, key, data, &w, &item);
+    if (why) {
+        yw_reply_problem(req, 422, "validation_failed", "%.64s: %s", item, why);
         return;
     }
-    /* The key item takes the key of the path; a different value in the body is a mistake. */
-    json_t *given = json_object_get(data, r.key_item);
-    if (given && (!json_is_string(given) || strcmp(json_string_value(given), key) != 0)) {
-        yw_reply_problem(req, 422, "validation_failed", "data.%s differs from the key in the path", r.key_item);
-        return;
-    }
-    json_object_set_new(data, r.key_item, json_string(key));
     json_t *names = json_array();
     const char *name;
     json_t *v;
-    json_object_foreach(data, name, v) {
-        const item_spec *item = find_item(&r, name);
-        const char *why = NULL;
-        if (!item)
-            why = "is not an item of the resource";
-        else if (json_is_object(v) || json_is_array(v))
-            why = "must be a string, a number, true, false or null";
-        else if (!json_is_null(v))
-            why = yw_element_check_value(&item->element, value_text(req, v));
-        if (why) {
-            json_decref(names);
-            yw_reply_problem(req, 422, "validation_failed", "%.64s: %s", name, why);
-            return;
-        }
-        json_array_append_new(names, json_string(name));
-    }
-    for (size_t i = 0; i < r.nitems; i++) {
-        json_t *value = json_object_get(data, r.items[i].name);
-        if (r.items[i].required && (!value || json_is_null(value))) {
-            json_decref(names);
-            yw_reply_problem(req, 422, "validation_failed", "%s: is required", r.items[i].name);
-            return;
-        }
-    }
-    audit_record(req, &r, index, "store", names);
-    /* The keyed hash of the plaintext recognises a reload; sensitive values are then encrypted. */
-    char *plain = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
-    char *hash = yw_arena_alloc(req->arena, YW_BLIND_INDEX_LEN);
-    yw_blind_index(yw_req_app(req)->keys, yw_arena_printf(req->arena, "record:%s", r.code), plain, hash);
-    free(plain);
-    json_t *stored = yw_req_keep(req, json_object());
-    json_object_foreach(data, name, v) {
-        if (json_is_null(v))
-            continue;
-        if (!find_item(&r, name)->sensitive) {
-            json_object_set(stored, name, v);
-            continue;
-        }
-        char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-        yw_buf enc = YW_BUF_INIT;
-        int rc = yw_field_encrypt(yw_req_app(req)->keys, item_context(req, &r, name), text, strlen(text), &enc);
-        free(text);
-        if (rc < 0) {
-            yw_buf_free(&enc);
-            yw_reply_store_error(req, rc, "record");
-            return;
-        }
-        json_object_set_new(stored, name, json_string(enc.data));
-        yw_buf_free(&enc);
-    }
-    char *stored_text = json_dumps(stored, JSON_COMPACT | JSON_SORT_KEYS);
-    record_write w = {.resource = r.code, .key_index = index, .source = req->principal.id,
-                      .data = yw_arena_strdup(req->arena, stored_text), .hash = hash};
-    free(stored_text);
+    json_object_foreach(data, name, v) json_array_append_new(names, json_string(name));
+    audit_record(req, &r, w.key_index, "store", names);
     int rc = yw_app_write(req, record_job, &w, 200);
     if (rc < 0) {
         yw_reply_store_error(req, rc, "record");

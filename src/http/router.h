@@ -15,6 +15,16 @@
 
 typedef void (*yw_handler)(yw_req *req);
 
+/*
+ * A route whose body is too large to hold (a bulk import) takes it as a
+ * stream: stream(req, NULL, 0) once the caller is authenticated and before
+ * any of the body is read, stream(req, chunk, len) for each piece as it
+ * arrives, then the route's handler when the body is complete. A reply made
+ * by the stream function ends the request: the rest of the body is read
+ * and dropped, and that reply is sent.
+ */
+typedef void (*yw_stream_fn)(yw_req *req, const char *data, size_t len);
+
 enum {
     YW_ROUTE_PUBLIC = 1 << 0,           /* no credential needed */
     YW_ROUTE_DURING_PW_CHANGE = 1 << 1, /* allowed while a password change is pending */
@@ -29,6 +39,7 @@ struct yw_route {
     unsigned flags;
     size_t body_limit; /* 0: the server's default */
     const char *action; /* what the route does ("org.create"); the audit action */
+    yw_stream_fn stream; /* NULL: the body is read whole (up to body_limit), then handler runs */
 };
 
 typedef struct yw_router yw_router;

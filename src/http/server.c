@@ -65,6 +65,7 @@ typedef struct {
     char *body;
     size_t body_len, body_cap, limit;
     bool too_large;
+    bool streaming; /* admitted to a stream route: the body goes to it piece by piece */
     int64_t start_ns;
     const char *allow;
     yw_match_result match;
@@ -378,42 +379,63 @@ static void authenticate(yw_server *s, yw_req *req)
     }
 }
 
-static void dispatch(yw_server *s, req_state *st)
+/*
+ * Everything a request must pass before its route runs: size, path, method,
+ * credential, pending password change. False after replying.
+ */
+static bool admit(yw_server *s, req_state *st)
 {
     yw_req *req = &st->req;
     if (st->too_large) {
         yw_reply_problem(req, 413, "body_too_large", "the body exceeds %zu bytes", st->limit);
-        return;
+        return false;
     }
-    req->body = st->body;
-    req->body_len = st->body_len;
     if (is_builtin(req->method, req->path)) {
         serve_builtin(s, req);
-        return;
+        return false;
     }
     if (st->match == YW_MATCH_NO_PATH) {
         yw_reply_problem(req, 404, "not_found", "no resource at %.200s", req->path);
-        return;
+        return false;
     }
     if (st->match == YW_MATCH_NO_METHOD) {
         yw_reply_header(req, "Allow", st->allow);
         yw_reply_problem(req, 405, "method_not_allowed", "%s is not allowed here; use %s", req->method, st->allow);
-        return;
+        return false;
     }
     const yw_route *route = req->route;
     if (!(route->flags & YW_ROUTE_PUBLIC)) {
         authenticate(s, req);
         if (req->status)
-            return;
+            return false;
         if (req->principal.must_change_password && !(route->flags & YW_ROUTE_DURING_PW_CHANGE)) {
             yw_reply_problem(req, 403, "password_change_required",
                              "change your password first: POST /api/v1/users/%s/password", req->principal.id);
-            return;
+            return false;
         }
     }
-    route->handler(req);
+    return true;
+}
+
+/* Runs route code (a handler, or a streamed piece of the body) and ends its read snapshot. */
+static void run_route(yw_server *s, yw_req *req, const char *data, size_t len, bool finish)
+{
+    if (finish)
+        req->route->handler(req);
+    else
+        req->route->stream(req, data, len);
     if (s->cfg.handler_done)
         s->cfg.handler_done(req);
+}
+
+static void dispatch(yw_server *s, req_state *st)
+{
+    yw_req *req = &st->req;
+    req->body = st->body;
+    req->body_len = st->body_len;
+    if (!admit(s, st))
+        return;
+    run_route(s, req, NULL, 0, true);
     if (!req->status)
         yw_reply_problem(req, 500, "internal", "the request could not be completed");
 }
@@ -504,6 +526,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             record_audit(s, &st->req);
             return queue_reply(conn, &st->req);
         }
+        if (st->match == YW_MATCH_OK && st->req.route->stream) {
+            st->streaming = admit(s, st);
+            if (st->streaming)
+                run_route(s, &st->req, NULL, 0, false);
+            if (st->req.status) { /* refused before the body: answer now */
+                record_audit(s, &st->req);
+                return queue_reply(conn, &st->req);
+            }
+        }
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
@@ -511,6 +542,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         if (st->too_large || st->body_len + n > st->limit) {
             st->too_large = true;
+            return MHD_YES;
+        }
+        if (st->streaming) {
+            st->body_len += n; /* counted against the limit, not kept */
+            if (!st->req.status)
+                run_route(s, &st->req, upload_data, n, false);
             return MHD_YES;
         }
         if (st->body_len + n + 1 > st->body_cap) {
@@ -527,6 +564,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         st->body_len += n;
         st->body[st->body_len] = '\0';
         return MHD_YES;
+    }
+    if (st->streaming) {
+        if (st->too_large && !st->req.status)
+            yw_reply_problem(&st->req, 413, "body_too_large", "the body exceeds %zu bytes", st->limit);
+        if (!st->req.status)
+            run_route(s, &st->req, NULL, 0, true);
+        if (!st->req.status)
+            yw_reply_problem(&st->req, 500, "internal", "the request could not be completed");
+        record_audit(s, &st->req);
+        return queue_reply(conn, &st->req);
     }
     if (st->req.status) /* already answered */
         return MHD_YES;

@@ -1,0 +1,60 @@
+/*
+ * What the record handlers and the importer share: the resource as records
+ * see it, the preparation of one record (validation, keyed hash, encryption)
+ * and the write job that stores it with its version and change.
+ */
+#ifndef YW_DATA_RECORD_H
+#define YW_DATA_RECORD_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "catalog/element.h"
+#include "http/request.h"
+#include "store/db.h"
+
+/* One item of the resource, as records need it. */
+typedef struct {
+    const char *name;
+    yw_element element; /* type and length of the item, validator of its element */
+    bool required, sensitive;
+} item_spec;
+
+typedef struct {
+    const char *code, *provider, *status, *key_item;
+    item_spec *items;
+    size_t nitems;
+    bool key_sensitive;
+} resource_spec;
+
+typedef struct {
+    const char *resource, *key_index, *source;
+    const char *data, *hash; /* NULL data: delete */
+    int64_t version;         /* out */
+    bool created, changed;   /* out */
+    int64_t updated_at;      /* out */
+} record_write;
+
+/*
+ * Loads the resource named by the path if the caller may load its records;
+ * otherwise replies (404 outside the provider org, as if it did not exist).
+ */
+bool resource_or_reply(yw_req *req, yw_db *db, resource_spec *r);
+
+/* The key as stored: its blind index when the key item is sensitive. */
+const char *key_index(yw_req *req, const resource_spec *r, const char *key);
+
+/*
+ * Checks data (item name → value; the key item is filled in from key) and
+ * prepares w: stored form with sensitive values encrypted, keyed hash, key
+ * index. NULL when the record is good; otherwise the reason, with the item
+ * it concerns in *bad_item.
+ */
+const char *prepare_record(yw_req *req, const resource_spec *r, const char *key, json_t *data, record_write *w,
+                           const char **bad_item);
+
+/* Writer job storing w: unchanged data keeps its version; YW_ENOTFOUND deleting what is not there. */
+int record_job(yw_db *db, void *arg);
+
+#endif
