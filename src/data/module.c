@@ -12,6 +12,9 @@ static const yw_route routes[] = {
      "record.read"},
     {"GET", "/api/v1/resources/{code}/records/{key}/versions", records_versions,
      YW_ROUTE_AUDIT | YW_ROUTE_SECRET_PATH, 0, "record.history"},
+    /* Imports stream: any size, in constant memory. */
+    {"POST", "/api/v1/resources/{code}/records:import", records_import, YW_ROUTE_AUDIT, (size_t)64 << 30, "record.import",
+     records_import_stream},
 };
 
 const yw_module yw_data_module = {"data", routes, sizeof routes / sizeof routes[0]};

@@ -17,7 +17,8 @@
 /* One item of the resource, as records need it. */
 typedef struct {
     const char *name;
-    yw_element element; /* type and length of the item, validator of its element */
+    const char *element_id; /* the data element it is bound to, or NULL */
+    yw_element element;     /* type and length of the item, validator of its element */
     bool required, sensitive;
 } item_spec;
 

@@ -75,6 +75,7 @@ bool resource_or_reply(yw_req *req, yw_db *db, resource_spec *r)
                                      .type = yw_json_str(it, "type") ? yw_json_str(it, "type") : "C",
                                      .length = (int)json_integer_value(json_object_get(it, "length"))};
         const char *element = yw_json_str(it, "element");
+        spec->element_id = element ? yw_arena_strdup(req->arena, element) : NULL;
         if (element && yw_db_query(db, &s, "SELECT validator FROM elements WHERE id = $1", "t", element) == 0) {
             if (yw_stmt_step(s) == YW_DB_ROW && yw_stmt_text(s, 0))
                 spec->element.validator = yw_arena_strdup(req->arena, yw_stmt_text(s, 0));

@@ -81,6 +81,7 @@ typedef struct yw_req {
     const char *client_addr;
     void *conn; /* the libmicrohttpd connection */
     yw_req_audit audit;
+    void *route_state; /* a streaming route's state between pieces of the body */
     /* the reply */
     int status;
     char *reply_body;

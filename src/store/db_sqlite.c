@@ -111,7 +111,9 @@ static int sqlite_open(const char *target, int flags, void **impl, char *err, si
     /* Readers map the file: point lookups (sessions, proofs) then cost no system call. */
     const char *setup = (flags & YW_DB_READONLY)
                             ? "PRAGMA foreign_keys=ON; PRAGMA query_only=1; PRAGMA mmap_size=4294967296;"
-                            : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
+                            : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                              /* the writer touches records all over their index: keep it in memory */
+                              " PRAGMA cache_size=-65536; PRAGMA mmap_size=4294967296;";
     char *msg = NULL;
     if (sqlite3_exec(c->db, setup, NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "configuring %s: %s", target, msg ? msg : "?");

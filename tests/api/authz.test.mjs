@@ -408,6 +408,11 @@ const ROWS = [
     path: () => `/api/v1/resources/${fx.published}/records/${fx.record}/versions`, expect: RECORD_ACCESS(200),
   },
   {
+    route: 'POST /api/v1/resources/{code}/records:import', case: 'import a CSV into a gaj resource',
+    path: () => `/api/v1/resources/${fx.published}/records:import`, contentType: 'text/csv',
+    rawBody: () => `id_number\n${newIdNumber()}\n`, expect: RECORD_ACCESS(200),
+  },
+  {
     route: 'DELETE /api/v1/resources/{code}/records/{key}', case: 'delete a fresh gaj record',
     path: async () => `/api/v1/resources/${fx.published}/records/${await newRecord()}`, expect: RECORD_ACCESS(204),
   },
@@ -468,8 +473,8 @@ for (const row of ROWS) {
       const bearer = row.auth ? await row.auth(caller) : token[caller];
       const opts = { token: bearer };
       if (row.rawBody !== undefined) {
-        opts.raw = row.rawBody;
-        opts.headers = { 'Content-Type': 'application/json' };
+        opts.raw = typeof row.rawBody === 'function' ? row.rawBody(caller) : row.rawBody;
+        opts.headers = { 'Content-Type': row.contentType || 'application/json' };
       } else if (row.body) {
         opts.body = await row.body(caller);
       }
