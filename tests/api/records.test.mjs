@@ -4,7 +4,8 @@
 // the logs or the audit trail; loading the same data again changes nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startServer, orgOf } from './lib/server.mjs';
 import { assertProblem } from './lib/util.mjs';
@@ -181,4 +182,63 @@ test('a large import streams in constant memory and lands in batches', async () 
   const entries = await srv.call('GET', `/api/v1/audit/events?action=record.import&object=${code}&limit=1000`, { token: auditor });
   assert.ok(entries.json.items.length >= 6, 'one entry per committed batch of 500');
   assert.deepEqual(entries.json.items.at(-1).items, ['id_number', 'name', 'gender']);
+});
+
+test('an import killed mid-file keeps whole batches only; running it again completes it', async () => {
+  const s = await startServer({ keepData: true });
+  try {
+    const token = await s.login('gaj_steward');
+    const made = await s.call('POST', '/api/v1/resources', { token, body: { name: '中断测试', provider_org: GAJ,
+      key_item: 'id_number', items: [{ name: 'id_number', element: 'id_number' }, { name: 'phone', element: 'phone' }] } });
+    const rc = made.json.code;
+    const rows = ['id_number,phone'];
+    const seen = new Set();
+    for (let i = 0; rows.length <= 6000; i++) {
+      const id = idNumber(i * 13 + 5);
+      if (seen.has(id)) continue;
+      seen.add(id);
+      rows.push(`${id},138${String(10000000 + i).slice(-8)}`);
+    }
+    const body = rows.join('\n') + '\n';
+    // Send the first half, wait until some batches are committed, then kill the server mid-body.
+    const net = await import('node:net');
+    const sock = net.connect(s.port, '127.0.0.1');
+    sock.on('error', () => {}); // the server is killed under it
+    await new Promise((r) => sock.on('connect', r));
+    sock.write(`POST /api/v1/resources/${rc}/records:import HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n`
+      + `Content-Type: text/csv\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`);
+    sock.write(body.slice(0, Math.floor(body.length / 2)));
+    const auditor = await s.login('demo_auditor');
+    for (let i = 0; i < 100; i++) {
+      const ev = await s.call('GET', `/api/v1/audit/events?action=record.import&object=${rc}`, { token: auditor });
+      if (ev.json.items.length >= 2) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await s.kill();
+    sock.destroy();
+    const count = (dir) => Number(execFileSync('sqlite3', [join(dir, 'yiwang.db'),
+      `SELECT count(*) FROM records WHERE resource = '${rc}'`]).toString());
+    const landed = count(s.dir);
+    assert.ok(landed >= 1000 && landed < 6000, `${landed} records after the kill`);
+    assert.equal(landed % 500, 0, 'only whole batches are there');
+    const again = await startServer({ dataDir: s.dir, demo: false, keepData: true });
+    try {
+      const t2 = await again.login('gaj_steward', s.accounts.password);
+      const res = await again.call('POST', `/api/v1/resources/${rc}/records:import`, { token: t2, raw: body,
+        headers: { 'Content-Type': 'text/csv' } });
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual([res.json.accepted, res.json.unchanged, res.json.rejected], [6000 - landed, landed, 0]);
+    } finally {
+      await again.stop();
+    }
+    assert.equal(count(s.dir), 6000);
+    // no phone number or ID number in clear anywhere in the database files
+    for (const f of readdirSync(s.dir).filter((n) => n.startsWith('yiwang.db'))) {
+      const bytes = readFileSync(join(s.dir, f));
+      assert.equal(bytes.indexOf(rows[1].split(',')[0]), -1, `an ID number is in ${f}`);
+      assert.equal(bytes.indexOf(rows[1].split(',')[1]), -1, `a phone number is in ${f}`);
+    }
+  } finally {
+    rmSync(s.dir, { recursive: true, force: true });
+  }
 });
