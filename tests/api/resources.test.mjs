@@ -156,6 +156,10 @@ test('Chinese full-text search: two-character words, one character, ranking by n
   assert.deepEqual(await search('户籍 年报'), [bySummary], 'every term must match');
   assert.deepEqual(await search('籍户'), [], 'characters in another order do not match');
   assert.deepEqual(await search('" OR * NEAR('), [], 'query syntax is text');
+  const mixed = await make(gaj, full('电子证照API接口', '提供 License 核验服务', GAJ, idItem));
+  assert.deepEqual(await search('API接口'), [mixed], 'Chinese and English in one term');
+  assert.deepEqual(await search('license 核验'), [mixed], 'English words match without case');
+  assert.deepEqual(await search('API 证照'), [mixed]);
   assertProblem(await srv.call('GET', '/api/v1/resources?q=%20%20', { token: gaj }), 400, 'invalid_request');
   // the filters still apply
   const filtered = await srv.call('GET',
