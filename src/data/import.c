@@ -101,13 +101,12 @@ static bool flush(yw_req *req, import_state *st)
 static void take_row(yw_req *req, import_state *st, int64_t line, const char *key, json_t *data)
 {
     /* Everything prepared for the batch lives in the batch's arena, freed when it is committed. */
-    yw_arena *request_arena = req->arena;
-    req->arena = st->arena;
+    record_ctx ctx = record_ctx_of(req);
+    ctx.arena = st->arena;
     const char *item = NULL;
-    const char *why = key ? prepare_record(req, &st->r, key, data, &st->batch[st->nbatch], &item) : "is missing";
+    const char *why = key ? prepare_record(&ctx, &st->r, key, data, &st->batch[st->nbatch], &item) : "is missing";
     if (!key)
         item = st->r.key_item;
-    req->arena = request_arena;
     if (why)
         reject(st, line, item, why); /* item may point into data: report before letting it go */
     json_decref(data);

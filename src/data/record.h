@@ -11,7 +11,9 @@
 #include <stdint.h>
 
 #include "catalog/element.h"
+#include "core/arena.h"
 #include "http/request.h"
+#include "sec/keyring.h"
 #include "store/db.h"
 
 /* One item of the resource, as records need it. */
@@ -37,6 +39,19 @@ typedef struct {
     int64_t updated_at;      /* out */
 } record_write;
 
+/* Where prepared records live, what encrypts them, and who wrote them. */
+typedef struct {
+    yw_arena *arena;
+    const yw_keyring *keys;
+    const char *source;
+} record_ctx;
+
+/* The context of a request: its arena, the platform's keys, its principal. */
+record_ctx record_ctx_of(yw_req *req);
+
+/* Loads resource code as records see it, into arena a. 0, YW_ENOTFOUND or < 0. */
+int resource_spec_load(yw_arena *a, yw_db *db, const char *code, resource_spec *r);
+
 /*
  * Loads the resource named by the path if the caller may load its records;
  * otherwise replies (404 outside the provider org, as if it did not exist).
@@ -44,7 +59,7 @@ typedef struct {
 bool resource_or_reply(yw_req *req, yw_db *db, resource_spec *r);
 
 /* The key as stored: its blind index when the key item is sensitive. */
-const char *key_index(yw_req *req, const resource_spec *r, const char *key);
+const char *key_index(const record_ctx *c, const resource_spec *r, const char *key);
 
 /*
  * Checks data (item name → value; the key item is filled in from key) and
@@ -52,8 +67,8 @@ const char *key_index(yw_req *req, const resource_spec *r, const char *key);
  * index. NULL when the record is good; otherwise the reason, with the item
  * it concerns in *bad_item.
  */
-const char *prepare_record(yw_req *req, const resource_spec *r, const char *key, json_t *data, record_write *w,
-                           const char **bad_item);
+const char *prepare_record(const record_ctx *c, const resource_spec *r, const char *key, json_t *data,
+                           record_write *w, const char **bad_item);
 
 /* Writer job storing w: unchanged data keeps its version; YW_ENOTFOUND deleting what is not there. */
 int record_job(yw_db *db, void *arg);

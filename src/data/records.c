@@ -37,52 +37,66 @@
  * otherwise replies (404 for callers outside the provider org, as if it did
  * not exist). Strings live in the request arena.
  */
-bool resource_or_reply(yw_req *req, yw_db *db, resource_spec *r)
+int resource_spec_load(yw_arena *a, yw_db *db, const char *code, resource_spec *r)
 {
-    r->code = yw_req_param(req, "code");
+    memset(r, 0, sizeof *r);
+    r->code = yw_arena_strdup(a, code);
     yw_stmt *s;
-    int rc = yw_db_query(db, &s, "SELECT provider_org, status, doc FROM resources WHERE code = $1", "t", r->code);
-    if (rc < 0) {
-        yw_reply_store_error(req, rc, "resource");
-        return false;
-    }
+    int rc = yw_db_query(db, &s, "SELECT provider_org, status, doc FROM resources WHERE code = $1", "t", code);
+    if (rc < 0)
+        return rc;
     if (yw_stmt_step(s) != YW_DB_ROW) {
         yw_stmt_release(s);
-        yw_reply_problem(req, 404, "not_found", "no such record");
-        return false;
+        return YW_ENOTFOUND;
     }
-    r->provider = yw_arena_strdup(req->arena, yw_stmt_text(s, 0));
-    r->status = yw_arena_strdup(req->arena, yw_stmt_text(s, 1));
-    json_t *doc = yw_req_keep(req, json_loads(yw_stmt_text(s, 2), 0, NULL));
+    r->provider = yw_arena_strdup(a, yw_stmt_text(s, 0));
+    r->status = yw_arena_strdup(a, yw_stmt_text(s, 1));
+    json_t *doc = json_loads(yw_stmt_text(s, 2), 0, NULL);
     yw_stmt_release(s);
-    switch (yw_authz(&req->principal, YW_ACT_RECORD_WRITE, r->provider, NULL)) {
-    case YW_AUTHZ_ALLOW: break;
-    case YW_AUTHZ_HIDE: yw_reply_problem(req, 404, "not_found", "no such record"); return false;
-    case YW_AUTHZ_FORBID: yw_reply_problem(req, 403, "forbidden", "the provider's stewards and systems load its records"); return false;
-    }
-    r->key_item = yw_json_str(doc, "key_item");
+    const char *key_item = yw_json_str(doc, "key_item");
+    r->key_item = key_item ? yw_arena_strdup(a, key_item) : NULL;
     json_t *items = json_object_get(doc, "items");
     r->nitems = json_array_size(items);
-    r->items = yw_arena_alloc(req->arena, (r->nitems + 1) * sizeof *r->items);
+    r->items = yw_arena_alloc(a, (r->nitems + 1) * sizeof *r->items);
     for (size_t i = 0; i < r->nitems; i++) {
         json_t *it = json_array_get(items, i);
         item_spec *spec = &r->items[i];
-        spec->name = yw_json_str(it, "name");
+        spec->name = yw_arena_strdup(a, yw_json_str(it, "name"));
         const char *sens = yw_json_str(it, "sensitivity");
         spec->sensitive = sens && (strcmp(sens, "L3") == 0 || strcmp(sens, "L4") == 0);
         spec->required = json_is_true(json_object_get(it, "required"));
         spec->element = (yw_element){.id = spec->name, .name = spec->name,
-                                     .type = yw_json_str(it, "type") ? yw_json_str(it, "type") : "C",
+                                     .type = yw_arena_strdup(a, yw_json_str(it, "type") ? yw_json_str(it, "type") : "C"),
                                      .length = (int)json_integer_value(json_object_get(it, "length"))};
         const char *element = yw_json_str(it, "element");
-        spec->element_id = element ? yw_arena_strdup(req->arena, element) : NULL;
+        spec->element_id = element ? yw_arena_strdup(a, element) : NULL;
         if (element && yw_db_query(db, &s, "SELECT validator FROM elements WHERE id = $1", "t", element) == 0) {
             if (yw_stmt_step(s) == YW_DB_ROW && yw_stmt_text(s, 0))
-                spec->element.validator = yw_arena_strdup(req->arena, yw_stmt_text(s, 0));
+                spec->element.validator = yw_arena_strdup(a, yw_stmt_text(s, 0));
             yw_stmt_release(s);
         }
         if (r->key_item && strcmp(r->key_item, spec->name) == 0)
             r->key_sensitive = spec->sensitive;
+    }
+    json_decref(doc);
+    return 0;
+}
+
+bool resource_or_reply(yw_req *req, yw_db *db, resource_spec *r)
+{
+    int rc = resource_spec_load(req->arena, db, yw_req_param(req, "code"), r);
+    if (rc == YW_ENOTFOUND) {
+        yw_reply_problem(req, 404, "not_found", "no such record");
+        return false;
+    }
+    if (rc < 0) {
+        yw_reply_store_error(req, rc, "resource");
+        return false;
+    }
+    switch (yw_authz(&req->principal, YW_ACT_RECORD_WRITE, r->provider, NULL)) {
+    case YW_AUTHZ_ALLOW: break;
+    case YW_AUTHZ_HIDE: yw_reply_problem(req, 404, "not_found", "no such record"); return false;
+    case YW_AUTHZ_FORBID: yw_reply_problem(req, 403, "forbidden", "the provider's stewards and systems load its records"); return false;
     }
     if (!r->key_item) {
         yw_reply_problem(req, 409, "no_key_item", "the resource has no key item yet: set key_item before loading records");
@@ -100,27 +114,32 @@ static const item_spec *find_item(const resource_spec *r, const char *name)
 }
 
 /* The key as stored: its blind index when the key item is sensitive. */
-const char *key_index(yw_req *req, const resource_spec *r, const char *key)
+const char *key_index(const record_ctx *c, const resource_spec *r, const char *key)
 {
     if (!r->key_sensitive)
         return key;
-    char *out = yw_arena_alloc(req->arena, YW_BLIND_INDEX_LEN);
-    yw_blind_index(yw_req_app(req)->keys, r->code, key, out);
+    char *out = yw_arena_alloc(c->arena, YW_BLIND_INDEX_LEN);
+    yw_blind_index(c->keys, r->code, key, out);
     return out;
 }
 
-static char *item_context(yw_req *req, const resource_spec *r, const char *item)
+record_ctx record_ctx_of(yw_req *req)
 {
-    return yw_arena_printf(req->arena, "%s/%s", r->code, item);
+    return (record_ctx){.arena = req->arena, .keys = yw_req_app(req)->keys, .source = req->principal.id};
+}
+
+static char *item_context(yw_arena *a, const resource_spec *r, const char *item)
+{
+    return yw_arena_printf(a, "%s/%s", r->code, item);
 }
 
 /* A value as text for validation: strings as they are, numbers and booleans as JSON writes them. */
-static const char *value_text(yw_req *req, const json_t *v)
+static const char *value_text(yw_arena *a, const json_t *v)
 {
     if (json_is_string(v))
         return json_string_value(v);
     char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-    const char *out = yw_arena_strdup(req->arena, t ? t : "");
+    const char *out = yw_arena_strdup(a, t ? t : "");
     free(t);
     return out;
 }
@@ -171,8 +190,8 @@ int record_job(yw_db *db, void *arg)
     return rc < 0 ? rc : 0;
 }
 
-const char *prepare_record(yw_req *req, const resource_spec *r, const char *key, json_t *data, record_write *w,
-                           const char **bad_item)
+const char *prepare_record(const record_ctx *c, const resource_spec *r, const char *key, json_t *data,
+                           record_write *w, const char **bad_item)
 {
     memset(w, 0, sizeof *w);
     *bad_item = r->key_item;
@@ -194,7 +213,7 @@ const char *prepare_record(yw_req *req, const resource_spec *r, const char *key,
         else if (json_is_object(v) || json_is_array(v))
             why = "must be a string, a number, true, false or null";
         else if (!json_is_null(v))
-            why = yw_element_check_value(&item->element, value_text(req, v));
+            why = yw_element_check_value(&item->element, value_text(c->arena, v));
         if (why)
             return why;
     }
@@ -208,8 +227,8 @@ const char *prepare_record(yw_req *req, const resource_spec *r, const char *key,
     *bad_item = NULL;
     /* The keyed hash of the plaintext recognises a reload; sensitive values are then encrypted. */
     char *plain = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
-    char *hash = yw_arena_alloc(req->arena, YW_BLIND_INDEX_LEN);
-    yw_blind_index(yw_req_app(req)->keys, yw_arena_printf(req->arena, "record:%s", r->code), plain, hash);
+    char *hash = yw_arena_alloc(c->arena, YW_BLIND_INDEX_LEN);
+    yw_blind_index(c->keys, yw_arena_printf(c->arena, "record:%s", r->code), plain, hash);
     free(plain);
     json_t *stored = json_object();
     json_object_foreach(data, name, v) {
@@ -221,7 +240,7 @@ const char *prepare_record(yw_req *req, const resource_spec *r, const char *key,
         }
         char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
         yw_buf enc = YW_BUF_INIT;
-        int rc = yw_field_encrypt(yw_req_app(req)->keys, item_context(req, r, name), text, strlen(text), &enc);
+        int rc = yw_field_encrypt(c->keys, item_context(c->arena, r, name), text, strlen(text), &enc);
         free(text);
         if (rc == 0)
             json_object_set_new(stored, name, json_string(enc.data));
@@ -233,8 +252,8 @@ const char *prepare_record(yw_req *req, const resource_spec *r, const char *key,
     }
     char *stored_text = json_dumps(stored, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(stored);
-    *w = (record_write){.resource = r->code, .key_index = key_index(req, r, key), .source = req->principal.id,
-                        .data = yw_arena_strdup(req->arena, stored_text), .hash = hash};
+    *w = (record_write){.resource = r->code, .key_index = key_index(c, r, key), .source = c->source,
+                        .data = yw_arena_strdup(c->arena, stored_text), .hash = hash};
     free(stored_text);
     return NULL;
 }
@@ -258,7 +277,8 @@ void records_put(yw_req *req)
     if (!resource_or_reply(req, db, &r))
         return;
     const char *key = yw_req_param(req, "key");
-    const char *index = key_index(req, &r, key);
+    record_ctx ctx0 = record_ctx_of(req);
+    const char *index = key_index(&ctx0, &r, key);
     audit_record(req, &r, index, "store", NULL);
     if (strcmp(r.status, "retired") == 0) {
         yw_reply_problem(req, 409, "retired", "a retired resource takes no more records");
@@ -270,7 +290,8 @@ void records_put(yw_req *req)
     json_t *data = json_object_get(body, "data");
     const char *item = NULL;
     record_write w;
-    const char *why = prepare_record(req, &r, key, data, &w, &item);
+    record_ctx ctx = record_ctx_of(req);
+    const char *why = prepare_record(&ctx, &r, key, data, &w, &item);
     if (why) {
         yw_reply_problem(req, 422, "validation_failed", "%.64s: %s", item, why);
         return;
@@ -298,7 +319,8 @@ void records_delete(yw_req *req)
     resource_spec r;
     if (!resource_or_reply(req, db, &r))
         return;
-    const char *index = key_index(req, &r, yw_req_param(req, "key"));
+    record_ctx ctx = record_ctx_of(req);
+    const char *index = key_index(&ctx, &r, yw_req_param(req, "key"));
     audit_record(req, &r, index, "destroy", NULL);
     record_write w = {.resource = r.code, .key_index = index, .source = req->principal.id};
     int rc = yw_app_write(req, record_job, &w, 204);
@@ -324,7 +346,7 @@ static json_t *decrypt_data(yw_req *req, const resource_spec *r, const char *sto
         if (!json_is_string(v) || !yw_field_is_encrypted(json_string_value(v)))
             continue;
         yw_buf plain = YW_BUF_INIT;
-        int rc = yw_field_decrypt(yw_req_app(req)->keys, item_context(req, r, name), json_string_value(v), &plain);
+        int rc = yw_field_decrypt(yw_req_app(req)->keys, item_context(req->arena, r, name), json_string_value(v), &plain);
         json_t *value = rc == 0 ? json_loadb(plain.data, plain.len, JSON_DECODE_ANY, NULL) : NULL;
         yw_buf_free(&plain);
         if (!value) {
@@ -345,7 +367,8 @@ void records_get(yw_req *req)
     if (!resource_or_reply(req, db, &r))
         return;
     const char *key = yw_req_param(req, "key");
-    const char *index = key_index(req, &r, key);
+    record_ctx ctx = record_ctx_of(req);
+    const char *index = key_index(&ctx, &r, key);
     audit_record(req, &r, index, "use", NULL);
     req->audit.hash_bodies = true;
     yw_stmt *s;
@@ -384,7 +407,8 @@ void records_versions(yw_req *req)
     resource_spec r;
     if (!resource_or_reply(req, db, &r))
         return;
-    const char *index = key_index(req, &r, yw_req_param(req, "key"));
+    record_ctx ctx = record_ctx_of(req);
+    const char *index = key_index(&ctx, &r, yw_req_param(req, "key"));
     audit_record(req, &r, index, "use", NULL);
     yw_stmt *s;
     int rc = yw_db_query(db, &s, "SELECT version, data, deleted, source, updated_at FROM record_versions"
