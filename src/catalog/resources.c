@@ -17,6 +17,7 @@
  * Drafts and retired resources are visible to their provider only: to
  * everyone else they do not exist (404).
  */
+#include "catalog/catalog.h"
 #include "catalog/handlers.h"
 
 #include "app/app.h"
@@ -356,7 +357,7 @@ typedef struct {
 } resource_write;
 
 /* Rewrites the search row of code from its stored metadata and its provider's name. Writer thread. */
-static int index_resource(yw_db *db, const char *code)
+int yw_catalog_index_resource(yw_db *db, const char *code)
 {
     int rc = yw_db_run(db, "DELETE FROM resources_fts WHERE code = $1", "t", code);
     if (rc >= 0)
@@ -385,7 +386,7 @@ static int resource_insert_job(yw_db *db, void *arg)
         if (rc > 0) {
             /* The request waits for this job, so its arena is ours meanwhile. */
             yw_req_audit_object(w->req, "resource", w->code);
-            return index_resource(db, w->code);
+            return yw_catalog_index_resource(db, w->code);
         }
     }
     return rc < 0 ? rc : YW_ECONFLICT;
@@ -489,7 +490,7 @@ static int resource_update_job(yw_db *db, void *arg)
     if (rc > 0 && w->bump)
         rc = yw_db_run(db, "INSERT INTO resource_versions(code, version, doc, published_at) VALUES ($1, $2, $3, $4)",
                        "titi", w->code, w->version + 1, w->doc, now);
-    return rc < 0 ? rc : index_resource(db, w->code);
+    return rc < 0 ? rc : yw_catalog_index_resource(db, w->code);
 }
 
 void resources_update(yw_req *req)

@@ -87,7 +87,7 @@ int cli_serve(int argc, char **argv)
     }
     if (cfg.demo) {
         char err[512];
-        json_t *accounts = yw_demo_load(d.store, d.audit, &cfg, err, sizeof err);
+        json_t *accounts = yw_demo_load(d.store, d.audit, d.keys, &cfg, err, sizeof err);
         if (!accounts) {
             fprintf(stderr, "yiwang: %s\n", err);
             goto done;
@@ -155,7 +155,7 @@ int cli_demo(int argc, char **argv)
         if (creds)
             print_json("Platform administrators (shown once; each must change the password at first sign-in):", creds);
         char err[512];
-        json_t *accounts = yw_demo_load(d.store, d.audit, &cfg, err, sizeof err);
+        json_t *accounts = yw_demo_load(d.store, d.audit, d.keys, &cfg, err, sizeof err);
         if (accounts) {
             char *text = json_dumps(accounts, JSON_INDENT(2));
             printf("%s\n", text);

@@ -32,6 +32,7 @@ static const option options[] = {
     {"--demo", "YIWANG_DEMO", OPT_BOOL, OFF(demo), 0, 0, "load the demo city"},
     {"--bureau-code", "YIWANG_BUREAU_CODE", OPT_STRING, OFF(bureau_code), 0, 0, "USCC of the data bureau (init)"},
     {"--bureau-name", "YIWANG_BUREAU_NAME", OPT_STRING, OFF(bureau_name), 0, 0, "name of the data bureau (init)"},
+    {"--people", "YIWANG_DEMO_PEOPLE", OPT_INT, OFF(demo_people), 0, 100000000, "residents of the demo city (10000)"},
     {"--region", "YIWANG_REGION", OPT_STRING, OFF(region_code), 0, 0, "6-digit region code of the platform (330100)"},
 };
 
@@ -46,6 +47,7 @@ void yw_config_defaults(yw_config *c)
     c->body_limit = 1 << 20;
     c->session_idle = 1800;
     c->session_max = 43200;
+    c->demo_people = 10000;
     c->bureau_code = strdup("11330100002497102C");
     c->bureau_name = strdup("市大数据管理局");
     c->region_code = strdup("330100");

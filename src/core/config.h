@@ -24,6 +24,7 @@ typedef struct {
     char *bureau_code;   /* --bureau-code: USCC of the data bureau created by init */
     char *bureau_name;   /* --bureau-name */
     char *region_code;   /* --region: the platform's GB/T 2260 region */
+    int demo_people;     /* --people: residents of the demo city (enterprises: a fifth of that) */
 } yw_config;
 
 void yw_config_defaults(yw_config *c);

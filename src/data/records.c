@@ -117,7 +117,7 @@ static const item_spec *find_item(const resource_spec *r, const char *name)
 const char *key_index(const record_ctx *c, const resource_spec *r, const char *key)
 {
     if (!r->key_sensitive)
-        return key;
+        return yw_arena_strdup(c->arena, key); /* the caller's buffer may not outlive the record */
     char *out = yw_arena_alloc(c->arena, YW_BLIND_INDEX_LEN);
     yw_blind_index(c->keys, r->code, key, out);
     return out;

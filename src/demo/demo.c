@@ -190,7 +190,8 @@ static int demo_job(yw_db *db, void *arg)
     return rc < 0 ? rc : 0;
 }
 
-json_t *yw_demo_load(yw_store *store, yw_audit *audit, const yw_config *cfg, char *err, size_t errlen)
+json_t *yw_demo_load(yw_store *store, yw_audit *audit, const yw_keyring *keys, const yw_config *cfg, char *err,
+                     size_t errlen)
 {
     char bureau[19];
     dept_code(cfg, 0, bureau);
@@ -207,6 +208,19 @@ json_t *yw_demo_load(yw_store *store, yw_audit *audit, const yw_config *cfg, cha
     int rc = yw_password_hash(password, d.hash);
     if (rc >= 0)
         rc = yw_writer_run(yw_store_writer(store), demo_job, &d);
+    char codes[NDEPTS][19];
+    const char *code_list[NDEPTS];
+    for (size_t i = 0; i < NDEPTS; i++) {
+        dept_code(cfg, i, codes[i]);
+        code_list[i] = codes[i];
+    }
+    err[0] = '\0';
+    if (rc >= 0 && yw_demo_load_catalog(store, audit, keys, cfg, code_list, err, errlen) < 0) {
+        json_decref(d.users);
+        json_decref(d.clients);
+        json_decref(accounts);
+        return NULL;
+    }
     if (rc < 0) {
         snprintf(err, errlen, "loading the demo city: %s", yw_strerror(rc));
         json_decref(d.users);

@@ -13,12 +13,22 @@
 
 #include "audit/log.h"
 #include "core/config.h"
+#include "sec/keyring.h"
 #include "store/store.h"
 
 /*
  * Loads the demo city, recording each object it creates in the audit log;
  * returns the accounts as JSON (new reference), or NULL with err.
  */
-json_t *yw_demo_load(yw_store *store, yw_audit *audit, const yw_config *cfg, char *err, size_t errlen);
+json_t *yw_demo_load(yw_store *store, yw_audit *audit, const yw_keyring *keys, const yw_config *cfg, char *err,
+                     size_t errlen);
+
+/*
+ * The demo city's twelve published resources and their records
+ * (src/demo/catalog.c); dept_codes are the org codes of demo.c's
+ * departments, in order. 0, or < 0 with a message on err.
+ */
+int yw_demo_load_catalog(yw_store *store, yw_audit *audit, const yw_keyring *keys, const yw_config *cfg,
+                         const char *const *dept_codes, char *err, size_t errlen);
 
 #endif

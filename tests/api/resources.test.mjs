@@ -119,8 +119,10 @@ test('bad metadata is refused and changes nothing', async () => {
 });
 
 test('Chinese full-text search: two-character words, one character, ranking by name, drafts of others hidden', async () => {
+  const mine = new Set(); // the demo city's catalog is there too: look only at what this test made
   const make = async (token, body, publish = true) => {
     const r = await srv.call('POST', '/api/v1/resources', { token, body });
+    mine.add(r.json?.code);
     assert.equal(r.status, 201, r.text);
     if (publish) {
       const p = await srv.call('POST', `/api/v1/resources/${r.json.code}/publish`, { token });
@@ -142,7 +144,7 @@ test('Chinese full-text search: two-character words, one character, ranking by n
   const search = async (q, token = gaj) => {
     const res = await srv.call('GET', `/api/v1/resources?q=${encodeURIComponent(q)}&limit=100`, { token });
     assert.equal(res.status, 200, res.text);
-    return res.json.items.map((r) => r.code);
+    return res.json.items.map((r) => r.code).filter((c) => mine.has(c));
   };
   const hukou = await search('户籍');
   assert.ok(hukou.includes(byName) && hukou.includes(bySummary), hukou.join());
@@ -164,5 +166,25 @@ test('Chinese full-text search: two-character words, one character, ranking by n
   // the filters still apply
   const filtered = await srv.call('GET',
     `/api/v1/resources?q=${encodeURIComponent('户籍')}&provider=${GAJ}&status=published`, { token: gaj });
-  assert.deepEqual(filtered.json.items.map((r) => r.code), [byName]);
+  assert.deepEqual(filtered.json.items.map((r) => r.code).filter((c) => mine.has(c)), [byName]);
+});
+
+test('the demo city publishes twelve resources across the base libraries and departments, with valid data', async () => {
+  const all = await srv.call('GET', '/api/v1/resources?status=published&limit=1000', { token: gaj });
+  const demo = all.json.items.filter((r) => /-1000\d\d$/.test(r.code));
+  assert.equal(demo.length, 12);
+  assert.ok(new Set(demo.map((r) => r.provider_org)).size >= 10, 'from ten departments');
+  assert.deepEqual([...new Set(demo.filter((r) => r.category === 'base').map((r) => r.name))].sort(),
+    ['人口基本信息', '企业基本信息', '营业执照'].sort());
+  const people = demo.find((r) => r.name === '人口基本信息');
+  assert.equal(people.provider_org, GAJ);
+  const found = await srv.call('GET', `/api/v1/resources?q=${encodeURIComponent('人口')}`, { token: scjg });
+  assert.ok(found.json.items.some((r) => r.code === people.code), 'the demo catalog is searchable');
+  // its records went through validation (valid check digits) and loading them is audited
+  const firms = demo.find((r) => r.name === '企业基本信息');
+  assert.equal(firms.key_item, 'uscc');
+  const audit = await srv.login('demo_auditor');
+  const batch = await srv.call('GET', `/api/v1/audit/events?action=record.import&object=${firms.code}`, { token: audit });
+  assert.ok(batch.json.items.length >= 1, 'loading the data is audited');
+  assert.deepEqual([batch.json.items[0].actor, batch.json.items[0].actor_kind], ['yiwang demo', 'system']);
 });

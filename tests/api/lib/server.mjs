@@ -11,6 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+// A small demo city keeps every test file's start quick; a test may ask for more.
+process.env.YIWANG_DEMO_PEOPLE ??= '100';
+
 export const BIN = process.env.YIWANG_BIN || new URL('../../../build/asan/yiwang', import.meta.url).pathname;
 
 // Reads the JSON object that follows `title` in the server's stderr.
