@@ -110,10 +110,14 @@ fuzz: $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 build/release/audit-bench: bench/audit_bench.c build/release/libyiwang.a
 	$(CC) $(RELEASE_CFLAGS) -Wno-missing-prototypes $$(pkg-config --cflags $(PKGS)) -o $@ $^ $(LIBS)
 
-bench: build/release/yiwang build/release/audit-bench
+build/release/gen-people: bench/gen_people.c build/release/libyiwang.a
+	$(CC) $(RELEASE_CFLAGS) $$(pkg-config --cflags $(PKGS)) -o $@ $^ $(LIBS)
+
+bench: build/release/yiwang build/release/audit-bench build/release/gen-people
 	@scripts/deps.sh bench
 	bench/http.sh
 	./build/release/audit-bench
+	bench/import.sh
 
 clean:
 	rm -rf build

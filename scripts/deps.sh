@@ -8,7 +8,7 @@ build=(gcc make pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libso
        libcurl4-openssl-dev libgnutls28-dev libyaml-dev xxd)
 test=(libcriterion-dev curl sqlite3 openssl)
 fuzz=(clang libclang-rt-14-dev)
-bench=(nginx-light wrk util-linux)
+bench=(nginx-light wrk util-linux sqlite3 bc curl)
 
 want=("${build[@]}")
 case "${1:-build}" in
