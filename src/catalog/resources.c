@@ -475,6 +475,17 @@ void resources_get(yw_req *req)
         yw_reply_json(req, 200, r);
 }
 
+/* The metadata of a stored resource as its doc: the members and the items. Kept by the request. */
+static json_t *doc_of(yw_req *req, const json_t *cur)
+{
+    json_t *doc = yw_req_keep(req, json_object());
+    for (size_t i = 0; i < NMEMBERS; i++)
+        if (json_object_get(cur, members[i].name))
+            json_object_set(doc, members[i].name, json_object_get(cur, members[i].name));
+    json_object_set(doc, "items", json_object_get(cur, "items"));
+    return doc;
+}
+
 /* Writes the new doc; a published resource gets a new version, kept whole. */
 static int resource_update_job(yw_db *db, void *arg)
 {
@@ -516,11 +527,7 @@ void resources_update(yw_req *req)
         return;
     }
     /* The doc is the current metadata with the body's members replaced. */
-    json_t *doc = yw_req_keep(req, json_object());
-    for (size_t i = 0; i < NMEMBERS; i++)
-        if (json_object_get(cur, members[i].name))
-            json_object_set(doc, members[i].name, json_object_get(cur, members[i].name));
-    json_object_set(doc, "items", json_object_get(cur, "items"));
+    json_t *doc = doc_of(req, cur);
     const char *why = apply_members(req, body, doc);
     json_t *items = json_object_get(body, "items");
     if (!why && items) {
@@ -597,12 +604,7 @@ static void resources_transition(yw_req *req, bool publish)
             yw_reply_problem(req, 422, "incomplete", "to publish, the resource needs %s", missing);
             return;
         }
-        json_t *doc = yw_req_keep(req, json_object());
-        for (size_t i = 0; i < NMEMBERS; i++)
-            if (json_object_get(cur, members[i].name))
-                json_object_set(doc, members[i].name, json_object_get(cur, members[i].name));
-        json_object_set(doc, "items", json_object_get(cur, "items"));
-        char *text = json_dumps(doc, JSON_COMPACT);
+        char *text = json_dumps(doc_of(req, cur), JSON_COMPACT);
         w.doc = yw_arena_strdup(req->arena, text);
         free(text);
     }

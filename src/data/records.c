@@ -267,19 +267,32 @@ static void audit_record(yw_req *req, const resource_spec *r, const char *index,
     req->audit.items = items ? yw_req_keep(req, items) : NULL;
 }
 
+/*
+ * What every record route does first: the resource (if the caller may reach
+ * its records), the record's key index, and what the audit entry will say.
+ * False after replying.
+ */
+static bool record_route(yw_req *req, const char *stage, yw_db **db, resource_spec *r, const char **key,
+                         const char **index)
+{
+    *db = yw_app_reader_or_reply(req);
+    if (!*db || !resource_or_reply(req, *db, r))
+        return false;
+    record_ctx ctx = record_ctx_of(req);
+    *key = yw_req_param(req, "key");
+    *index = key_index(&ctx, r, *key);
+    audit_record(req, r, *index, stage, NULL);
+    return true;
+}
+
 void records_put(yw_req *req)
 {
     static const yw_json_field fields[] = {{"data", YW_JSON_OBJECT, true, 500}};
-    yw_db *db = yw_app_reader_or_reply(req);
-    if (!db)
-        return;
+    yw_db *db;
     resource_spec r;
-    if (!resource_or_reply(req, db, &r))
+    const char *key, *index;
+    if (!record_route(req, "store", &db, &r, &key, &index))
         return;
-    const char *key = yw_req_param(req, "key");
-    record_ctx ctx0 = record_ctx_of(req);
-    const char *index = key_index(&ctx0, &r, key);
-    audit_record(req, &r, index, "store", NULL);
     if (strcmp(r.status, "retired") == 0) {
         yw_reply_problem(req, 409, "retired", "a retired resource takes no more records");
         return;
@@ -313,15 +326,11 @@ void records_put(yw_req *req)
 
 void records_delete(yw_req *req)
 {
-    yw_db *db = yw_app_reader_or_reply(req);
-    if (!db)
-        return;
+    yw_db *db;
     resource_spec r;
-    if (!resource_or_reply(req, db, &r))
+    const char *key, *index;
+    if (!record_route(req, "destroy", &db, &r, &key, &index))
         return;
-    record_ctx ctx = record_ctx_of(req);
-    const char *index = key_index(&ctx, &r, yw_req_param(req, "key"));
-    audit_record(req, &r, index, "destroy", NULL);
     record_write w = {.resource = r.code, .key_index = index, .source = req->principal.id};
     int rc = yw_app_write(req, record_job, &w, 204);
     if (rc == YW_ENOTFOUND) {
@@ -360,16 +369,11 @@ static json_t *decrypt_data(yw_req *req, const resource_spec *r, const char *sto
 
 void records_get(yw_req *req)
 {
-    yw_db *db = yw_app_reader_or_reply(req);
-    if (!db)
-        return;
+    yw_db *db;
     resource_spec r;
-    if (!resource_or_reply(req, db, &r))
+    const char *key, *index;
+    if (!record_route(req, "use", &db, &r, &key, &index))
         return;
-    const char *key = yw_req_param(req, "key");
-    record_ctx ctx = record_ctx_of(req);
-    const char *index = key_index(&ctx, &r, key);
-    audit_record(req, &r, index, "use", NULL);
     req->audit.hash_bodies = true;
     yw_stmt *s;
     int rc = yw_db_query(db, &s, "SELECT version, data, updated_at FROM records WHERE resource = $1 AND key_index = $2"
@@ -401,15 +405,11 @@ void records_get(yw_req *req)
 
 void records_versions(yw_req *req)
 {
-    yw_db *db = yw_app_reader_or_reply(req);
-    if (!db)
-        return;
+    yw_db *db;
     resource_spec r;
-    if (!resource_or_reply(req, db, &r))
+    const char *key, *index;
+    if (!record_route(req, "use", &db, &r, &key, &index))
         return;
-    record_ctx ctx = record_ctx_of(req);
-    const char *index = key_index(&ctx, &r, yw_req_param(req, "key"));
-    audit_record(req, &r, index, "use", NULL);
     yw_stmt *s;
     int rc = yw_db_query(db, &s, "SELECT version, data, deleted, source, updated_at FROM record_versions"
                                  " WHERE resource = $1 AND key_index = $2 ORDER BY version", "tt", r.code, index);
