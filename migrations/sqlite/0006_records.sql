@@ -7,6 +7,8 @@
 -- keyed hash of the plaintext data, so loading the same data again is
 -- recognised without decrypting.
 
+-- Rows are appended in rowid order, so a bulk load writes its data pages in
+-- sequence; only the narrow key index takes random inserts.
 CREATE TABLE records (
     resource   TEXT NOT NULL REFERENCES resources(code),
     key_index  TEXT NOT NULL,
@@ -15,10 +17,12 @@ CREATE TABLE records (
     hash       TEXT NOT NULL,
     deleted    INTEGER NOT NULL DEFAULT 0,
     source     TEXT,                         -- the user or client that wrote this version
-    updated_at INTEGER NOT NULL,
-    PRIMARY KEY (resource, key_index)
-) WITHOUT ROWID;
+    updated_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX records_key ON records(resource, key_index);
 
+-- The versions a record had before its current one (the current one is in
+-- records): a first load writes no history.
 CREATE TABLE record_versions (
     resource   TEXT NOT NULL,
     key_index  TEXT NOT NULL,
@@ -27,9 +31,9 @@ CREATE TABLE record_versions (
     hash       TEXT NOT NULL,
     deleted    INTEGER NOT NULL,
     source     TEXT,
-    updated_at INTEGER NOT NULL,
-    PRIMARY KEY (resource, key_index, version)
-) WITHOUT ROWID;
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX record_versions_key ON record_versions(resource, key_index, version);
 
 CREATE TABLE record_changes (
     resource   TEXT NOT NULL,

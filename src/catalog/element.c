@@ -139,6 +139,47 @@ static bool enum_has(const char *list, const char *value)
     return false;
 }
 
+/*
+ * The pattern compiled, anchored to the whole value whatever it says. Each
+ * thread keeps the last few it compiled: an import checks the same patterns
+ * on every row, and compiling costs far more than matching.
+ */
+#define REGEX_CACHE 16
+static const regex_t *compiled(const char *pattern)
+{
+    static __thread struct {
+        char *pattern;
+        regex_t re;
+    } cache[REGEX_CACHE];
+    static __thread unsigned next_slot;
+    for (int i = 0; i < REGEX_CACHE; i++)
+        if (cache[i].pattern && strcmp(cache[i].pattern, pattern) == 0)
+            return &cache[i].re;
+    size_t n = strlen(pattern);
+    char *anchored = malloc(n + 5);
+    if (!anchored)
+        return NULL;
+    memcpy(anchored, "^(", 2);
+    memcpy(anchored + 2, pattern, n);
+    memcpy(anchored + 2 + n, ")$", 3);
+    unsigned slot = next_slot++ % REGEX_CACHE;
+    if (cache[slot].pattern) {
+        regfree(&cache[slot].re);
+        free(cache[slot].pattern);
+        cache[slot].pattern = NULL;
+    }
+    int rc = regcomp(&cache[slot].re, anchored, REG_EXTENDED | REG_NOSUB);
+    free(anchored);
+    if (rc != 0)
+        return NULL;
+    cache[slot].pattern = strdup(pattern);
+    if (!cache[slot].pattern) {
+        regfree(&cache[slot].re);
+        return NULL;
+    }
+    return &cache[slot].re;
+}
+
 const char *yw_element_check_value(const yw_element *e, const char *value)
 {
     if (e->length > 0 && utf8_chars(value) > (size_t)e->length)
@@ -206,22 +247,10 @@ const char *yw_element_check_value(const yw_element *e, const char *value)
         return (has_min && x < min) || (has_max && x > max) ? "out of the allowed range" : NULL;
     }
     if (strncmp(v, "regex:", 6) == 0) {
-        /* Anchored to the whole value whatever the pattern says. */
-        size_t n = strlen(v + 6);
-        char *anchored = malloc(n + 5);
-        if (!anchored)
+        const regex_t *re = compiled(v + 6);
+        if (!re)
             return "cannot be checked";
-        memcpy(anchored, "^(", 2);
-        memcpy(anchored + 2, v + 6, n);
-        memcpy(anchored + 2 + n, ")$", 3);
-        regex_t re;
-        int rc = regcomp(&re, anchored, REG_EXTENDED | REG_NOSUB);
-        free(anchored);
-        if (rc != 0)
-            return "cannot be checked";
-        rc = regexec(&re, value, 0, NULL, 0);
-        regfree(&re);
-        return rc == 0 ? NULL : "does not match the element's pattern";
+        return regexec(re, value, 0, NULL, 0) == 0 ? NULL : "does not match the element's pattern";
     }
     return NULL;
 }

@@ -168,17 +168,19 @@ int record_job(yw_db *db, void *arg)
     w->created = !exists || deleted;
     w->changed = true;
     w->updated_at = now;
-    rc = yw_db_run(db,
-                   "INSERT INTO records(resource, key_index, version, data, hash, deleted, source, updated_at)"
-                   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT(resource, key_index) DO UPDATE SET"
-                   " version = excluded.version, data = excluded.data, hash = excluded.hash, deleted = excluded.deleted,"
-                   " source = excluded.source, updated_at = excluded.updated_at",
-                   "ttittiti", w->resource, w->key_index, w->version, w->data, w->hash ? w->hash : "",
-                   (int64_t)(w->data == NULL), w->source, now);
+    /* The version being replaced moves to the history; a first write has none. */
+    rc = exists ? yw_db_run(db,
+                            "INSERT INTO record_versions(resource, key_index, version, data, hash, deleted, source,"
+                            " updated_at) SELECT resource, key_index, version, data, hash, deleted, source, updated_at"
+                            " FROM records WHERE resource = $1 AND key_index = $2",
+                            "tt", w->resource, w->key_index)
+                : 0;
     if (rc >= 0)
         rc = yw_db_run(db,
-                       "INSERT INTO record_versions(resource, key_index, version, data, hash, deleted, source, updated_at)"
-                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                       "INSERT INTO records(resource, key_index, version, data, hash, deleted, source, updated_at)"
+                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT(resource, key_index) DO UPDATE SET"
+                       " version = excluded.version, data = excluded.data, hash = excluded.hash, deleted = excluded.deleted,"
+                       " source = excluded.source, updated_at = excluded.updated_at",
                        "ttittiti", w->resource, w->key_index, w->version, w->data, w->hash ? w->hash : "",
                        (int64_t)(w->data == NULL), w->source, now);
     if (rc >= 0)
@@ -411,8 +413,12 @@ void records_versions(yw_req *req)
     if (!record_route(req, "use", &db, &r, &key, &index))
         return;
     yw_stmt *s;
-    int rc = yw_db_query(db, &s, "SELECT version, data, deleted, source, updated_at FROM record_versions"
-                                 " WHERE resource = $1 AND key_index = $2 ORDER BY version", "tt", r.code, index);
+    int rc = yw_db_query(db, &s,
+                         "SELECT version, data, deleted, source, updated_at FROM record_versions"
+                         " WHERE resource = $1 AND key_index = $2 UNION ALL"
+                         " SELECT version, data, deleted, source, updated_at FROM records"
+                         " WHERE resource = $1 AND key_index = $2 ORDER BY version",
+                         "tt", r.code, index);
     if (rc < 0) {
         yw_reply_store_error(req, rc, "record");
         return;
