@@ -22,6 +22,8 @@ static void usage(FILE *out)
           "  init  --data DIR    create DIR and its database; print the platform administrators as JSON\n"
           "  serve --data DIR    serve the API (--listen ADDR:PORT, --demo, --tls-cert/--tls-key)\n"
           "  demo  --data DIR    load the demo city (idempotent); print its accounts as JSON\n"
+          "  import --data DIR --resource CODE FILE\n"
+          "                      load a CSV or NDJSON file into a resource, with progress\n"
           "  audit key --data DIR            print the audit log's public key\n"
           "  audit verify --data DIR         recompute the whole audit log; exit 0 only if intact\n"
           "  audit verify-proof (--key B64 | --data DIR) FILE\n"
@@ -58,6 +60,8 @@ int main(int argc, char **argv)
         return cli_demo(argc - 2, argv + 2);
     if (strcmp(cmd, "audit") == 0)
         return cli_audit(argc - 2, argv + 2);
+    if (strcmp(cmd, "import") == 0)
+        return cli_import(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         puts("yiwang " YW_VERSION);
         return 0;

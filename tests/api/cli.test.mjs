@@ -216,3 +216,39 @@ test('version and help exit 0; an unknown command exits 2', () => {
   assert.equal(bad.stdout, '');
   assert.equal(run().code, 2);
 });
+
+test('yiwang import loads a local CSV into a resource: the same checks, a report, audited batches', async () => {
+  const dir = freshDir();
+  assert.equal(run('demo', '--data', dir).code, 0);
+  const gaj = rows(dir, "SELECT code FROM orgs WHERE name = '市公安局'")[0].code;
+  const code = `${gaj}-100001`; // the demo city's population base library
+  const id = (i) => {
+    const first17 = `33010619800101${String(i).padStart(3, '0')}`;
+    const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    return first17 + '10X98765432'[[...first17].reduce((a, c, k) => a + Number(c) * w[k], 0) % 11];
+  };
+  const csv = ['id_number,name,gender,birth_date', `${id(1)},甲,1,1980-01-01`, `${id(2)},乙,2,1980-01-01`,
+    `${id(3)},丙,9,1980-02-30`].join('\n') + '\n';
+  const file = join(root, 'people.csv');
+  execFileSync('sh', ['-c', `cat > ${file}`], { input: csv });
+  const out = run('import', '--data', dir, '--resource', code, file);
+  assert.equal(out.code, 0, out.stderr);
+  const report = JSON.parse(out.stdout);
+  assert.deepEqual([report.accepted, report.rejected], [2, 1]);
+  assert.deepEqual(report.errors, [{ row: 4, item: 'birth_date', reason: 'not a date (YYYY-MM-DD)' }]);
+  const imported = rows(dir, "SELECT count(*) AS n FROM audit_log WHERE action = 'record.import' AND actor = 'yiwang import'");
+  assert.equal(imported[0].n, 1);
+  assert.equal(run('audit', 'verify', '--data', dir).code, 0);
+  // the records are there for the provider
+  const srv = await startServer({ dataDir: dir, demo: false, keepData: true });
+  try {
+    const accounts = JSON.parse(run('demo', '--data', dir).stdout);
+    const token = await srv.login('gaj_steward', accounts.password);
+    const rec = await srv.call('GET', `/api/v1/resources/${code}/records/${id(2)}`, { token });
+    assert.equal(rec.status, 200, rec.text);
+    assert.equal(rec.json.data.name, '乙');
+  } finally {
+    await srv.stop();
+  }
+  assert.notEqual(run('import', '--data', dir, '--resource', 'no-such', file).code, 0);
+});

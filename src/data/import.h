@@ -1,0 +1,47 @@
+/*
+ * The record importer, independent of where the bytes come from (an HTTP
+ * body, a local file). See import.c.
+ *
+ *   st = import_begin(resource, csv?, context, commit, sink);
+ *   import_feed(st, piece, len) ... as the input arrives
+ *   import_finish(st);             the last row and batch
+ *   import_report(st);             {accepted, unchanged, rejected, errors, errors_truncated}
+ *   import_free(st);
+ *
+ * commit(sink, rows, n) stores a batch of prepared rows durably (with its
+ * audit entry) and returns 0, or < 0 to stop the import.
+ */
+#ifndef YW_DATA_IMPORT_H
+#define YW_DATA_IMPORT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "data/record.h"
+
+#define IMPORT_BATCH 500
+
+typedef struct import_state import_state;
+typedef int (*import_commit_fn)(void *sink, record_write *rows, int n);
+
+/* r and base must outlive the import. NULL when out of memory. */
+import_state *import_begin(const resource_spec *r, bool csv, record_ctx base, import_commit_fn commit, void *sink);
+void import_feed(import_state *st, const char *data, size_t len);
+/* 0, or -1 when the import stopped (see import_failure). */
+int import_finish(import_state *st);
+/* Why the import stopped, or NULL; *rc is 0 for bad input, < 0 when the store failed. */
+const char *import_failure(const import_state *st, int *rc);
+/* The item names seen so far (owned by st), for audit entries. */
+json_t *import_items(const import_state *st);
+/* Rows read so far, and how many were rejected. */
+void import_progress(const import_state *st, int64_t *rows, int64_t *rejected);
+/* The report (new reference). */
+json_t *import_report(const import_state *st);
+void import_free(import_state *st);
+
+/* Writer job storing n prepared rows; sets *changed when any record changed. For commit functions. */
+int import_store_rows(yw_db *db, record_write *rows, int n, bool *changed);
+
+#endif
