@@ -18,7 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int cli_config(yw_config *cfg, int argc, char **argv)
 {
@@ -48,11 +51,22 @@ int cli_open(const yw_config *cfg, cli_data *out)
     out->store = NULL;
     out->audit = NULL;
     out->keys = NULL;
+    out->lock_fd = -1;
     if (mkdir(cfg->data_dir, 0700) < 0 && errno != EEXIST) {
         fprintf(stderr, "yiwang: cannot create %s: %s\n", cfg->data_dir, strerror(errno));
         return -1;
     }
     char url[4200], err[512];
+    snprintf(url, sizeof url, "%s/yiwang.lock", cfg->data_dir);
+    out->lock_fd = open(url, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (out->lock_fd < 0 || flock(out->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        fprintf(stderr, "yiwang: %s is in use by another yiwang process (a running server?): %s\n", cfg->data_dir,
+                errno == EWOULDBLOCK ? "stop it first, or use the API" : strerror(errno));
+        if (out->lock_fd >= 0)
+            close(out->lock_fd);
+        out->lock_fd = -1;
+        return -1;
+    }
     snprintf(url, sizeof url, "sqlite:%s/yiwang.db", cfg->data_dir);
     out->store = yw_store_open(url, err, sizeof err);
     if (out->store)
@@ -65,6 +79,8 @@ int cli_open(const yw_config *cfg, cli_data *out)
         fprintf(stderr, "yiwang: %s\n", err);
         yw_store_close(out->store);
         out->store = NULL;
+        close(out->lock_fd);
+        out->lock_fd = -1;
         return -1;
     }
     return 0;
@@ -78,6 +94,9 @@ void cli_close(cli_data *d)
     yw_store_close(d->store);
     d->audit = NULL;
     d->store = NULL;
+    if (d->lock_fd >= 0)
+        close(d->lock_fd); /* releases the lock */
+    d->lock_fd = -1;
 }
 
 typedef struct {

@@ -31,9 +31,15 @@ typedef struct {
     yw_store *store;
     yw_audit *audit;
     yw_keyring *keys;
+    int lock_fd; /* DIR/yiwang.lock, held while open: one writer process per directory */
 } cli_data;
 
-/* Creates the data directory and opens its store and audit log; 0, or -1 after printing why. */
+/*
+ * Creates the data directory and opens its store, audit log and keys; 0,
+ * or -1 after printing why. Only one process at a time may hold a data
+ * directory open this way (the audit log's frontier lives in its memory):
+ * a second one — `yiwang import` while the server runs — is refused.
+ */
 int cli_open(const yw_config *cfg, cli_data *out);
 /* Closes the audit log (signing a last tree head), then the store. */
 void cli_close(cli_data *d);

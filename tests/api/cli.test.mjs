@@ -219,7 +219,9 @@ test('version and help exit 0; an unknown command exits 2', () => {
 
 test('yiwang import loads a local CSV into a resource: the same checks, a report, audited batches', async () => {
   const dir = freshDir();
-  assert.equal(run('demo', '--data', dir).code, 0);
+  const demo = run('demo', '--data', dir);
+  assert.equal(demo.code, 0);
+  const accounts = JSON.parse(demo.stdout);
   const gaj = rows(dir, "SELECT code FROM orgs WHERE name = '市公安局'")[0].code;
   const code = `${gaj}-100001`; // the demo city's population base library
   const id = (i) => {
@@ -242,7 +244,10 @@ test('yiwang import loads a local CSV into a resource: the same checks, a report
   // the records are there for the provider
   const srv = await startServer({ dataDir: dir, demo: false, keepData: true });
   try {
-    const accounts = JSON.parse(run('demo', '--data', dir).stdout);
+    // while the server holds the directory, the command refuses it: one writer process per directory
+    const busy = run('import', '--data', dir, '--resource', code, file);
+    assert.notEqual(busy.code, 0);
+    assert.match(busy.stderr, /in use by another yiwang process/);
     const token = await srv.login('gaj_steward', accounts.password);
     const rec = await srv.call('GET', `/api/v1/resources/${code}/records/${id(2)}`, { token });
     assert.equal(rec.status, 200, rec.text);
