@@ -24,6 +24,7 @@ static void usage(FILE *out)
           "  demo  --data DIR    load the demo city (idempotent); print its accounts as JSON\n"
           "  import --data DIR --resource CODE FILE\n"
           "                      load a CSV or NDJSON file into a resource, with progress\n"
+          "  keys rotate --data DIR          add a key for data at rest; the server re-encrypts in the background\n"
           "  audit key --data DIR            print the audit log's public key\n"
           "  audit verify --data DIR         recompute the whole audit log; exit 0 only if intact\n"
           "  audit verify-proof (--key B64 | --data DIR) FILE\n"
@@ -62,6 +63,8 @@ int main(int argc, char **argv)
         return cli_audit(argc - 2, argv + 2);
     if (strcmp(cmd, "import") == 0)
         return cli_import(argc - 2, argv + 2);
+    if (strcmp(cmd, "keys") == 0)
+        return cli_keys(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         puts("yiwang " YW_VERSION);
         return 0;

@@ -7,6 +7,7 @@
  *   audit verify-proof (--key B64 | --data DIR) FILE
  *                                        check a saved inclusion proof, consistency
  *                                        proof or export against the public key alone
+ *   keys rotate --data DIR               add a key for data at rest (cli_keys)
  *
  * verify opens the database read-only and needs no running server.
  */
@@ -14,6 +15,7 @@
 
 #include "audit/log.h"
 #include "core/error.h"
+#include "sec/keyring.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -310,4 +312,25 @@ int cli_audit(int argc, char **argv)
         return cmd_verify_proof(&a);
     fprintf(stderr, "yiwang audit: unknown command '%s'\n", argv[0]);
     return 2;
+}
+
+/* yiwang keys rotate --data DIR: a new key for data at rest; a running server takes it up and re-encrypts. */
+int cli_keys(int argc, char **argv)
+{
+    audit_args a;
+    if (argc < 1 || strcmp(argv[0], "rotate") != 0 || parse_args(argc - 1, argv + 1, &a) < 0 || !a.data_dir) {
+        fputs("usage: yiwang keys rotate --data DIR\n", stderr);
+        return 2;
+    }
+    char err[512];
+    int id = 0;
+    if (yw_keyring_add(a.data_dir, &id, err, sizeof err) < 0) {
+        fprintf(stderr, "yiwang keys: %s\n", err);
+        return 1;
+    }
+    printf("{\"key_id\":%d}\n", id);
+    fprintf(stderr, "key %d added: a running server encrypts with it within seconds and re-encrypts stored values in "
+                    "the background; a stopped one does so when it starts\n",
+            id);
+    return 0;
 }

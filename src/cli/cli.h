@@ -16,6 +16,7 @@ int cli_serve(int argc, char **argv);
 int cli_demo(int argc, char **argv);
 int cli_audit(int argc, char **argv);
 int cli_import(int argc, char **argv);
+int cli_keys(int argc, char **argv);
 
 /*
  * Reads configuration (defaults, environment, then argv) into cfg; the data

@@ -12,6 +12,7 @@
 #include "app/app.h"
 #include "authz/policy.h"
 #include "core/log.h"
+#include "data/reencrypt.h"
 #include "demo/demo.h"
 #include "http/server.h"
 #include "identity/identity.h"
@@ -75,6 +76,7 @@ int cli_serve(int argc, char **argv)
     }
     status = 1;
     yw_router *router = NULL;
+    yw_reencryptor *reencryptor = NULL;
     cli_data d;
     if (cli_open(&cfg, &d) < 0)
         goto done;
@@ -110,6 +112,7 @@ int cli_serve(int argc, char **argv)
                              .authenticate = yw_identity_authenticate, .record = yw_app_record,
                              .handler_done = yw_app_handler_done};
     char err[512];
+    reencryptor = yw_reencrypt_start(d.store, d.audit, d.keys, cfg.data_dir);
     yw_server *server = yw_server_start(&scfg, router, err, sizeof err);
     if (!server) {
         fprintf(stderr, "yiwang: %s\n", err);
@@ -130,6 +133,7 @@ int cli_serve(int argc, char **argv)
     yw_server_stop(server, 10000);
     status = 0;
 done:
+    yw_reencrypt_stop(reencryptor);
     cli_close(&d); /* signs a last tree head, flushes the writer */
     if (status == 0)
         yw_logf(YW_LOG_INFO, "stopped");

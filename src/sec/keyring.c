@@ -4,6 +4,7 @@
 #include "core/error.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -22,7 +23,7 @@ struct yw_keyring {
         int id;
         unsigned char key[KEY_LEN];
     } keys[MAX_KEYS];
-    int nkeys; /* keys[nkeys - 1] encrypts */
+    _Atomic int nkeys; /* keys[nkeys - 1] encrypts; a key is complete before nkeys counts it */
 };
 
 static json_t *b64(const unsigned char *data, size_t n)
@@ -61,6 +62,30 @@ static int create_file(const char *path, char *err, size_t errlen)
     return rc;
 }
 
+/* Reads path; fills blind (when not NULL) and the keys beyond the first `have`. Returns the key count or -1. */
+static int load_file(const char *path, unsigned char *blind, yw_keyring *k, int have)
+{
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    json_t *keys = json_object_get(doc, "keys");
+    int n = (int)json_array_size(keys);
+    bool ok = doc && n > 0 && n <= MAX_KEYS &&
+              (!blind || unb64(json_object_get(doc, "blind_index"), blind, crypto_auth_hmacsha256_KEYBYTES) == 0);
+    for (int i = have; ok && i < n; i++) {
+        json_t *e = json_array_get(keys, (size_t)i), *id = json_object_get(e, "id");
+        ok = json_is_integer(id) && json_integer_value(id) > 0 &&
+             unb64(json_object_get(e, "key"), k->keys[i].key, KEY_LEN) == 0;
+        k->keys[i].id = (int)json_integer_value(id);
+    }
+    json_decref(doc);
+    return ok ? n : -1;
+}
+
+static void key_path(const char *dir, char *out, size_t len)
+{
+    snprintf(out, len, "%s/%s", dir, YW_KEYS_FILE);
+}
+
 yw_keyring *yw_keyring_open(const char *dir, char *err, size_t errlen)
 {
     if (sodium_init() < 0) { /* guarded pages need it; calling it again is harmless */
@@ -68,39 +93,84 @@ yw_keyring *yw_keyring_open(const char *dir, char *err, size_t errlen)
         return NULL;
     }
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, YW_KEYS_FILE);
+    key_path(dir, path, sizeof path);
     if (access(path, F_OK) != 0 && create_file(path, err, errlen) < 0)
         return NULL;
-    json_error_t je;
-    json_t *doc = json_load_file(path, 0, &je);
     yw_keyring *k = sodium_malloc(sizeof *k);
     if (!k) {
-        json_decref(doc);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     memset(k, 0, sizeof *k);
-    json_t *keys = json_object_get(doc, "keys");
-    bool ok = doc && unb64(json_object_get(doc, "blind_index"), k->blind, sizeof k->blind) == 0 &&
-              json_array_size(keys) > 0 && json_array_size(keys) <= MAX_KEYS;
-    size_t i;
-    json_t *e;
-    json_array_foreach(keys, i, e) {
-        if (!ok)
-            break;
-        json_t *id = json_object_get(e, "id");
-        ok = json_is_integer(id) && json_integer_value(id) > 0 &&
-             unb64(json_object_get(e, "key"), k->keys[i].key, KEY_LEN) == 0;
-        k->keys[i].id = (int)json_integer_value(id);
-        k->nkeys = (int)i + 1;
-    }
-    json_decref(doc);
-    if (!ok) {
+    int n = load_file(path, k->blind, k, 0);
+    if (n < 0) {
         snprintf(err, errlen, "%s is not a valid key file", path);
         sodium_free(k);
         return NULL;
     }
+    atomic_store(&k->nkeys, n);
     return k;
+}
+
+int yw_keyring_refresh(yw_keyring *k, const char *dir)
+{
+    char path[4096];
+    key_path(dir, path, sizeof path);
+    int have = atomic_load(&k->nkeys);
+    int n = load_file(path, NULL, k, have); /* writes only the slots beyond `have`, unseen until counted */
+    if (n <= have)
+        return 0;
+    atomic_store(&k->nkeys, n);
+    return n - have;
+}
+
+int yw_keyring_add(const char *dir, int *id, char *err, size_t errlen)
+{
+    char path[4096], tmp[4200];
+    key_path(dir, path, sizeof path);
+    snprintf(tmp, sizeof tmp, "%s.new", path);
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    json_t *keys = json_object_get(doc, "keys");
+    if (!json_is_array(keys) || json_array_size(keys) >= MAX_KEYS) {
+        snprintf(err, errlen, doc ? "%s holds the most keys it can (%d)" : "cannot read %s", path, MAX_KEYS);
+        json_decref(doc);
+        return YW_EINVAL;
+    }
+    int next = 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach(keys, i, e) {
+        int kid = (int)json_integer_value(json_object_get(e, "id"));
+        if (kid > next)
+            next = kid;
+    }
+    unsigned char key[KEY_LEN];
+    crypto_aead_xchacha20poly1305_ietf_keygen(key);
+    json_array_append_new(keys, json_pack("{s:i, s:o}", "id", next + 1, "key", b64(key, sizeof key)));
+    sodium_memzero(key, sizeof key);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int rc = fd >= 0 && json_dumpfd(doc, fd, JSON_INDENT(2)) == 0 && fsync(fd) == 0 ? 0 : -1;
+    if (fd >= 0)
+        close(fd);
+    json_decref(doc);
+    if (rc < 0 || rename(tmp, path) < 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return YW_EIO;
+    }
+    *id = next + 1;
+    return 0;
+}
+
+int yw_keyring_current(const yw_keyring *k)
+{
+    return k->keys[atomic_load(&k->nkeys) - 1].id;
+}
+
+int yw_field_key_id(const char *text)
+{
+    return yw_field_is_encrypted(text) ? atoi(text + 6) : 0;
 }
 
 void yw_keyring_close(yw_keyring *k)
@@ -116,7 +186,7 @@ bool yw_field_is_encrypted(const char *text)
 
 int yw_field_encrypt(const yw_keyring *k, const char *context, const char *plain, size_t len, yw_buf *out)
 {
-    const int kid = k->nkeys - 1;
+    const int kid = atomic_load(&k->nkeys) - 1;
     size_t boxlen = NONCE_LEN + len + crypto_aead_xchacha20poly1305_ietf_ABYTES;
     unsigned char *box = malloc(boxlen);
     if (!box)
@@ -148,7 +218,8 @@ int yw_field_decrypt(const yw_keyring *k, const char *context, const char *text,
     if (*end != ':')
         return YW_EINVAL;
     const unsigned char *key = NULL;
-    for (int i = 0; i < k->nkeys; i++)
+    int n = atomic_load(&k->nkeys);
+    for (int i = 0; i < n; i++)
         if (k->keys[i].id == id)
             key = k->keys[i].key;
     if (!key)

@@ -12,7 +12,9 @@
  *
  * The keys live in DIR/keys.json (mode 0600), created on first use:
  *   {"blind_index": "<base64>", "keys": [{"id": 1, "key": "<base64>"}]}
- * The newest key encrypts; every listed key decrypts.
+ * The newest key encrypts; every listed key decrypts. Rotation appends a key
+ * to the file (yw_keyring_add); a running server picks it up with
+ * yw_keyring_refresh — keys are only ever added, so readers need no lock.
  */
 #ifndef YW_SEC_KEYRING_H
 #define YW_SEC_KEYRING_H
@@ -37,6 +39,15 @@ int yw_field_encrypt(const yw_keyring *k, const char *context, const char *plain
 int yw_field_decrypt(const yw_keyring *k, const char *context, const char *text, yw_buf *out);
 /* True when text has the encrypted form. */
 bool yw_field_is_encrypted(const char *text);
+
+/* Appends a new key to DIR/keys.json (written whole, then renamed into place); its id in *id. 0 or < 0. */
+int yw_keyring_add(const char *dir, int *id, char *err, size_t errlen);
+/* Takes up keys added to DIR/keys.json since k was loaded; returns how many. */
+int yw_keyring_refresh(yw_keyring *k, const char *dir);
+/* The id of the key that encrypts now. */
+int yw_keyring_current(const yw_keyring *k);
+/* The key id of an encrypted value, or 0. */
+int yw_field_key_id(const char *text);
 
 /* Hex HMAC-SHA-256 of value under the blind-index key, with context. */
 void yw_blind_index(const yw_keyring *k, const char *context, const char *value, char out[YW_BLIND_INDEX_LEN]);

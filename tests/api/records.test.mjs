@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startServer, orgOf } from './lib/server.mjs';
+import { startServer, orgOf, BIN } from './lib/server.mjs';
 import { assertProblem } from './lib/util.mjs';
 
 let srv, steward, GAJ, code, client;
@@ -241,4 +241,29 @@ test('an import killed mid-file keeps whole batches only; running it again compl
   } finally {
     rmSync(s.dir, { recursive: true, force: true });
   }
+});
+
+test('a key rotation takes effect at once for new values and re-encrypts stored ones in the background', async () => {
+  const key = '110101198001010010';
+  const before = await srv.call('GET', `/api/v1/resources/${code}/records/${key}`, { token: steward });
+  assert.equal(before.status, 200);
+  const values = () => execFileSync('sqlite3', [join(srv.dir, 'yiwang.db'),
+    `SELECT data FROM records WHERE resource = '${code}' UNION ALL SELECT data FROM record_versions WHERE resource = '${code}'`])
+    .toString();
+  assert.match(values(), /enc:1:1:/);
+  const rotated = JSON.parse(execFileSync(BIN, ['keys', 'rotate', '--data', srv.dir]).toString());
+  assert.equal(rotated.key_id, 2);
+  let left = values();
+  for (let i = 0; i < 100 && /enc:1:1:/.test(left); i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    left = values();
+  }
+  assert.doesNotMatch(left, /enc:1:1:/, 'every stored value was re-encrypted');
+  assert.match(left, /enc:1:2:/);
+  const after = await srv.call('GET', `/api/v1/resources/${code}/records/${key}`, { token: steward });
+  assert.deepEqual([after.json.data, after.json.version], [before.json.data, before.json.version],
+    're-encryption changes neither the values nor the version');
+  const auditor = await srv.login('demo_auditor');
+  const trail = await srv.call('GET', '/api/v1/audit/events?action=keys.reencrypt', { token: auditor });
+  assert.ok(trail.json.items.length >= 1);
 });

@@ -92,3 +92,33 @@ Test(keyring, the_key_file_is_private)
     cr_assert_eq(stat(path, &st), 0);
     cr_assert_eq(st.st_mode & 0777, 0600);
 }
+
+Test(keyring, a_rotation_adds_a_key_that_encrypts_while_old_values_still_decrypt)
+{
+    yw_buf old = YW_BUF_INIT, fresh = YW_BUF_INIT, plain = YW_BUF_INIT;
+    cr_assert_eq(yw_field_encrypt(k, "R/x", "v", 1, &old), 0);
+    cr_assert_eq(yw_field_key_id(old.data), 1);
+    char err[256];
+    int id = 0;
+    cr_assert_eq(yw_keyring_add(dir, &id, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(id, 2);
+    cr_assert_eq(yw_keyring_current(k), 1, "a loaded keyring changes only when refreshed");
+    cr_assert_eq(yw_keyring_refresh(k, dir), 1);
+    cr_assert_eq(yw_keyring_refresh(k, dir), 0);
+    cr_assert_eq(yw_keyring_current(k), 2);
+    cr_assert_eq(yw_field_encrypt(k, "R/x", "w", 1, &fresh), 0);
+    cr_assert_eq(yw_field_key_id(fresh.data), 2);
+    cr_assert_eq(yw_field_decrypt(k, "R/x", old.data, &plain), 0, "values under the old key still decrypt");
+    cr_assert_str_eq(plain.data, "v");
+    /* the blind index does not change with a rotation */
+    char a[YW_BLIND_INDEX_LEN], b[YW_BLIND_INDEX_LEN];
+    yw_blind_index(k, "R", "x", a);
+    yw_keyring *reloaded = yw_keyring_open(dir, err, sizeof err);
+    yw_blind_index(reloaded, "R", "x", b);
+    cr_assert_str_eq(a, b);
+    cr_assert_eq(yw_keyring_current(reloaded), 2);
+    yw_keyring_close(reloaded);
+    yw_buf_free(&old);
+    yw_buf_free(&fresh);
+    yw_buf_free(&plain);
+}

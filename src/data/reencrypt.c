@@ -1,0 +1,183 @@
+/* Background re-encryption after a key rotation (see reencrypt.h). */
+#include "data/reencrypt.h"
+
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/log.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CHUNK 200
+
+struct yw_reencryptor {
+    yw_store *store;
+    yw_audit *audit;
+    yw_keyring *keys;
+    char *dir;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stopping;
+    /* the pass under way: which table, from which rowid, for which key */
+    int table; /* 0 records, 1 record_versions, 2 done */
+    int64_t cursor;
+    int key;
+    int64_t sealed; /* values re-encrypted in this chunk */
+};
+
+static const char *const tables[] = {"records", "record_versions"};
+
+/* Re-seals data's values under the current key; NULL when nothing changes. */
+static char *reseal(yw_reencryptor *r, const char *resource, const char *data, int64_t *count)
+{
+    json_t *doc = json_loads(data ? data : "{}", 0, NULL);
+    const char *item;
+    json_t *v;
+    bool changed = false;
+    int current = yw_keyring_current(r->keys);
+    json_object_foreach(doc, item, v) {
+        const char *text = json_string_value(v);
+        int kid = yw_field_key_id(text);
+        if (!kid || kid == current)
+            continue;
+        char context[512];
+        snprintf(context, sizeof context, "%s/%s", resource, item);
+        yw_buf plain = YW_BUF_INIT, sealed = YW_BUF_INIT;
+        if (yw_field_decrypt(r->keys, context, text, &plain) == 0 &&
+            yw_field_encrypt(r->keys, context, plain.data ? plain.data : "", plain.len, &sealed) == 0) {
+            json_object_set_new(doc, item, json_string(sealed.data));
+            changed = true;
+            (*count)++;
+        }
+        yw_buf_free(&plain);
+        yw_buf_free(&sealed);
+    }
+    char *out = changed ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(doc);
+    return out;
+}
+
+/* One chunk of the pass, on the writer thread. */
+static int chunk_job(yw_db *db, void *arg)
+{
+    yw_reencryptor *r = arg;
+    const char *table = tables[r->table];
+    char select[160], update[160];
+    snprintf(select, sizeof select, "SELECT rowid, resource, data FROM %s WHERE rowid > $1 ORDER BY rowid LIMIT $2",
+             table);
+    snprintf(update, sizeof update, "UPDATE %s SET data = $2 WHERE rowid = $1", table);
+    yw_stmt *s;
+    int rc = yw_db_prepare(db, &s, select);
+    if (rc == 0)
+        rc = yw_stmt_bind_int(s, 1, r->cursor);
+    if (rc == 0)
+        rc = yw_stmt_bind_int(s, 2, CHUNK);
+    if (rc < 0)
+        return rc;
+    int64_t rowids[CHUNK];
+    char *sealed[CHUNK];
+    int n = 0;
+    r->sealed = 0;
+    while (n < CHUNK && (rc = yw_stmt_step(s)) == YW_DB_ROW) {
+        rowids[n] = yw_stmt_int(s, 0);
+        sealed[n] = reseal(r, yw_stmt_text(s, 1), yw_stmt_text(s, 2), &r->sealed);
+        n++;
+    }
+    yw_stmt_release(s);
+    for (int i = 0; i < n; i++) {
+        if (rc >= 0 && sealed[i]) {
+            yw_stmt *u;
+            rc = yw_db_prepare(db, &u, update);
+            if (rc == 0) {
+                if ((rc = yw_stmt_bind_int(u, 1, rowids[i])) == 0 && (rc = yw_stmt_bind_text(u, 2, sealed[i])) == 0)
+                    rc = yw_stmt_step(u);
+                yw_stmt_release(u);
+            }
+        }
+        free(sealed[i]);
+    }
+    if (rc < 0)
+        return rc;
+    if (r->sealed > 0) {
+        int64_t seq = yw_audit_system(r->audit, db, "yiwang keys", "keys.reencrypt", "table", table);
+        if (seq < 0)
+            return (int)seq;
+    }
+    if (n < CHUNK) {
+        r->table++;
+        r->cursor = 0;
+    } else {
+        r->cursor = rowids[n - 1];
+    }
+    return 0;
+}
+
+static void *reencrypt_main(void *arg)
+{
+    yw_reencryptor *r = arg;
+    pthread_mutex_lock(&r->lock);
+    while (!r->stopping) {
+        pthread_mutex_unlock(&r->lock);
+        int added = yw_keyring_refresh(r->keys, r->dir);
+        int current = yw_keyring_current(r->keys);
+        if (added || current != r->key) {
+            if (added)
+                yw_logf(YW_LOG_INFO, "key %d added: re-encrypting stored values in the background", current);
+            r->key = current;
+            r->table = 0;
+            r->cursor = 0;
+        }
+        bool busy = r->table < 2;
+        if (busy && yw_writer_run(yw_store_writer(r->store), chunk_job, r) < 0)
+            busy = false; /* try again on the next tick */
+        pthread_mutex_lock(&r->lock);
+        if (!busy && !r->stopping) {
+            struct timespec deadline;
+            clock_gettime(CLOCK_REALTIME, &deadline);
+            deadline.tv_sec += 2;
+            pthread_cond_timedwait(&r->wake, &r->lock, &deadline);
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+yw_reencryptor *yw_reencrypt_start(yw_store *store, yw_audit *audit, yw_keyring *keys, const char *data_dir)
+{
+    yw_reencryptor *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->store = store;
+    r->audit = audit;
+    r->keys = keys;
+    r->dir = strdup(data_dir);
+    r->key = yw_keyring_current(keys); /* a first pass at start finds what a rotation left behind */
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->wake, NULL);
+    if (pthread_create(&r->thread, NULL, reencrypt_main, r) != 0) {
+        free(r->dir);
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void yw_reencrypt_stop(yw_reencryptor *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->stopping = true;
+    pthread_cond_signal(&r->wake);
+    pthread_mutex_unlock(&r->lock);
+    pthread_join(r->thread, NULL);
+    pthread_mutex_destroy(&r->lock);
+    pthread_cond_destroy(&r->wake);
+    free(r->dir);
+    free(r);
+}
