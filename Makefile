@@ -110,14 +110,18 @@ fuzz: $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 build/release/audit-bench: bench/audit_bench.c build/release/libyiwang.a
 	$(CC) $(RELEASE_CFLAGS) -Wno-missing-prototypes $$(pkg-config --cflags $(PKGS)) -o $@ $^ $(LIBS)
 
+build/release/search-bench: bench/search_bench.c build/release/libyiwang.a
+	$(CC) $(RELEASE_CFLAGS) -Wno-missing-prototypes $$(pkg-config --cflags $(PKGS)) -o $@ $^ $(LIBS)
+
 build/release/gen-people: bench/gen_people.c build/release/libyiwang.a
 	$(CC) $(RELEASE_CFLAGS) $$(pkg-config --cflags $(PKGS)) -o $@ $^ $(LIBS)
 
-bench: build/release/yiwang build/release/audit-bench build/release/gen-people
+bench: build/release/yiwang build/release/audit-bench build/release/gen-people build/release/search-bench
 	@scripts/deps.sh bench
 	bench/http.sh
 	./build/release/audit-bench
 	bench/import.sh
+	./build/release/search-bench
 
 clean:
 	rm -rf build
