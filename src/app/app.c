@@ -92,14 +92,7 @@ void yw_app_audit_event(yw_req *req, int status, yw_audit_event *e)
     e->client = req->client_addr;
 }
 
-typedef struct {
-    yw_req *req;
-    yw_write_fn fn; /* NULL: the entry alone */
-    void *arg;
-    int status;
-    const char *request_sha256, *response_sha256;
-    int64_t seq;
-} audited_write;
+typedef yw_app_write_ticket audited_write;
 
 static int audited_job(yw_db *db, void *arg)
 {
@@ -107,8 +100,9 @@ static int audited_job(yw_db *db, void *arg)
     int rc = w->fn ? w->fn(db, w->arg) : 0;
     if (rc < 0 || !w->req->audit.action)
         return rc;
-    yw_audit_event e;
-    yw_app_audit_event(w->req, w->status, &e);
+    yw_audit_event e = w->event;
+    if (!w->prepared) /* the caller waits: its request is ours to read, and fn may have named the object */
+        yw_app_audit_event(w->req, w->status, &e);
     e.request_sha256 = w->request_sha256;
     e.response_sha256 = w->response_sha256;
     int64_t seq = yw_audit_append(yw_req_app(w->req)->audit, db, &e);
@@ -118,17 +112,39 @@ static int audited_job(yw_db *db, void *arg)
     return 0;
 }
 
+/* After the job: the request knows its entry, and says so once. */
+static int finish_write(yw_req *req, audited_write *w, int rc)
+{
+    if (rc == 0 && w->seq >= 0) {
+        if (!req->audit.recorded)
+            yw_reply_header(req, "X-Yiwang-Audit-Seq", yw_arena_printf(req->arena, "%lld", (long long)w->seq));
+        req->audit.recorded = true;
+        req->audit.seq = w->seq;
+    }
+    return rc;
+}
+
 int yw_app_write(yw_req *req, yw_write_fn fn, void *arg, int status)
 {
     end_snapshot(); /* reads after the write must see it */
     audited_write w = {.req = req, .fn = fn, .arg = arg, .status = status, .seq = -1};
     int rc = yw_writer_run(yw_store_writer(yw_req_app(req)->store), audited_job, &w);
-    if (rc == 0 && w.seq >= 0) {
-        req->audit.recorded = true;
-        req->audit.seq = w.seq;
-        yw_reply_header(req, "X-Yiwang-Audit-Seq", yw_arena_printf(req->arena, "%lld", (long long)w.seq));
-    }
-    return rc;
+    return finish_write(req, &w, rc);
+}
+
+void yw_app_write_submit(yw_req *req, yw_app_write_ticket *t, yw_write_fn fn, void *arg, int status)
+{
+    end_snapshot();
+    *t = (yw_app_write_ticket){.req = req, .fn = fn, .arg = arg, .status = status, .seq = -1, .prepared = true};
+    /* The request goes on while the job runs: the entry is described now, on the request's thread. */
+    yw_app_audit_event(req, status, &t->event);
+    yw_writer_submit(yw_store_writer(yw_req_app(req)->store), &t->ticket, audited_job, t);
+}
+
+int yw_app_write_wait(yw_req *req, yw_app_write_ticket *t)
+{
+    int rc = yw_writer_wait(yw_store_writer(yw_req_app(req)->store), &t->ticket);
+    return finish_write(req, t, rc);
 }
 
 static void sha256_hex(const char *data, size_t len, char out[65])

@@ -57,6 +57,26 @@ void yw_app_handler_done(yw_req *req);
  */
 int yw_app_write(yw_req *req, yw_write_fn fn, void *arg, int status);
 
+/*
+ * yw_app_write in two halves, so a request can prepare its next write while
+ * this one commits (a bulk import). The audit entry is described at submit.
+ * t must stay alive, and fn's arg unchanged, until the wait returns.
+ */
+typedef struct {
+    yw_write_ticket ticket;
+    yw_req *req;
+    yw_write_fn fn; /* NULL: the entry alone */
+    void *arg;
+    int status;
+    const char *request_sha256, *response_sha256;
+    bool prepared;        /* event was filled at submit */
+    yw_audit_event event;
+    int64_t seq;          /* the entry written, or -1 */
+} yw_app_write_ticket;
+
+void yw_app_write_submit(yw_req *req, yw_app_write_ticket *t, yw_write_fn fn, void *arg, int status);
+int yw_app_write_wait(yw_req *req, yw_app_write_ticket *t);
+
 /* The server's recorder: appends the request's entry on its own (see yw_audit_recorder). */
 void yw_app_record(yw_req *req);
 

@@ -27,6 +27,7 @@ typedef struct {
     const char *code;
     record_write *rows;
     int n;
+    int rc[2];
 } cli_sink;
 
 static int store_job(yw_db *db, void *arg)
@@ -39,13 +40,21 @@ static int store_job(yw_db *db, void *arg)
     return rc < 0 ? rc : 0;
 }
 
-static int commit(void *sink, record_write *rows, int n)
+/* The command stores each batch as it comes: a file reads fast enough. */
+static void submit(void *sink, int slot, record_write *rows, int n)
 {
     cli_sink *s = sink;
     s->rows = rows;
     s->n = n;
-    return yw_writer_run(yw_store_writer(s->store), store_job, s);
+    s->rc[slot] = yw_writer_run(yw_store_writer(s->store), store_job, s);
 }
+
+static int wait_for(void *sink, int slot)
+{
+    return ((cli_sink *)sink)->rc[slot];
+}
+
+static const import_sink sink_ops = {submit, wait_for};
 
 static void progress(const import_state *st, int64_t done, int64_t total, int64_t started_ns, bool final)
 {
@@ -115,7 +124,7 @@ int cli_import(int argc, char **argv)
     }
     cli_sink sink = {.store = d.store, .audit = d.audit, .code = r.code};
     record_ctx ctx = {.arena = arena, .keys = d.keys, .source = "yiwang import"};
-    st = import_begin(&r, strcmp(format, "csv") == 0, ctx, commit, &sink);
+    st = import_begin(&r, strcmp(format, "csv") == 0, ctx, &sink_ops, &sink);
     if (!st)
         goto done;
     bool tty = isatty(STDERR_FILENO);

@@ -33,7 +33,7 @@ typedef enum { FIELD_START, UNQUOTED, QUOTED, QUOTE_IN_QUOTED } csv_state;
 struct import_state {
     const resource_spec *r;
     record_ctx base; /* keys and source; rows are prepared in the batch's arena */
-    import_commit_fn commit;
+    const import_sink *ops;
     void *sink;
     char failure[256]; /* why the whole import stopped */
     int failure_rc;    /* 0: the input is wrong; < 0: the store failed */
@@ -51,10 +51,11 @@ struct import_state {
     bool header_done;
     /* NDJSON */
     yw_buf text;
-    /* the batch being prepared, in its own arena */
-    yw_arena *arena;
-    record_write batch[IMPORT_BATCH];
-    int nbatch;
+    /* two batches: one prepared (slot cur) while the other commits; each in its own arena */
+    yw_arena *arenas[2];
+    record_write batches[2][IMPORT_BATCH];
+    int sizes[2];    /* rows of a batch in flight, 0 when none */
+    int cur, nbatch; /* the slot being prepared and its rows */
     /* the report */
     int64_t accepted, unchanged, rejected;
     json_t *errors;
@@ -81,25 +82,36 @@ static void reject(import_state *st, int64_t line, const char *item, const char 
                                                     "reason", reason));
 }
 
-/* Hands the prepared rows to the caller; on failure the import stops. */
-static void flush(import_state *st)
+/* Waits for the batch in slot to be stored and counts it. */
+static void settle(import_state *st, int slot)
 {
-    if (st->nbatch == 0 || st->failure[0])
+    if (!st->sizes[slot])
         return;
-    int rc = st->commit(st->sink, st->batch, st->nbatch);
-    if (rc < 0) {
+    int rc = st->ops->wait(st->sink, slot);
+    if (rc < 0)
         fail(st, rc, "the records could not be stored");
-        return;
-    }
-    for (int i = 0; i < st->nbatch; i++) {
-        if (st->batch[i].changed)
+    for (int i = 0; rc >= 0 && i < st->sizes[slot]; i++) {
+        if (st->batches[slot][i].changed)
             st->accepted++;
         else
             st->unchanged++;
     }
+    st->sizes[slot] = 0;
+    yw_arena_free(st->arenas[slot]);
+    st->arenas[slot] = yw_arena_new(65536);
+}
+
+/* Sends the prepared batch to be stored and goes on preparing in the other slot. */
+static void flush(import_state *st)
+{
+    int other = 1 - st->cur;
+    settle(st, other); /* at most one batch in flight */
+    if (st->nbatch == 0 || st->failure[0])
+        return;
+    st->ops->submit(st->sink, st->cur, st->batches[st->cur], st->nbatch);
+    st->sizes[st->cur] = st->nbatch;
+    st->cur = other;
     st->nbatch = 0;
-    yw_arena_free(st->arena);
-    st->arena = yw_arena_new(65536);
 }
 
 /* Checks one row and adds it to the batch, or reports it. data is stolen. */
@@ -107,9 +119,10 @@ static void take_row(import_state *st, int64_t line, const char *key, json_t *da
 {
     /* Everything prepared for the batch lives in the batch's arena, freed when it is committed. */
     record_ctx ctx = st->base;
-    ctx.arena = st->arena;
+    ctx.arena = st->arenas[st->cur];
     const char *item = NULL;
-    const char *why = key ? prepare_record(&ctx, st->r, key, data, &st->batch[st->nbatch], &item) : "is missing";
+    const char *why =
+        key ? prepare_record(&ctx, st->r, key, data, &st->batches[st->cur][st->nbatch], &item) : "is missing";
     if (!key)
         item = st->r->key_item;
     if (why)
@@ -171,7 +184,7 @@ static void csv_record(import_state *st)
             continue; /* an empty field leaves the item out */
         json_object_set_new(data, st->columns[c]->name, json_string(st->fields[c]));
         if (strcmp(st->columns[c]->name, st->r->key_item) == 0)
-            key = yw_arena_strdup(st->arena, st->fields[c]);
+            key = yw_arena_strdup(st->arenas[st->cur], st->fields[c]);
     }
     take_row(st, st->record_line, key, data);
 }
@@ -264,7 +277,7 @@ static void ndjson_line(import_state *st)
             json_array_append_new(st->items, json_string(name));
     }
     json_t *k = json_object_get(obj, st->r->key_item);
-    const char *key = json_is_string(k) ? yw_arena_strdup(st->arena, json_string_value(k)) : NULL;
+    const char *key = json_is_string(k) ? yw_arena_strdup(st->arenas[st->cur], json_string_value(k)) : NULL;
     take_row(st, st->line, key, obj);
 }
 
@@ -300,7 +313,7 @@ int import_store_rows(yw_db *db, record_write *rows, int n, bool *changed)
     return 0;
 }
 
-import_state *import_begin(const resource_spec *r, bool csv, record_ctx base, import_commit_fn commit, void *sink)
+import_state *import_begin(const resource_spec *r, bool csv, record_ctx base, const import_sink *ops, void *sink)
 {
     import_state *st = calloc(1, sizeof *st);
     if (!st)
@@ -308,11 +321,12 @@ import_state *import_begin(const resource_spec *r, bool csv, record_ctx base, im
     st->r = r;
     st->csv = csv;
     st->base = base;
-    st->commit = commit;
+    st->ops = ops;
     st->sink = sink;
     st->line = st->record_line = 1;
     st->fields = calloc(MAX_COLUMNS + 1, sizeof *st->fields);
-    st->arena = yw_arena_new(65536);
+    st->arenas[0] = yw_arena_new(65536);
+    st->arenas[1] = yw_arena_new(65536);
     st->errors = json_array();
     st->items = json_array();
     if (!st->fields) {
@@ -356,6 +370,7 @@ int import_finish(import_state *st)
     if (!st->failure[0] && st->csv && !st->header_done)
         fail(st, 0, "the CSV has no header row naming the items");
     flush(st);
+    settle(st, 1 - st->cur); /* the last batch */
     return st->failure[0] ? -1 : 0;
 }
 
@@ -372,7 +387,7 @@ json_t *import_items(const import_state *st)
 
 void import_progress(const import_state *st, int64_t *rows, int64_t *rejected)
 {
-    *rows = st->accepted + st->unchanged + st->rejected + st->nbatch;
+    *rows = st->accepted + st->unchanged + st->rejected + st->nbatch + st->sizes[0] + st->sizes[1];
     *rejected = st->rejected;
 }
 
@@ -391,7 +406,12 @@ void import_free(import_state *st)
     free(st->fields);
     yw_buf_free(&st->field);
     yw_buf_free(&st->text);
-    yw_arena_free(st->arena);
+    /* a batch still in flight must land before its memory goes */
+    for (int slot = 0; slot < 2; slot++)
+        if (st->sizes[slot])
+            st->ops->wait(st->sink, slot);
+    yw_arena_free(st->arenas[0]);
+    yw_arena_free(st->arenas[1]);
     json_decref(st->errors);
     json_decref(st->items);
     free(st);

@@ -8,8 +8,10 @@
  *   import_report(st);             {accepted, unchanged, rejected, errors, errors_truncated}
  *   import_free(st);
  *
- * commit(sink, rows, n) stores a batch of prepared rows durably (with its
- * audit entry) and returns 0, or < 0 to stop the import.
+ * The sink stores batches of prepared rows durably, with their audit entry:
+ * submit(sink, slot, rows, n) queues one and returns, wait(sink, slot)
+ * returns 0 once it is stored, or < 0 to stop the import. Two slots
+ * alternate, so the next batch is parsed and prepared while one commits.
  */
 #ifndef YW_DATA_IMPORT_H
 #define YW_DATA_IMPORT_H
@@ -24,10 +26,13 @@
 #define IMPORT_BATCH 500
 
 typedef struct import_state import_state;
-typedef int (*import_commit_fn)(void *sink, record_write *rows, int n);
+typedef struct {
+    void (*submit)(void *sink, int slot, record_write *rows, int n);
+    int (*wait)(void *sink, int slot);
+} import_sink;
 
-/* r and base must outlive the import. NULL when out of memory. */
-import_state *import_begin(const resource_spec *r, bool csv, record_ctx base, import_commit_fn commit, void *sink);
+/* r, base and sink must outlive the import. NULL when out of memory. */
+import_state *import_begin(const resource_spec *r, bool csv, record_ctx base, const import_sink *ops, void *sink);
 void import_feed(import_state *st, const char *data, size_t len);
 /* 0, or -1 when the import stopped (see import_failure). */
 int import_finish(import_state *st);

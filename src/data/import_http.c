@@ -13,15 +13,17 @@
 #include <string.h>
 
 typedef struct {
-    yw_req *req;
-    resource_spec r;
-    import_state *importer;
-} http_import;
-
-typedef struct {
     record_write *rows;
     int n;
 } batch;
+
+typedef struct {
+    yw_req *req;
+    resource_spec r;
+    import_state *importer;
+    batch batches[2];
+    yw_app_write_ticket tickets[2];
+} http_import;
 
 static int batch_job(yw_db *db, void *arg)
 {
@@ -30,13 +32,21 @@ static int batch_job(yw_db *db, void *arg)
     return import_store_rows(db, b->rows, b->n, &changed);
 }
 
-/* A batch in one durable group commit, with the request's audit entry. */
-static int commit(void *sink, record_write *rows, int n)
+/* A batch in one durable group commit, with the request's audit entry; the request reads on meanwhile. */
+static void submit(void *sink, int slot, record_write *rows, int n)
 {
     http_import *h = sink;
-    batch b = {rows, n};
-    return yw_app_write(h->req, batch_job, &b, 200);
+    h->batches[slot] = (batch){rows, n};
+    yw_app_write_submit(h->req, &h->tickets[slot], batch_job, &h->batches[slot], 200);
 }
+
+static int wait_for(void *sink, int slot)
+{
+    http_import *h = sink;
+    return yw_app_write_wait(h->req, &h->tickets[slot]);
+}
+
+static const import_sink sink_ops = {submit, wait_for};
 
 static void end_import(void *arg)
 {
@@ -87,7 +97,7 @@ void records_import_stream(yw_req *req, const char *data, size_t len)
         yw_reply_problem(req, 415, "unsupported_media_type", "send text/csv (a header row) or application/x-ndjson");
         return;
     }
-    h->importer = import_begin(&h->r, csv, record_ctx_of(req), commit, h);
+    h->importer = import_begin(&h->r, csv, record_ctx_of(req), &sink_ops, h);
     if (!h->importer) {
         yw_reply_store_error(req, YW_ENOMEM, "records");
         return;

@@ -19,15 +19,7 @@
 
 #define MAX_BATCH 4096
 
-typedef struct job {
-    struct job *next;
-    yw_write_fn fn;
-    void *arg;
-    void (*release)(void *); /* posted jobs: run after commit, then free the job */
-    bool waited;             /* a caller is blocked on this job */
-    bool done;
-    int rc;
-} job;
+typedef yw_write_ticket job;
 
 struct yw_writer {
     yw_db *db;
@@ -204,15 +196,26 @@ yw_writer *yw_writer_start(const char *url, char *err, size_t errlen)
     return w;
 }
 
-int yw_writer_run(yw_writer *w, yw_write_fn fn, void *arg)
+void yw_writer_submit(yw_writer *w, yw_write_ticket *t, yw_write_fn fn, void *arg)
 {
-    job j = {.fn = fn, .arg = arg, .waited = true};
-    enqueue(w, &j);
+    *t = (yw_write_ticket){.fn = fn, .arg = arg, .waited = true};
+    enqueue(w, t);
+}
+
+int yw_writer_wait(yw_writer *w, yw_write_ticket *t)
+{
     pthread_mutex_lock(&w->lock);
-    while (!j.done)
+    while (!t->done)
         pthread_cond_wait(&w->done, &w->lock);
     pthread_mutex_unlock(&w->lock);
-    return j.rc;
+    return t->rc;
+}
+
+int yw_writer_run(yw_writer *w, yw_write_fn fn, void *arg)
+{
+    yw_write_ticket t;
+    yw_writer_submit(w, &t, fn, arg);
+    return yw_writer_wait(w, &t);
 }
 
 void yw_writer_post(yw_writer *w, yw_write_fn fn, void *arg, void (*release)(void *))

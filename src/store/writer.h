@@ -17,6 +17,7 @@
 #ifndef YW_STORE_WRITER_H
 #define YW_STORE_WRITER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,25 @@ yw_writer *yw_writer_start(const char *url, char *err, size_t errlen);
  * job was kept). arg must stay valid until the call returns.
  */
 int yw_writer_run(yw_writer *w, yw_write_fn fn, void *arg);
+
+/*
+ * A job queued now and waited for later, so the caller can prepare the
+ * next one while this one commits. Fill nothing in; keep it (and arg)
+ * alive until yw_writer_wait has returned.
+ */
+typedef struct yw_write_ticket {
+    struct yw_write_ticket *next;
+    yw_write_fn fn;
+    void *arg;
+    void (*release)(void *); /* posted jobs: run after commit, then free the job */
+    bool waited;             /* a caller will wait for this job */
+    bool done;
+    int rc;
+} yw_write_ticket;
+
+void yw_writer_submit(yw_writer *w, yw_write_ticket *t, yw_write_fn fn, void *arg);
+/* Waits until t's batch is durable; returns what yw_writer_run would have. */
+int yw_writer_wait(yw_writer *w, yw_write_ticket *t);
 
 /*
  * Queues fn(db, arg) without waiting, for bookkeeping that may be lost in
