@@ -191,6 +191,12 @@ void yw_reply_store_error(yw_req *req, int rc, const char *what)
     }
 }
 
+bool yw_app_list_or_reply(yw_req *req, yw_action action, int *limit, const char **cursor)
+{
+    return yw_authz_or_reply(req, action, NULL, NULL) && yw_req_limit_or_reply(req, limit) == 0 &&
+           yw_req_cursor_or_reply(req, cursor) == 0;
+}
+
 json_t *yw_app_load_one(yw_req *req, yw_db *db, const char *sql, const char *key, json_t *(*to_json)(yw_stmt *),
                         bool *failed)
 {

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "audit/log.h"
+#include "authz/policy.h"
 #include "core/config.h"
 #include "http/router.h"
 #include "sec/keyring.h"
@@ -88,6 +89,12 @@ void yw_app_audit_event(yw_req *req, int status, yw_audit_event *e);
  * conflict, 503 when busy, 500 otherwise).
  */
 void yw_reply_store_error(yw_req *req, int rc, const char *what);
+
+/*
+ * What every list route checks first: the caller may do action, ?limit=
+ * (default 50, 1..1000) and ?cursor= are well formed. False after replying.
+ */
+bool yw_app_list_or_reply(yw_req *req, yw_action action, int *limit, const char **cursor);
 
 /*
  * Runs sql with its one text parameter key and returns the first row as

@@ -311,8 +311,7 @@ void resources_list(yw_req *req)
 {
     int limit;
     const char *after;
-    if (!yw_authz_or_reply(req, YW_ACT_RESOURCE_READ, NULL, NULL) || yw_req_limit_or_reply(req, &limit) < 0 ||
-        yw_req_cursor_or_reply(req, &after) < 0)
+    if (!yw_app_list_or_reply(req, YW_ACT_RESOURCE_READ, &limit, &after))
         return;
     const char *status = yw_req_query(req, "status"), *category = yw_req_query(req, "category");
     const char *share_type = yw_req_query(req, "share_type"), *provider = yw_req_query(req, "provider");
@@ -399,6 +398,17 @@ static json_t *own_resource_or_reply(yw_req *req, yw_db *db)
     if (r && !yw_authz_or_reply(req, YW_ACT_RESOURCE_MANAGE, yw_json_str(r, "provider_org"), NULL))
         return NULL;
     return r;
+}
+
+/*
+ * The resource named by the path, read in one snapshot, if the caller's org
+ * provides it and the caller may change it; else replies. Names it in the audit entry.
+ */
+static json_t *changeable_resource(yw_req *req, yw_db **db)
+{
+    yw_req_audit_object(req, "resource", yw_req_param(req, "code"));
+    *db = yw_app_reader_or_reply(req);
+    return *db ? own_resource_or_reply(req, *db) : NULL;
 }
 
 /* Replies with the resource as stored now. */
@@ -507,11 +517,8 @@ static int resource_update_job(yw_db *db, void *arg)
 void resources_update(yw_req *req)
 {
     const char *code = yw_req_param(req, "code");
-    yw_req_audit_object(req, "resource", code);
-    yw_db *db = yw_app_reader_or_reply(req);
-    if (!db)
-        return;
-    json_t *cur = own_resource_or_reply(req, db);
+    yw_db *db;
+    json_t *cur = changeable_resource(req, &db);
     if (!cur)
         return;
     json_t *body = yw_req_json_or_reply(req, body_fields, NBODY);
@@ -589,11 +596,8 @@ static int resource_retire_job(yw_db *db, void *arg)
 static void resources_transition(yw_req *req, bool publish)
 {
     const char *code = yw_req_param(req, "code");
-    yw_req_audit_object(req, "resource", code);
-    yw_db *db = yw_app_reader_or_reply(req);
-    if (!db)
-        return;
-    json_t *cur = own_resource_or_reply(req, db);
+    yw_db *db;
+    json_t *cur = changeable_resource(req, &db);
     if (!cur)
         return;
     resource_write w = {0};

@@ -56,8 +56,7 @@ void users_list(yw_req *req)
 {
     int limit;
     const char *after;
-    if (!yw_authz_or_reply(req, YW_ACT_USER_LIST, NULL, NULL) || yw_req_limit_or_reply(req, &limit) < 0 ||
-        yw_req_cursor_or_reply(req, &after) < 0)
+    if (!yw_app_list_or_reply(req, YW_ACT_USER_LIST, &limit, &after))
         return;
     yw_db *db = yw_app_reader_or_reply(req);
     if (!db)

@@ -168,8 +168,7 @@ static void events_list(yw_req *req)
 {
     int limit;
     const char *cursor;
-    if (!yw_authz_or_reply(req, YW_ACT_AUDIT_READ, NULL, NULL) || yw_req_limit_or_reply(req, &limit) < 0 ||
-        yw_req_cursor_or_reply(req, &cursor) < 0)
+    if (!yw_app_list_or_reply(req, YW_ACT_AUDIT_READ, &limit, &cursor))
         return;
     const char *org = yw_req_query(req, "org");
     if (yw_authz_own_org_only(&req->principal, YW_ACT_AUDIT_READ))
