@@ -13,9 +13,10 @@ extern const yw_module yw_registry_module;
 extern const yw_module yw_trail_module;
 extern const yw_module yw_catalog_module;
 extern const yw_module yw_data_module;
+extern const yw_module yw_sharing_module;
 
 const yw_module *const yw_modules[] = {&yw_meta_module,    &yw_identity_module, &yw_registry_module, &yw_trail_module,
-                                       &yw_catalog_module, &yw_data_module,     NULL};
+                                       &yw_catalog_module, &yw_data_module,     &yw_sharing_module,  NULL};
 
 void yw_app_add_routes(yw_router *r)
 {
@@ -124,10 +125,30 @@ static int finish_write(yw_req *req, audited_write *w, int rc)
     return rc;
 }
 
+static void sha256_hex(const char *data, size_t len, char out[65])
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)(data ? data : ""), data ? len : 0);
+    sodium_bin2hex(out, 65, h, sizeof h);
+}
+
+/* Where data flows, the entry carries the SHA-256 of the request body and of the reply made so far. */
+static void hash_bodies(yw_req *req, audited_write *w, char req_hash[65], char resp_hash[65])
+{
+    if (!req->audit.hash_bodies)
+        return;
+    sha256_hex(req->body, req->body_len, req_hash);
+    sha256_hex(req->reply_body, req->reply_len, resp_hash);
+    w->request_sha256 = req_hash;
+    w->response_sha256 = resp_hash;
+}
+
 int yw_app_write(yw_req *req, yw_write_fn fn, void *arg, int status)
 {
     end_snapshot(); /* reads after the write must see it */
     audited_write w = {.req = req, .fn = fn, .arg = arg, .status = status, .seq = -1};
+    char req_hash[65], resp_hash[65];
+    hash_bodies(req, &w, req_hash, resp_hash);
     int rc = yw_writer_run(yw_store_writer(yw_req_app(req)->store), audited_job, &w);
     return finish_write(req, &w, rc);
 }
@@ -147,23 +168,11 @@ int yw_app_write_wait(yw_req *req, yw_app_write_ticket *t)
     return finish_write(req, t, rc);
 }
 
-static void sha256_hex(const char *data, size_t len, char out[65])
-{
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, (const unsigned char *)(data ? data : ""), data ? len : 0);
-    sodium_bin2hex(out, 65, h, sizeof h);
-}
-
 void yw_app_record(yw_req *req)
 {
     char req_hash[65], resp_hash[65];
     audited_write w = {.req = req, .status = req->status, .seq = -1};
-    if (req->audit.hash_bodies) {
-        sha256_hex(req->body, req->body_len, req_hash);
-        sha256_hex(req->reply_body, req->reply_len, resp_hash);
-        w.request_sha256 = req_hash;
-        w.response_sha256 = resp_hash;
-    }
+    hash_bodies(req, &w, req_hash, resp_hash);
     int rc = yw_writer_run(yw_store_writer(yw_req_app(req)->store), audited_job, &w);
     if (rc == 0 && w.seq >= 0) {
         req->audit.recorded = true;

@@ -13,6 +13,7 @@
 
 #include "audit/log.h"
 #include "authz/policy.h"
+#include "core/calendar.h"
 #include "core/config.h"
 #include "http/router.h"
 #include "sec/keyring.h"
@@ -23,6 +24,7 @@ typedef struct {
     yw_store *store;
     yw_audit *audit;
     yw_keyring *keys;
+    const yw_calendar *calendar; /* working days, for time limits */
 } yw_app;
 
 typedef struct {
@@ -55,6 +57,9 @@ void yw_app_handler_done(yw_req *req);
  * durable (see yw_writer_run). When fn succeeds and the request is audited,
  * its audit entry — with the given HTTP status — is appended in the same
  * transaction, so the change and its record commit together or not at all.
+ * When the request discloses data (audit.hash_bodies), the entry carries the
+ * SHA-256 of the request body and of the reply already made: a handler that
+ * discloses replies first, then writes, and replaces its reply if the write fails.
  */
 int yw_app_write(yw_req *req, yw_write_fn fn, void *arg, int status);
 

@@ -47,6 +47,15 @@ static const rule rules[YW_ACT_COUNT] = {
     [YW_ACT_RESOURCE_READ] = {.everyone = true, .noun = "resource"},
     [YW_ACT_RESOURCE_MANAGE] = {.own_org = YW_ROLE_STEWARD, .noun = "resource"},
     [YW_ACT_RECORD_WRITE] = {.own_org = YW_ROLE_STEWARD, .own_clients = true, .noun = "record"},
+    [YW_ACT_RECORD_READ] = {.own_org = YW_ROLE_STEWARD | YW_ROLE_CLERK | YW_ROLE_APPROVER | YW_ROLE_INSPECTOR,
+                            .own_clients = true, .noun = "record"},
+    [YW_ACT_SHARE_REQUEST] = {.own_org = YW_ROLE_STEWARD, .own_clients = true, .noun = "share request"},
+    [YW_ACT_SHARE_READ] = {.own_org = YW_ROLE_STEWARD | YW_ROLE_ORG_ADMIN, .own_clients = true,
+                           .bureau = YW_ROLE_STEWARD | YW_ROLE_ORG_ADMIN, .noun = "share request"},
+    [YW_ACT_SHARE_DECIDE] = {.own_org = YW_ROLE_STEWARD, .noun = "share request"},
+    [YW_ACT_GRANT_READ] = {.own_org = YW_ROLE_STEWARD | YW_ROLE_ORG_ADMIN, .own_clients = true,
+                           .bureau = YW_ROLE_STEWARD | YW_ROLE_ORG_ADMIN, .noun = "grant"},
+    [YW_ACT_GRANT_REVOKE] = {.own_org = YW_ROLE_STEWARD, .bureau = YW_ROLE_STEWARD, .noun = "grant"},
 };
 
 static const char *const role_names[] = {"sysadmin", "secadmin",  "auditor",    "org_admin", "steward",
@@ -104,7 +113,9 @@ bool yw_authz_own_org_only(const yw_principal *p, yw_action action)
     if ((unsigned)action >= YW_ACT_COUNT)
         return true;
     const rule *r = &rules[action];
-    return !r->everyone && !(p->kind == YW_PRINCIPAL_USER && (p->roles & r->any_org));
+    bool bureau_member = bureau_code[0] && p->org_code && strcmp(p->org_code, bureau_code) == 0;
+    return !r->everyone && !(p->kind == YW_PRINCIPAL_USER && (p->roles & r->any_org)) &&
+           !(p->kind == YW_PRINCIPAL_USER && bureau_member && (p->roles & r->bureau));
 }
 
 unsigned yw_role_bit(const char *name)

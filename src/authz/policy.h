@@ -58,6 +58,12 @@ typedef enum {
     YW_ACT_RESOURCE_READ,   /* published resources: everyone; drafts: the provider's people */
     YW_ACT_RESOURCE_MANAGE, /* the provider org's stewards */
     YW_ACT_RECORD_WRITE,    /* the provider org's stewards and systems load and read its records */
+    YW_ACT_RECORD_READ,     /* people and systems of a consumer org read records through its grants */
+    YW_ACT_SHARE_REQUEST,   /* a consumer org's stewards and systems ask for a resource */
+    YW_ACT_SHARE_READ,      /* requests of their own org (as consumer or provider); the data bureau: all */
+    YW_ACT_SHARE_DECIDE,    /* the provider org's stewards approve or reject */
+    YW_ACT_GRANT_READ,      /* grants of their own org; the data bureau: all */
+    YW_ACT_GRANT_REVOKE,    /* the provider org's stewards, and the data bureau's */
     YW_ACT_COUNT
 } yw_action;
 
@@ -80,7 +86,11 @@ bool yw_authz_or_reply(yw_req *req, yw_action action, const char *object_org, co
 /* The data bureau's org code (from settings), for the rules that name it. Call once at start. */
 void yw_authz_set_bureau(const char *org_code);
 
-/* True when the action, on no particular object, is limited to the caller's own org. */
+/*
+ * True when the action, on no particular object, is limited to the caller's
+ * own org (false for roles allowed on any org, and for the data bureau's
+ * roles that oversee every org).
+ */
 bool yw_authz_own_org_only(const yw_principal *p, yw_action action);
 
 /* Bit of a role name, 0 when unknown. */

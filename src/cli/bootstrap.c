@@ -46,6 +46,15 @@ int cli_config(yw_config *cfg, int argc, char **argv)
     return 0;
 }
 
+int cli_calendar(const yw_config *cfg, yw_calendar *out)
+{
+    char why[256];
+    if (yw_calendar_init(out, cfg->holidays, cfg->workdays, why, sizeof why) == 0)
+        return 0;
+    fprintf(stderr, "yiwang: --holidays/--workdays: %s\n", why);
+    return -1;
+}
+
 int cli_open(const yw_config *cfg, cli_data *out)
 {
     out->store = NULL;

@@ -25,7 +25,11 @@ int cli_keys(int argc, char **argv);
 int cli_config(yw_config *cfg, int argc, char **argv);
 
 #include "audit/log.h"
+#include "core/calendar.h"
 #include "sec/keyring.h"
+
+/* The working-day calendar of --holidays and --workdays; 0, or -1 after printing the bad date. */
+int cli_calendar(const yw_config *cfg, yw_calendar *out);
 
 /* The store and the audit log of a data directory, as every command opens them. */
 typedef struct {

@@ -74,6 +74,13 @@ int cli_serve(int argc, char **argv)
             return 2;
         }
     }
+    yw_calendar calendar;
+    if (cli_calendar(&cfg, &calendar) < 0) {
+        free(cert);
+        free(key);
+        yw_config_free(&cfg);
+        return 2;
+    }
     status = 1;
     yw_router *router = NULL;
     yw_reencryptor *reencryptor = NULL;
@@ -89,7 +96,7 @@ int cli_serve(int argc, char **argv)
     }
     if (cfg.demo) {
         char err[512];
-        json_t *accounts = yw_demo_load(d.store, d.audit, d.keys, &cfg, err, sizeof err);
+        json_t *accounts = yw_demo_load(d.store, d.audit, d.keys, &cfg, &calendar, err, sizeof err);
         if (!accounts) {
             fprintf(stderr, "yiwang: %s\n", err);
             goto done;
@@ -97,7 +104,7 @@ int cli_serve(int argc, char **argv)
         print_json("Demo city accounts:", accounts);
         json_decref(accounts);
     }
-    yw_app app = {.config = &cfg, .store = d.store, .audit = d.audit, .keys = d.keys};
+    yw_app app = {.config = &cfg, .store = d.store, .audit = d.audit, .keys = d.keys, .calendar = &calendar};
     char bureau[32] = "";
     yw_db *reader = yw_store_reader(d.store);
     if (!reader || yw_setting_get(reader, "bureau_code", bureau, sizeof bureau) < 0) {
@@ -138,6 +145,7 @@ done:
     if (status == 0)
         yw_logf(YW_LOG_INFO, "stopped");
     yw_router_free(router);
+    yw_calendar_free(&calendar);
     free(cert);
     free(key);
     yw_config_free(&cfg);
@@ -152,6 +160,11 @@ int cli_demo(int argc, char **argv)
         yw_config_free(&cfg);
         return status;
     }
+    yw_calendar calendar;
+    if (cli_calendar(&cfg, &calendar) < 0) {
+        yw_config_free(&cfg);
+        return 2;
+    }
     status = 1;
     cli_data d;
     json_t *creds = NULL;
@@ -159,7 +172,7 @@ int cli_demo(int argc, char **argv)
         if (creds)
             print_json("Platform administrators (shown once; each must change the password at first sign-in):", creds);
         char err[512];
-        json_t *accounts = yw_demo_load(d.store, d.audit, d.keys, &cfg, err, sizeof err);
+        json_t *accounts = yw_demo_load(d.store, d.audit, d.keys, &cfg, &calendar, err, sizeof err);
         if (accounts) {
             char *text = json_dumps(accounts, JSON_INDENT(2));
             printf("%s\n", text);
@@ -172,6 +185,7 @@ int cli_demo(int argc, char **argv)
     }
     json_decref(creds);
     cli_close(&d);
+    yw_calendar_free(&calendar);
     yw_config_free(&cfg);
     return status;
 }

@@ -34,6 +34,11 @@ static const option options[] = {
     {"--bureau-name", "YIWANG_BUREAU_NAME", OPT_STRING, OFF(bureau_name), 0, 0, "name of the data bureau (init)"},
     {"--people", "YIWANG_DEMO_PEOPLE", OPT_INT, OFF(demo_people), 0, 100000000, "residents of the demo city (10000)"},
     {"--region", "YIWANG_REGION", OPT_STRING, OFF(region_code), 0, 0, "6-digit region code of the platform (330100)"},
+    {"--request-days", "YIWANG_REQUEST_DAYS", OPT_INT, OFF(request_days), 1, 365,
+     "working days to decide a share request (5)"},
+    {"--grant-days", "YIWANG_GRANT_DAYS", OPT_INT, OFF(grant_days), 1, 36500, "longest validity of a grant, days (365)"},
+    {"--holidays", "YIWANG_HOLIDAYS", OPT_STRING, OFF(holidays), 0, 0, "rest days, as 2026-10-01,2026-10-02,..."},
+    {"--workdays", "YIWANG_WORKDAYS", OPT_STRING, OFF(workdays), 0, 0, "weekend days that are worked (调休), same form"},
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])
@@ -51,6 +56,8 @@ void yw_config_defaults(yw_config *c)
     c->bureau_code = strdup("11330100002497102C");
     c->bureau_name = strdup("市大数据管理局");
     c->region_code = strdup("330100");
+    c->request_days = 5;
+    c->grant_days = 365;
 }
 
 static int set(yw_config *c, const option *o, const char *value, const char *source, FILE *err)

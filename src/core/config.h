@@ -25,6 +25,10 @@ typedef struct {
     char *bureau_name;   /* --bureau-name */
     char *region_code;   /* --region: the platform's GB/T 2260 region */
     int demo_people;     /* --people: residents of the demo city (enterprises: a fifth of that) */
+    int request_days;    /* --request-days: working days a provider has to decide a share request */
+    int grant_days;      /* --grant-days: longest validity of a grant, in days */
+    char *holidays;      /* --holidays: comma-separated dates that are not working days */
+    char *workdays;      /* --workdays: comma-separated weekend dates that are working days */
 } yw_config;
 
 void yw_config_defaults(yw_config *c);

@@ -6,7 +6,6 @@
 
 void records_put(yw_req *req);
 void records_delete(yw_req *req);
-void records_get(yw_req *req);
 void records_versions(yw_req *req);
 void records_import_stream(yw_req *req, const char *data, size_t len);
 void records_import(yw_req *req);

@@ -8,8 +8,6 @@ static const yw_route routes[] = {
      "record.write"},
     {"DELETE", "/api/v1/resources/{code}/records/{key}", records_delete, YW_ROUTE_AUDIT | YW_ROUTE_SECRET_PATH, 0,
      "record.delete"},
-    {"GET", "/api/v1/resources/{code}/records/{key}", records_get, YW_ROUTE_AUDIT | YW_ROUTE_SECRET_PATH, 0,
-     "record.read"},
     {"GET", "/api/v1/resources/{code}/records/{key}/versions", records_versions,
      YW_ROUTE_AUDIT | YW_ROUTE_SECRET_PATH, 0, "record.history"},
     /* Imports stream: any size, in constant memory. */

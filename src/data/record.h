@@ -20,6 +20,7 @@
 typedef struct {
     const char *name;
     const char *element_id; /* the data element it is bound to, or NULL */
+    const char *mask;       /* how a masked grant shows it (sec/mask.h) */
     yw_element element;     /* type and length of the item, validator of its element */
     bool required, sensitive;
 } item_spec;
@@ -69,6 +70,14 @@ const char *key_index(const record_ctx *c, const resource_spec *r, const char *k
  */
 const char *prepare_record(const record_ctx *c, const resource_spec *r, const char *key, json_t *data,
                            record_write *w, const char **bad_item);
+
+/*
+ * The current data of the record stored under index, its sensitive values
+ * decrypted, as a new object in *data. 0, YW_ENOTFOUND (none, or deleted)
+ * or < 0 (YW_EIO when a value does not decrypt).
+ */
+int record_read(const record_ctx *c, yw_db *db, const resource_spec *r, const char *index, json_t **data,
+                int64_t *version, int64_t *updated_at);
 
 /* Writer job storing w: unchanged data keeps its version; YW_ENOTFOUND deleting what is not there. */
 int record_job(yw_db *db, void *arg);

@@ -3,7 +3,7 @@
  *
  *   PUT    /api/v1/resources/{code}/records/{key}           {"data": {item: value}}
  *   DELETE /api/v1/resources/{code}/records/{key}           a tombstone
- *   GET    /api/v1/resources/{code}/records/{key}           (the provider; consumers with grants later)
+ *   (reads of one record, by the provider or through a grant, are the sharing module's)
  *   GET    /api/v1/resources/{code}/records/{key}/versions  the history (the provider)
  *
  * Every value is checked against its item (type, length) and the item's
@@ -70,6 +70,7 @@ int resource_spec_load(yw_arena *a, yw_db *db, const char *code, resource_spec *
                                      .length = (int)json_integer_value(json_object_get(it, "length"))};
         const char *element = yw_json_str(it, "element");
         spec->element_id = element ? yw_arena_strdup(a, element) : NULL;
+        spec->mask = yw_arena_strdup(a, yw_json_str(it, "mask") ? yw_json_str(it, "mask") : "none");
         if (element && yw_db_query(db, &s, "SELECT validator FROM elements WHERE id = $1", "t", element) == 0) {
             if (yw_stmt_step(s) == YW_DB_ROW && yw_stmt_text(s, 0))
                 spec->element.validator = yw_arena_strdup(a, yw_stmt_text(s, 0));
@@ -347,7 +348,7 @@ void records_delete(yw_req *req)
 }
 
 /* The stored data with sensitive values decrypted, as a new object; NULL when one does not decrypt. */
-static json_t *decrypt_data(yw_req *req, const resource_spec *r, const char *stored)
+static json_t *decrypt_data(const record_ctx *c, const resource_spec *r, const char *stored)
 {
     json_t *data = json_loads(stored ? stored : "{}", 0, NULL);
     const char *name;
@@ -357,7 +358,7 @@ static json_t *decrypt_data(yw_req *req, const resource_spec *r, const char *sto
         if (!json_is_string(v) || !yw_field_is_encrypted(json_string_value(v)))
             continue;
         yw_buf plain = YW_BUF_INIT;
-        int rc = yw_field_decrypt(yw_req_app(req)->keys, item_context(req->arena, r, name), json_string_value(v), &plain);
+        int rc = yw_field_decrypt(c->keys, item_context(c->arena, r, name), json_string_value(v), &plain);
         json_t *value = rc == 0 ? json_loadb(plain.data, plain.len, JSON_DECODE_ANY, NULL) : NULL;
         yw_buf_free(&plain);
         if (!value) {
@@ -369,40 +370,24 @@ static json_t *decrypt_data(yw_req *req, const resource_spec *r, const char *sto
     return data;
 }
 
-void records_get(yw_req *req)
+int record_read(const record_ctx *c, yw_db *db, const resource_spec *r, const char *index, json_t **data,
+                int64_t *version, int64_t *updated_at)
 {
-    yw_db *db;
-    resource_spec r;
-    const char *key, *index;
-    if (!record_route(req, "use", &db, &r, &key, &index))
-        return;
-    req->audit.hash_bodies = true;
+    *data = NULL;
     yw_stmt *s;
     int rc = yw_db_query(db, &s, "SELECT version, data, updated_at FROM records WHERE resource = $1 AND key_index = $2"
-                                 " AND deleted = 0", "tt", r.code, index);
-    if (rc < 0) {
-        yw_reply_store_error(req, rc, "record");
-        return;
-    }
+                                 " AND deleted = 0", "tt", r->code, index);
+    if (rc < 0)
+        return rc;
     if (yw_stmt_step(s) != YW_DB_ROW) {
         yw_stmt_release(s);
-        yw_reply_problem(req, 404, "not_found", "no such record");
-        return;
+        return YW_ENOTFOUND;
     }
-    json_t *data = decrypt_data(req, &r, yw_stmt_text(s, 1));
-    int64_t version = yw_stmt_int(s, 0), updated = yw_stmt_int(s, 2);
+    *data = decrypt_data(c, r, yw_stmt_text(s, 1));
+    *version = yw_stmt_int(s, 0);
+    *updated_at = yw_stmt_int(s, 2);
     yw_stmt_release(s);
-    if (!data) {
-        yw_reply_store_error(req, YW_EIO, "record");
-        return;
-    }
-    json_t *names = json_array();
-    const char *name;
-    json_t *v;
-    json_object_foreach(data, name, v) json_array_append_new(names, json_string(name));
-    req->audit.items = yw_req_keep(req, names);
-    yw_reply_json_new(req, 200, json_pack("{s:s, s:s, s:I, s:o, s:o}", "resource", r.code, "key", key, "version",
-                                          (json_int_t)version, "updated_at", yw_json_time(updated), "data", data));
+    return *data ? 0 : YW_EIO;
 }
 
 void records_versions(yw_req *req)
@@ -412,6 +397,7 @@ void records_versions(yw_req *req)
     const char *key, *index;
     if (!record_route(req, "use", &db, &r, &key, &index))
         return;
+    record_ctx ctx = record_ctx_of(req);
     yw_stmt *s;
     int rc = yw_db_query(db, &s,
                          "SELECT version, data, deleted, source, updated_at FROM record_versions"
@@ -425,7 +411,7 @@ void records_versions(yw_req *req)
     }
     json_t *items = json_array();
     while ((rc = yw_stmt_step(s)) == YW_DB_ROW) {
-        json_t *data = yw_stmt_int(s, 2) ? json_null() : decrypt_data(req, &r, yw_stmt_text(s, 1));
+        json_t *data = yw_stmt_int(s, 2) ? json_null() : decrypt_data(&ctx, &r, yw_stmt_text(s, 1));
         json_array_append_new(items, json_pack("{s:I, s:b, s:s?, s:o, s:o}", "version", (json_int_t)yw_stmt_int(s, 0),
                                                "deleted", (int)yw_stmt_int(s, 2), "source", yw_stmt_text(s, 3),
                                                "updated_at", yw_json_time(yw_stmt_int(s, 4)), "data",

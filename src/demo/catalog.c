@@ -294,6 +294,11 @@ static int batch_job(yw_db *db, void *arg)
     return seq < 0 ? (int)seq : 0;
 }
 
+int yw_demo_resource_dept(int r)
+{
+    return resources[r].dept;
+}
+
 int yw_demo_load_catalog(yw_store *store, yw_audit *audit, const yw_keyring *keys, const yw_config *cfg,
                          const char *const *dept_codes, char *err, size_t errlen)
 {

@@ -190,8 +190,8 @@ static int demo_job(yw_db *db, void *arg)
     return rc < 0 ? rc : 0;
 }
 
-json_t *yw_demo_load(yw_store *store, yw_audit *audit, const yw_keyring *keys, const yw_config *cfg, char *err,
-                     size_t errlen)
+json_t *yw_demo_load(yw_store *store, yw_audit *audit, const yw_keyring *keys, const yw_config *cfg,
+                     const yw_calendar *calendar, char *err, size_t errlen)
 {
     char bureau[19];
     dept_code(cfg, 0, bureau);
@@ -209,13 +209,15 @@ json_t *yw_demo_load(yw_store *store, yw_audit *audit, const yw_keyring *keys, c
     if (rc >= 0)
         rc = yw_writer_run(yw_store_writer(store), demo_job, &d);
     char codes[NDEPTS][19];
-    const char *code_list[NDEPTS];
+    const char *code_list[NDEPTS], *prefixes[NDEPTS];
     for (size_t i = 0; i < NDEPTS; i++) {
         dept_code(cfg, i, codes[i]);
         code_list[i] = codes[i];
+        prefixes[i] = departments[i].prefix;
     }
     err[0] = '\0';
-    if (rc >= 0 && yw_demo_load_catalog(store, audit, keys, cfg, code_list, err, errlen) < 0) {
+    if (rc >= 0 && (yw_demo_load_catalog(store, audit, keys, cfg, code_list, err, errlen) < 0 ||
+                    yw_demo_load_sharing(store, audit, cfg, calendar, code_list, prefixes, err, errlen) < 0)) {
         json_decref(d.users);
         json_decref(d.clients);
         json_decref(accounts);

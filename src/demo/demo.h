@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "audit/log.h"
+#include "core/calendar.h"
 #include "core/config.h"
 #include "sec/keyring.h"
 #include "store/store.h"
@@ -20,8 +21,8 @@
  * Loads the demo city, recording each object it creates in the audit log;
  * returns the accounts as JSON (new reference), or NULL with err.
  */
-json_t *yw_demo_load(yw_store *store, yw_audit *audit, const yw_keyring *keys, const yw_config *cfg, char *err,
-                     size_t errlen);
+json_t *yw_demo_load(yw_store *store, yw_audit *audit, const yw_keyring *keys, const yw_config *cfg,
+                     const yw_calendar *calendar, char *err, size_t errlen);
 
 /*
  * The demo city's twelve published resources and their records
@@ -30,5 +31,15 @@ json_t *yw_demo_load(yw_store *store, yw_audit *audit, const yw_keyring *keys, c
  */
 int yw_demo_load_catalog(yw_store *store, yw_audit *audit, const yw_keyring *keys, const yw_config *cfg,
                          const char *const *dept_codes, char *err, size_t errlen);
+
+/* The department (index into demo.c's) that provides catalog.c's resource r. */
+int yw_demo_resource_dept(int r);
+
+/*
+ * The demo city's share requests and grants (src/demo/sharing.c), once the
+ * catalog is loaded; prefixes are the username prefixes of the departments.
+ */
+int yw_demo_load_sharing(yw_store *store, yw_audit *audit, const yw_config *cfg, const yw_calendar *calendar,
+                         const char *const *dept_codes, const char *const *prefixes, char *err, size_t errlen);
 
 #endif

@@ -41,11 +41,11 @@ async function ok(res, status, what) {
 }
 
 /** A gaj resource made by the gaj steward, a draft or published; returns its code. */
-async function newResource(publish) {
+async function newResource(publish, shareType = 'unconditional') {
   const body = {
     name: uniq('授权资源'), provider_org: GAJ, summary: '授权测试', category: 'department', format: 'table',
-    share_type: 'unconditional', share_method: 'api', open_type: 'closed', update_cycle: 'daily', key_item: 'id_number',
-    items: [{ name: 'id_number', element: 'id_number', required: true }],
+    share_type: shareType, share_condition: '授权测试', share_method: 'api', open_type: 'closed', update_cycle: 'daily',
+    key_item: 'id_number', items: [{ name: 'id_number', element: 'id_number', required: true }],
   };
   const made = await ok(await srv.call('POST', '/api/v1/resources', { token: token.steward, body }), 201, 'fixture resource');
   if (publish)
@@ -68,6 +68,13 @@ async function newRecord() {
   await ok(await srv.call('PUT', `/api/v1/resources/${fx.published}/records/${key}`, { token: token.steward,
     body: { data: {} } }), 201, 'fixture record');
   return key;
+}
+
+/** The scjg steward asks for a gaj resource; returns the request (pending or granted). */
+async function scjgAsks(code) {
+  return ok(await srv.call('POST', '/api/v1/share-requests', { token: fx.scjgSteward, body: {
+    resource: code, items: ['id_number'], purpose: '授权测试', legal_basis: '测试依据', scenario: '授权测试',
+  } }), 201, 'fixture share request');
 }
 
 /** The secadmin creates a client of org and returns its name. */
@@ -113,6 +120,17 @@ before(async () => {
   fx.published = await newResource(true);
   fx.draft = await newResource(false);
   fx.record = await newRecord();
+  // sharing: a conditional gaj resource the scjg steward asks for, and a grant of a scjg resource to gaj
+  fx.scjgSteward = await srv.login('scjg_steward');
+  fx.conditional = await newResource(true, 'conditional');
+  const catalog = await ok(await srv.call('GET', `/api/v1/resources?provider=${SCJG}&share_type=unconditional`,
+    { token: token.steward }), 200, 'scjg resources');
+  const gajAsks = await ok(await srv.call('POST', '/api/v1/share-requests', { token: token.steward, body: {
+    resource: catalog.items[0].code, items: ['uscc'], purpose: '授权测试', legal_basis: '测试依据', scenario: '授权测试',
+  } }), 201, 'gaj share request');
+  fx.scjgResource = catalog.items[0].code;
+  fx.gajRequest = gajAsks.id;
+  fx.gajGrant = gajAsks.grant_id;
   // audit entries of two orgs (the sign-ins above), once a signed tree head covers them
   const events = await ok(await srv.call('GET', '/api/v1/audit/events?limit=1000', { token: token.auditor }), 200, 'audit events');
   fx.gajEntry = events.items.find((e) => e.actor === 'gaj_admin' && e.action === 'auth.login').seq;
@@ -185,9 +203,33 @@ const RECORD_ACCESS = (ok2xx) => ({
   inspector: 404, dispatcher: 404, monitor: 404, client: ok2xx, forged: 401, none: 401,
 });
 
+// reads of records: the provider's stewards and systems; anyone else needs a grant (403 without one)
+const RECORD_READERS = (ok2xx) => ({
+  sysadmin: 403, secadmin: 403, auditor: 403, org_admin: 403, steward: ok2xx, clerk: 403,
+  inspector: 403, dispatcher: 403, monitor: 403, client: ok2xx, forged: 401, none: 401,
+});
+// lists of share requests and grants: stewards, org admins and systems of an org (the data bureau sees all)
+const SHARE_PARTIES = (ok2xx) => ({
+  sysadmin: 403, secadmin: 403, auditor: 403, org_admin: ok2xx, steward: ok2xx, clerk: 403,
+  inspector: 403, dispatcher: 403, monitor: 403, client: ok2xx, forged: 401, none: 401,
+});
+// a request or grant between gaj (consumer) and scjg (provider): their parties see it, nobody else learns it exists
+const SHARE_OBJECT = (ok2xx) => ({
+  sysadmin: 404, secadmin: 404, auditor: 404, org_admin: ok2xx, steward: ok2xx, clerk: 403,
+  inspector: 403, dispatcher: 404, monitor: 404, client: ok2xx, forged: 401, none: 401,
+});
+// deciding or revoking where gaj provides and scjg consumes: the gaj steward; other parties see it but may not
+const SHARE_PROVIDER = (ok2xx) => ({
+  sysadmin: 404, secadmin: 404, auditor: 404, org_admin: 403, steward: ok2xx, clerk: 403,
+  inspector: 403, dispatcher: 404, monitor: 404, client: 403, forged: 401, none: 401,
+});
+
+// callers who may read shared data but hold no grant: 403 no_grant
+const NO_GRANT = { clerk: 'no_grant', inspector: 'no_grant' };
+
 // path: string or (caller) => string; body: value or async (caller) => value;
 // auth: async (caller) => bearer (default: the caller's token);
-// after: async (caller, res) => cleanup.
+// after: async (caller, res) => cleanup; codes: the problem code per caller where it is not the usual one.
 const ROWS = [
   // ---- identity ----
   {
@@ -400,8 +442,47 @@ const ROWS = [
     expect: RECORD_ACCESS(201),
   },
   {
-    route: 'GET /api/v1/resources/{code}/records/{key}', case: 'read a gaj record (its provider)',
-    path: () => `/api/v1/resources/${fx.published}/records/${fx.record}`, expect: RECORD_ACCESS(200),
+    route: 'GET /api/v1/resources/{code}/records/{key}', case: 'read a gaj record (its provider; no one has a grant)',
+    path: () => `/api/v1/resources/${fx.published}/records/${fx.record}`, expect: RECORD_READERS(200), codes: NO_GRANT,
+  },
+  {
+    route: 'POST /api/v1/resources/{code}/records:batch', case: 'read gaj records by key (its provider; no grants)',
+    path: () => `/api/v1/resources/${fx.published}/records:batch`, body: () => ({ keys: [fx.record] }),
+    expect: RECORD_READERS(200), codes: NO_GRANT,
+  },
+
+  // ---- sharing ----
+  { route: 'GET /api/v1/share-requests', case: 'requests of one\'s own org', expect: SHARE_PARTIES(200) },
+  {
+    route: 'POST /api/v1/share-requests', case: 'ask for a scjg resource',
+    body: () => ({ resource: fx.scjgResource, items: ['uscc'], purpose: '授权测试', legal_basis: '测试依据', scenario: '授权测试' }),
+    expect: {
+      sysadmin: 403, secadmin: 403, auditor: 403, org_admin: 403, steward: 201, clerk: 403,
+      inspector: 403, dispatcher: 403, monitor: 403, client: 201, forged: 401, none: 401,
+    },
+  },
+  {
+    route: 'GET /api/v1/share-requests/{id}', case: 'a gaj request to scjg',
+    path: () => `/api/v1/share-requests/${fx.gajRequest}`, expect: SHARE_OBJECT(200),
+  },
+  {
+    route: 'POST /api/v1/share-requests/{id}/approve', case: 'approve a fresh scjg request for a gaj resource',
+    path: async () => `/api/v1/share-requests/${(await scjgAsks(fx.conditional)).id}/approve`, body: () => ({}),
+    expect: SHARE_PROVIDER(200),
+  },
+  {
+    route: 'POST /api/v1/share-requests/{id}/reject', case: 'reject a fresh scjg request for a gaj resource',
+    path: async () => `/api/v1/share-requests/${(await scjgAsks(fx.conditional)).id}/reject`,
+    body: () => ({ reason: '授权测试' }), expect: SHARE_PROVIDER(200),
+  },
+  { route: 'GET /api/v1/grants', case: 'grants of one\'s own org', expect: SHARE_PARTIES(200) },
+  {
+    route: 'GET /api/v1/grants/{id}', case: 'a grant of a scjg resource to gaj',
+    path: () => `/api/v1/grants/${fx.gajGrant}`, expect: SHARE_OBJECT(200),
+  },
+  {
+    route: 'DELETE /api/v1/grants/{id}', case: 'revoke a fresh grant of a gaj resource to scjg',
+    path: async () => `/api/v1/grants/${(await scjgAsks(fx.published)).grant_id}`, expect: SHARE_PROVIDER(204),
   },
   {
     route: 'GET /api/v1/resources/{code}/records/{key}/versions', case: 'history of a gaj record (its provider)',
@@ -483,7 +564,8 @@ for (const row of ROWS) {
       if (!/^[0-9a-f]{20}$/.test(res.headers.get('x-request-id') || '')) failures.push(`${caller}: no X-Request-Id`);
       if (res.status !== row.expect[caller]) failures.push(`${caller}: ${res.status} ${res.text}`);
       else if (res.status >= 400) {
-        const code = { 401: caller === 'none' ? 'unauthenticated' : 'invalid_token', 403: 'forbidden', 404: 'not_found' }[res.status];
+        const code = row.codes?.[caller] ??
+          { 401: caller === 'none' ? 'unauthenticated' : 'invalid_token', 403: 'forbidden', 404: 'not_found' }[res.status];
         try { assertProblem(res, res.status, code); } catch (e) { failures.push(`${caller}: ${e.message}`); }
       }
       if (row.after) await row.after(caller, res);

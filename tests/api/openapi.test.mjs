@@ -846,6 +846,117 @@ test('records: write, read, history, delete', async () => {
   await api('POST', IMP, { ...C, token: steward, announce: 64 * 1024 * 1024 * 1024 + 1, headers: csv, expect: 413 });
 });
 
+test('sharing: request, decide, grant, read through it, revoke', async () => {
+  const steward = await login('gaj_steward');
+  const item = (name, extra = {}) => ({ name, element: name, ...extra });
+  const describe = (name, shareType) => ({
+    name, provider_org: GAJ, summary: '共享测试', category: 'department', format: 'table', share_type: shareType,
+    share_condition: '用于测试', share_method: 'api', open_type: 'closed', update_cycle: 'daily', key_item: 'id_number',
+    items: [item('id_number', { required: true }), item('name'), item('phone')],
+  });
+  const publish = async (body) => {
+    const made = await api('POST', '/api/v1/resources', { token: steward, body, expect: 201 });
+    await api('POST', '/api/v1/resources/{code}/publish', { params: { code: made.json.code }, token: steward, expect: 200 });
+    return made.json.code;
+  };
+  const conditional = await publish(describe('有条件共享测试', 'conditional'));
+  const unconditional = await publish(describe('无条件共享测试', 'unconditional'));
+  const closed = await publish(describe('不予共享测试', 'none'));
+  const key = '11010519491231002X';
+  await api('PUT', '/api/v1/resources/{code}/records/{key}', { params: { code: conditional, key }, token: steward,
+    body: { data: { name: '张三', phone: '13812345678' } }, expect: 201 });
+
+  const SR = '/api/v1/share-requests', ONE = `${SR}/{id}`;
+  const ask = (resource, extra = {}) => ({ resource, items: ['id_number', 'name', 'phone'], purpose: '交通执法核验',
+    legal_basis: '《道路交通安全法》', scenario: '违法处理', ...extra });
+  const pending = await api('POST', SR, { token: t.jtjSteward, body: ask(conditional, { daily_quota: 2 }), expect: 201 });
+  assert.equal(pending.json.status, 'pending');
+  const granted = await api('POST', SR, { token: t.jtjSteward, body: ask(unconditional), expect: 201 });
+  assert.equal(granted.json.status, 'approved');
+  await api('POST', SR, { token: t.jtjSteward, body: ask(closed), expect: 422, code: 'not_shared' });
+  await api('POST', SR, { token: t.jtjSteward, body: ask('nope-000000'), expect: 404 });
+  await api('POST', SR, { token: t.jtjSteward, body: { ...ask(conditional), extra: 1 }, expect: 400, docRejects: true });
+  await api('POST', SR, { token: t.jtjSteward, raw: 'x', headers: { 'Content-Type': 'text/plain' }, expect: 415 });
+  await api('POST', SR, { token: t.jtjSteward, ...HUGE, expect: 413 });
+  await api('POST', SR, { token: t.jtjClerk, body: ask(conditional), expect: 403 });
+  await api('POST', SR, { body: ask(conditional), expect: 401 });
+
+  await api('GET', SR, { token: t.jtjSteward, expect: 200 });
+  await api('GET', SR, { token: t.dsjAdmin, query: { status: 'pending', overdue: 'false' }, expect: 200 });
+  await api('GET', SR, { token: t.jtjSteward, query: { status: 'maybe' }, expect: 400 });
+  await api('GET', SR, { token: t.jtjClerk, expect: 403 });
+  await api('GET', SR, { expect: 401 });
+  const P = { params: { id: pending.json.id } };
+  await api('GET', ONE, { ...P, token: steward, expect: 200 });
+  await api('GET', ONE, { ...P, token: t.jtjClerk, expect: 403 });
+  await api('GET', ONE, { ...P, token: t.sys, expect: 404 });
+  await api('GET', ONE, { ...P, expect: 401 });
+
+  const AP = `${ONE}/approve`, RJ = `${ONE}/reject`;
+  await api('POST', AP, { ...P, token: t.jtjSteward, body: {}, expect: 403 });
+  await api('POST', AP, { ...P, token: t.gajAdmin, body: {}, expect: 403 });
+  await api('POST', AP, { ...P, token: t.sys, body: {}, expect: 404 });
+  await api('POST', AP, { ...P, body: {}, expect: 401 });
+  await api('POST', AP, { ...P, token: steward, body: { items: ['id_number', 'address'] }, expect: 422 });
+  await api('POST', AP, { ...P, token: steward, body: { modes: { name: 'hidden' } }, expect: 422 });
+  await api('POST', AP, { ...P, token: steward, body: { items: ['name'], more: 1 }, expect: 400, docRejects: true });
+  await api('POST', AP, { ...P, token: steward, raw: 'x', headers: { 'Content-Type': 'text/plain' }, expect: 415 });
+  await api('POST', AP, { ...P, token: steward, ...HUGE, expect: 413 });
+  const approved = await api('POST', AP, { ...P, token: steward, body: { items: ['id_number', 'name'], modes: { name: 'masked' } },
+    expect: 200 });
+  await api('POST', AP, { ...P, token: steward, body: {}, expect: 409, code: 'already_decided' });
+
+  const other = await api('POST', SR, { token: t.jtjSteward, body: ask(conditional), expect: 201 });
+  const Q = { params: { id: other.json.id } };
+  await api('POST', RJ, { ...Q, token: t.jtjSteward, body: { reason: '不行' }, expect: 403 });
+  await api('POST', RJ, { ...Q, token: t.sys, body: { reason: '不行' }, expect: 404 });
+  await api('POST', RJ, { ...Q, body: { reason: '不行' }, expect: 401 });
+  await api('POST', RJ, { ...Q, token: steward, body: {}, expect: 400, docRejects: true });
+  await api('POST', RJ, { ...Q, token: steward, body: { reason: '' }, expect: 422, docRejects: true });
+  await api('POST', RJ, { ...Q, token: steward, raw: 'x', headers: { 'Content-Type': 'text/plain' }, expect: 415 });
+  await api('POST', RJ, { ...Q, token: steward, ...HUGE, expect: 413 });
+  await api('POST', RJ, { ...Q, token: steward, body: { reason: '用途与申请事项不符' }, expect: 200 });
+  await api('POST', RJ, { ...Q, token: steward, body: { reason: '再次' }, expect: 409 });
+
+  const GR = '/api/v1/grants', G1 = `${GR}/{id}`;
+  const grantId = approved.json.grant_id;
+  await api('GET', GR, { token: t.jtjSteward, query: { status: 'active', role: 'consumer' }, expect: 200 });
+  await api('GET', GR, { token: t.jtjSteward, query: { role: 'nobody' }, expect: 400 });
+  await api('GET', GR, { token: t.jtjClerk, expect: 403 });
+  await api('GET', GR, { expect: 401 });
+  await api('GET', G1, { params: { id: grantId }, token: t.jtjSteward, expect: 200 });
+  await api('GET', G1, { params: { id: grantId }, token: t.jtjClerk, expect: 403 });
+  await api('GET', G1, { params: { id: 'GR99999999' }, token: t.jtjSteward, expect: 404 });
+  await api('GET', G1, { params: { id: grantId }, expect: 401 });
+
+  const REC = '/api/v1/resources/{code}/records/{key}', BATCH = '/api/v1/resources/{code}/records:batch';
+  const R = { params: { code: conditional, key } };
+  const read = await api('GET', REC, { ...R, token: t.jtjClerk, expect: 200 });
+  assert.deepEqual(read.json.data, { id_number: key, name: '张*' });
+  await api('GET', REC, { ...R, token: t.jtjClerk, query: { grant: 'G'.repeat(40) }, expect: 400 });
+  await api('GET', REC, { ...R, token: t.jtjAdmin, expect: 403 });
+  const B = { params: { code: conditional } };
+  await api('POST', BATCH, { ...B, token: t.jtjClerk, body: { keys: [key, '110105194912310021'] }, expect: 200 });
+  await api('POST', BATCH, { ...B, token: t.jtjClerk, body: { keys: [key] }, expect: 429, code: 'quota_exhausted' });
+  await api('GET', REC, { ...R, token: t.jtjClerk, expect: 429 });
+  await api('POST', BATCH, { ...B, token: steward, body: { keys: [] }, expect: 422, docRejects: true });
+  await api('POST', BATCH, { ...B, token: steward, body: { keys: [key], more: 1 }, expect: 400, docRejects: true });
+  await api('POST', BATCH, { ...B, token: steward, raw: 'x', headers: { 'Content-Type': 'text/plain' }, expect: 415 });
+  await api('POST', BATCH, { ...B, token: steward, ...HUGE, expect: 413 });
+  await api('POST', BATCH, { params: { code: 'nope-000000' }, token: steward, body: { keys: [key] }, expect: 404 });
+  const unkeyed = await api('POST', '/api/v1/resources', { token: steward, body: { name: '无键批量', provider_org: GAJ }, expect: 201 });
+  await api('POST', BATCH, { params: { code: unkeyed.json.code }, token: steward, body: { keys: [key] }, expect: 409 });
+  await api('POST', BATCH, { ...B, token: t.gajClerk, body: { keys: [key] }, expect: 403, code: 'no_grant' });
+  await api('POST', BATCH, { ...B, body: { keys: [key] }, expect: 401 });
+
+  await api('DELETE', G1, { params: { id: grantId }, token: t.jtjSteward, expect: 403 });
+  await api('DELETE', G1, { params: { id: grantId }, token: t.sys, expect: 404 });
+  await api('DELETE', G1, { params: { id: grantId }, token: steward, query: { reason: 'x'.repeat(1001) }, expect: 400 });
+  await api('DELETE', G1, { params: { id: grantId }, expect: 401 });
+  await api('DELETE', G1, { params: { id: grantId }, token: steward, query: { reason: '执法事项已办结' }, expect: 204 });
+  await api('DELETE', G1, { params: { id: grantId }, token: steward, expect: 409 });
+});
+
 test('unknown paths and methods answer problems; X-Request-Id is echoed when sane', async () => {
   const schema = doc.components.schemas.Problem;
   for (const [method, path, status] of [['GET', '/api/v1/nothing-here', 404], ['PUT', '/api/v1/orgs', 405], ['POST', '/healthz', 404]]) {

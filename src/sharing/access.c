@@ -1,0 +1,292 @@
+/*
+ * Reading records: by their provider, or by a consumer through a grant.
+ *
+ *   GET  /api/v1/resources/{code}/records/{key}   ?grant=
+ *   POST /api/v1/resources/{code}/records:batch   {"keys": [...]} (1 to 1,000)   ?grant=
+ *
+ * The provider's stewards and systems read their own records whole. Anyone
+ * else reads through an active grant of their org (the newest, or the one
+ * named by ?grant=): the answer holds the granted items only — an item
+ * outside the grant is never returned, not even as null — each in clear or
+ * masked by its mask kind (sec/mask.h), as the grant says.
+ *
+ * Answers, in order: a resource that does not exist, or is a draft or
+ * retired and not the caller's org's → 404; roles that never read shared
+ * data → 403; no active grant → 403 (no_grant), before anything about the
+ * record is looked at; then 404 for an unknown key. A consumer's read is one audit entry (stage share, the
+ * items disclosed, the grant as purpose, the hashes of both bodies),
+ * committed together with the count against the grant's daily quota before
+ * the answer leaves; over the quota the answer is 429 with Retry-After
+ * (the next day, China Standard Time).
+ */
+#include "sharing/handlers.h"
+#include "sharing/sharing.h"
+
+#include "app/app.h"
+#include "core/error.h"
+#include "core/time.h"
+#include "data/record.h"
+#include "sec/mask.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_BATCH 1000
+
+/* Who reads, and through what. */
+typedef struct {
+    resource_spec r;
+    record_ctx ctx;
+    bool provider; /* the provider org reads its own records whole */
+    grant g;       /* otherwise, the grant */
+} reader;
+
+/* Resolves the reader of the resource named by the path; false after replying. */
+static bool reader_or_reply(yw_req *req, yw_db **db, reader *rd)
+{
+    const yw_principal *p = &req->principal;
+    memset(rd, 0, sizeof *rd);
+    req->audit.object_type = "record";
+    if (!(*db = yw_app_reader_or_reply(req)))
+        return false;
+    int rc = resource_spec_load(req->arena, *db, yw_req_param(req, "code"), &rd->r);
+    if (rc < 0) {
+        if (rc == YW_ENOTFOUND)
+            yw_reply_problem(req, 404, "not_found", "no such record");
+        else
+            yw_reply_store_error(req, rc, "resource");
+        return false;
+    }
+    rd->ctx = record_ctx_of(req);
+    req->audit.object_ids = yw_req_keep(req, json_pack("[s]", rd->r.code));
+    if (yw_authz(p, YW_ACT_RECORD_WRITE, rd->r.provider, NULL) == YW_AUTHZ_ALLOW) {
+        rd->provider = true;
+        req->audit.stage = "use";
+        if (!rd->r.key_item) {
+            yw_reply_problem(req, 409, "no_key_item", "the resource has no key item yet: set key_item to load records");
+            return false;
+        }
+        return true;
+    }
+    if (yw_authz(p, YW_ACT_RECORD_READ, p->org_code, NULL) != YW_AUTHZ_ALLOW) {
+        yw_reply_problem(req, 403, "forbidden", "your roles do not allow reading shared data");
+        return false;
+    }
+    /* Drafts and retired resources exist for their provider's people only. */
+    bool own_org = p->org_code && strcmp(rd->r.provider, p->org_code) == 0;
+    if ((strcmp(rd->r.status, "published") != 0 && !own_org) || !rd->r.key_item) {
+        yw_reply_problem(req, 404, "not_found", "no such record");
+        return false;
+    }
+    const char *id = yw_req_query(req, "grant");
+    if (id && strlen(id) > 15) {
+        yw_reply_problem(req, 400, "invalid_request", "grant is a grant id, like GR00000001");
+        return false;
+    }
+    rc = grant_find(req, *db, rd->r.code, id, &rd->g);
+    if (rc == YW_ENOTFOUND) {
+        yw_reply_problem(req, 403, "no_grant",
+                         "no active grant of your org covers this resource: file a share request for it first");
+        return false;
+    }
+    if (rc < 0) {
+        yw_reply_store_error(req, rc, "grant");
+        return false;
+    }
+    req->audit.stage = "share";
+    req->audit.purpose = rd->g.id;
+    return true;
+}
+
+static const char *mask_kind(const resource_spec *r, const char *item)
+{
+    for (size_t i = 0; i < r->nitems; i++)
+        if (strcmp(r->items[i].name, item) == 0)
+            return r->items[i].mask;
+    return "full";
+}
+
+/*
+ * What the reader may see of data: all of it for the provider; for a grant,
+ * its items only, masked where it says. Adds the names shown to disclosed
+ * (once each). New object.
+ */
+static json_t *visible_data(const reader *rd, json_t *data, json_t *disclosed)
+{
+    json_t *out;
+    const char *name;
+    json_t *v;
+    if (rd->provider) {
+        out = json_incref(data);
+    } else {
+        out = json_object();
+        json_t *mode;
+        json_object_foreach(rd->g.items, name, mode) {
+            v = json_object_get(data, name);
+            if (!v || json_is_null(v))
+                continue;
+            if (strcmp(json_string_value(mode), "masked") != 0) {
+                json_object_set(out, name, v);
+                continue;
+            }
+            char *text = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+            yw_buf masked = YW_BUF_INIT;
+            yw_mask(mask_kind(&rd->r, name), text ? text : json_string_value(v), &masked);
+            yw_buf_append(&masked, "", 1);
+            json_object_set_new(out, name, json_string(masked.data));
+            yw_buf_free(&masked);
+            free(text);
+        }
+    }
+    json_object_foreach(out, name, v) {
+        size_t i;
+        json_t *seen;
+        bool known = false;
+        json_array_foreach(disclosed, i, seen) known = known || strcmp(json_string_value(seen), name) == 0;
+        if (!known)
+            json_array_append_new(disclosed, json_string(name));
+    }
+    return out;
+}
+
+typedef struct {
+    const char *grant_id;
+    int64_t quota, day, n;
+} usage;
+
+/* In the disclosure's transaction: the grant still holds, and n more records fit in today's quota. */
+static int usage_job(yw_db *db, void *arg)
+{
+    usage *u = arg;
+    int64_t active = 0, used = 0;
+    int rc = yw_db_int(db, &active, "SELECT count(*) FROM grants WHERE id = $1 AND revoked_at IS NULL AND valid_until > $2",
+                       "ti", u->grant_id, yw_now_ms());
+    if (rc < 0)
+        return rc;
+    if (!active)
+        return YW_ESTATE; /* revoked or expired since the request began */
+    if (!u->quota)
+        return 0;
+    rc = yw_db_int(db, &used, "SELECT used FROM grant_usage WHERE grant_id = $1 AND day = $2", "ti", u->grant_id, u->day);
+    if (rc < 0)
+        return rc;
+    if (used + u->n > u->quota)
+        return YW_ERANGE;
+    rc = yw_db_run(db,
+                   "INSERT INTO grant_usage(grant_id, day, used) VALUES ($1, $2, $3)"
+                   " ON CONFLICT(grant_id, day) DO UPDATE SET used = used + excluded.used",
+                   "tii", u->grant_id, u->day, u->n);
+    return rc < 0 ? rc : 0;
+}
+
+/*
+ * Commits the reply already made: for a consumer, its audit entry with the
+ * count of n records against the grant; the provider's entry is written by
+ * the server after the handler. On failure replaces the reply.
+ */
+static void commit_disclosure(yw_req *req, const reader *rd, int64_t n)
+{
+    if (rd->provider)
+        return;
+    int64_t now = yw_now_ms();
+    usage u = {.grant_id = rd->g.id, .quota = rd->g.daily_quota, .day = quota_day(now), .n = n};
+    int rc = yw_app_write(req, usage_job, &u, 200);
+    if (rc == 0)
+        return;
+    /* Nothing was disclosed after all. */
+    req->audit.items = NULL;
+    req->audit.hash_bodies = false;
+    if (rc == YW_ERANGE) {
+        yw_reply_header(req, "Retry-After", yw_arena_printf(req->arena, "%lld", (long long)seconds_to_next_day(now)));
+        yw_reply_problem(req, 429, "quota_exhausted",
+                         "grant %s allows %lld records a day; %lld more would exceed it", rd->g.id,
+                         (long long)rd->g.daily_quota, (long long)n);
+    } else if (rc == YW_ESTATE) {
+        yw_reply_problem(req, 403, "no_grant", "grant %s was revoked or expired meanwhile", rd->g.id);
+    } else {
+        yw_reply_store_error(req, rc, "record");
+    }
+}
+
+/* The record stored under key as the reader sees it, or NULL with *rc set (YW_ENOTFOUND when there is none). */
+static json_t *read_one(yw_req *req, yw_db *db, const reader *rd, const char *key, json_t *disclosed, int *rc)
+{
+    const char *index = key_index(&rd->ctx, &rd->r, key);
+    json_array_append_new(req->audit.object_ids, json_string(index));
+    json_t *data;
+    int64_t version, updated;
+    *rc = record_read(&rd->ctx, db, &rd->r, index, &data, &version, &updated);
+    if (*rc < 0)
+        return NULL;
+    json_t *shown = visible_data(rd, data, disclosed);
+    json_decref(data);
+    return json_pack("{s:s, s:s, s:I, s:o, s:o}", "resource", rd->r.code, "key", key, "version", (json_int_t)version,
+                     "updated_at", yw_json_time(updated), "data", shown);
+}
+
+void shared_records_get(yw_req *req)
+{
+    yw_db *db;
+    reader rd;
+    if (!reader_or_reply(req, &db, &rd))
+        return;
+    req->audit.hash_bodies = true;
+    json_t *disclosed = yw_req_keep(req, json_array());
+    int rc;
+    json_t *record = read_one(req, db, &rd, yw_req_param(req, "key"), disclosed, &rc);
+    if (!record) {
+        if (rc == YW_ENOTFOUND)
+            yw_reply_problem(req, 404, "not_found", "no such record");
+        else
+            yw_reply_store_error(req, rc, "record");
+        return;
+    }
+    if (!rd.provider)
+        json_object_set_new(record, "grant", json_string(rd.g.id));
+    req->audit.items = disclosed;
+    yw_reply_json_new(req, 200, record);
+    commit_disclosure(req, &rd, 1);
+}
+
+void shared_records_batch(yw_req *req)
+{
+    static const yw_json_field fields[] = {{"keys", YW_JSON_STRINGS, true, MAX_BATCH}};
+    yw_db *db;
+    reader rd;
+    if (!reader_or_reply(req, &db, &rd))
+        return;
+    json_t *body = yw_req_json_or_reply(req, fields, 1);
+    if (!body)
+        return;
+    json_t *keys = json_object_get(body, "keys");
+    if (json_array_size(keys) == 0) {
+        yw_reply_problem(req, 422, "validation_failed", "'keys' names 1 to %d records", MAX_BATCH);
+        return;
+    }
+    req->audit.hash_bodies = true;
+    json_t *disclosed = yw_req_keep(req, json_array());
+    json_t *items = json_array(), *missing = json_array();
+    size_t i;
+    json_t *key;
+    json_array_foreach(keys, i, key) {
+        int rc;
+        json_t *record = read_one(req, db, &rd, json_string_value(key), disclosed, &rc);
+        if (record) {
+            json_array_append_new(items, record);
+        } else if (rc == YW_ENOTFOUND) {
+            json_array_append(missing, key);
+        } else {
+            json_decref(items);
+            json_decref(missing);
+            yw_reply_store_error(req, rc, "record");
+            return;
+        }
+    }
+    req->audit.items = disclosed;
+    int64_t found = (int64_t)json_array_size(items);
+    json_t *reply = json_pack("{s:o, s:o}", "items", items, "missing", missing);
+    if (!rd.provider)
+        json_object_set_new(reply, "grant", json_string(rd.g.id));
+    yw_reply_json_new(req, 200, reply);
+    commit_disclosure(req, &rd, found);
+}

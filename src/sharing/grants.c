@@ -1,0 +1,238 @@
+/*
+ * Grants (共享授权): what a consumer org may read of a resource, and how.
+ *
+ *   GET    /api/v1/grants        ?resource= ?status=active|expired|revoked ?role=consumer|provider
+ *   GET    /api/v1/grants/{id}
+ *   DELETE /api/v1/grants/{id}   ?reason=   revoke: a steward of the provider org, or of the data bureau
+ *
+ * A grant is active from its approval until valid_until or its revocation,
+ * whichever comes first; reads look it up on every request, so a revoked
+ * or expired grant stops the very next read.
+ */
+#include "sharing/handlers.h"
+#include "sharing/sharing.h"
+
+#include "app/app.h"
+#include "core/calendar.h"
+#include "core/error.h"
+#include "core/time.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define DAY_MS 86400000LL
+#define CST_OFFSET_MS (8 * 3600000LL)
+#define GRANT_COLUMNS                                                                                              \
+    "id, request_id, resource, provider_org, consumer_org, client_id, items, purpose, legal_basis, valid_until,"   \
+    " daily_quota, created_at, revoked_at, revoked_by, revoke_reason"
+
+yw_authz_result share_authz(const yw_principal *p, yw_action action, const char *consumer, const char *provider)
+{
+    yw_authz_result a = yw_authz(p, action, consumer, NULL), b = yw_authz(p, action, provider, NULL);
+    if (a == YW_AUTHZ_ALLOW || b == YW_AUTHZ_ALLOW)
+        return YW_AUTHZ_ALLOW;
+    return a == YW_AUTHZ_HIDE && b == YW_AUTHZ_HIDE ? YW_AUTHZ_HIDE : YW_AUTHZ_FORBID;
+}
+
+bool share_authz_or_reply(yw_req *req, yw_action action, const char *consumer, const char *provider, const char *noun)
+{
+    switch (share_authz(&req->principal, action, consumer, provider)) {
+    case YW_AUTHZ_ALLOW: return true;
+    case YW_AUTHZ_HIDE: yw_reply_problem(req, 404, "not_found", "no such %s", noun); return false;
+    case YW_AUTHZ_FORBID: break;
+    }
+    yw_reply_problem(req, 403, "forbidden", "your roles do not allow this");
+    return false;
+}
+
+int next_id(yw_db *db, const char *table, const char *prefix, char buf[16])
+{
+    int64_t last = 0;
+    /* The table name is one of ours, never the caller's. */
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT coalesce(max(rowid), 0) FROM %s", table);
+    int rc = yw_db_int(db, &last, sql, "");
+    if (rc < 0)
+        return rc;
+    snprintf(buf, 16, "%s%08lld", prefix, (long long)last + 1);
+    return 0;
+}
+
+int64_t quota_day(int64_t now_ms)
+{
+    return yw_calendar_day(now_ms);
+}
+
+int64_t seconds_to_next_day(int64_t now_ms)
+{
+    int64_t next = (quota_day(now_ms) + 1) * DAY_MS - CST_OFFSET_MS;
+    return (next - now_ms + 999) / 1000;
+}
+
+static const char *grant_status(yw_stmt *s, int64_t now)
+{
+    if (!yw_stmt_is_null(s, 12))
+        return "revoked";
+    return yw_stmt_int(s, 9) <= now ? "expired" : "active";
+}
+
+static json_t *grant_json(yw_stmt *s)
+{
+    json_t *items = json_loads(yw_stmt_text(s, 6), 0, NULL);
+    json_t *g = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:o, s:s, s:s}", "id", yw_stmt_text(s, 0), "request_id",
+                          yw_stmt_text(s, 1), "resource", yw_stmt_text(s, 2), "provider_org", yw_stmt_text(s, 3),
+                          "consumer_org", yw_stmt_text(s, 4), "client_id", yw_stmt_text(s, 5), "items",
+                          items ? items : json_object(), "purpose", yw_stmt_text(s, 7), "legal_basis",
+                          yw_stmt_text(s, 8));
+    json_object_set_new(g, "valid_until", yw_json_time(yw_stmt_int(s, 9)));
+    json_object_set_new(g, "daily_quota", yw_stmt_is_null(s, 10) ? json_null() : json_integer(yw_stmt_int(s, 10)));
+    json_object_set_new(g, "status", json_string(grant_status(s, yw_now_ms())));
+    json_object_set_new(g, "created_at", yw_json_time(yw_stmt_int(s, 11)));
+    json_object_set_new(g, "revoked_at", yw_json_time(yw_stmt_int(s, 12)));
+    json_object_set_new(g, "revoked_by", yw_stmt_text(s, 13) ? json_string(yw_stmt_text(s, 13)) : json_null());
+    json_object_set_new(g, "revoke_reason", yw_stmt_text(s, 14) ? json_string(yw_stmt_text(s, 14)) : json_null());
+    return g;
+}
+
+int grant_find(yw_req *req, yw_db *db, const char *resource, const char *id, grant *g)
+{
+    const yw_principal *p = &req->principal;
+    const char *client = p->kind == YW_PRINCIPAL_CLIENT ? p->id : NULL;
+    yw_stmt *s;
+    /* A grant bound to one system serves that system only; people of the org use unbound grants. */
+    int rc = yw_db_query(db, &s,
+                         "SELECT id, items, coalesce(daily_quota, 0) FROM grants"
+                         " WHERE consumer_org = $1 AND resource = $2 AND revoked_at IS NULL AND valid_until > $3"
+                         " AND (client_id IS NULL OR client_id = $4) AND ($5 IS NULL OR id = $5)"
+                         " ORDER BY id DESC LIMIT 1",
+                         "ttitt", p->org_code ? p->org_code : "", resource, yw_now_ms(), client, id);
+    if (rc < 0)
+        return rc;
+    if (yw_stmt_step(s) != YW_DB_ROW) {
+        yw_stmt_release(s);
+        return YW_ENOTFOUND;
+    }
+    g->id = yw_arena_strdup(req->arena, yw_stmt_text(s, 0));
+    g->resource = yw_arena_strdup(req->arena, resource);
+    g->items = yw_req_keep(req, json_loads(yw_stmt_text(s, 1), 0, NULL));
+    g->daily_quota = yw_stmt_int(s, 2);
+    yw_stmt_release(s);
+    return g->items ? 0 : YW_EIO;
+}
+
+void grants_list(yw_req *req)
+{
+    int limit;
+    const char *cursor;
+    if (!yw_app_list_or_reply(req, YW_ACT_GRANT_READ, &limit, &cursor))
+        return;
+    const char *status = yw_req_query(req, "status"), *role = yw_req_query(req, "role");
+    const char *resource = yw_req_query(req, "resource");
+    if (status && strcmp(status, "active") != 0 && strcmp(status, "expired") != 0 && strcmp(status, "revoked") != 0) {
+        yw_reply_problem(req, 400, "invalid_request", "status is active, expired or revoked");
+        return;
+    }
+    if (role && strcmp(role, "consumer") != 0 && strcmp(role, "provider") != 0) {
+        yw_reply_problem(req, 400, "invalid_request", "role is consumer or provider");
+        return;
+    }
+    if (resource && strlen(resource) > 64) {
+        yw_reply_problem(req, 400, "invalid_request", "resource is a resource code");
+        return;
+    }
+    yw_db *db = yw_app_reader_or_reply(req);
+    if (!db)
+        return;
+    const char *org = yw_authz_own_org_only(&req->principal, YW_ACT_GRANT_READ) ? req->principal.org_code : NULL;
+    yw_stmt *s;
+    int rc = yw_db_query(
+        db, &s,
+        "SELECT " GRANT_COLUMNS " FROM grants WHERE id > coalesce($1, '')"
+        " AND ($2 IS NULL OR ($3 IS NULL AND (consumer_org = $2 OR provider_org = $2))"
+        "      OR ($3 = 'consumer' AND consumer_org = $2) OR ($3 = 'provider' AND provider_org = $2))"
+        " AND ($4 IS NULL OR resource = $4)"
+        " AND ($5 IS NULL OR ($5 = 'revoked' AND revoked_at IS NOT NULL)"
+        "      OR ($5 = 'expired' AND revoked_at IS NULL AND valid_until <= $6)"
+        "      OR ($5 = 'active' AND revoked_at IS NULL AND valid_until > $6))"
+        " ORDER BY id LIMIT $7",
+        "tttttii", cursor, org ? org : (role ? req->principal.org_code : NULL), role, resource, status, yw_now_ms(),
+        (int64_t)limit + 1);
+    if (rc < 0) {
+        yw_reply_store_error(req, rc, "grant");
+        return;
+    }
+    yw_reply_page(req, s, limit, grant_json, "id");
+}
+
+/* The grant named by the path if the caller may do action on it; else replies. Kept by the request. */
+static json_t *grant_or_reply(yw_req *req, yw_db *db, yw_action action)
+{
+    bool failed;
+    json_t *g = yw_app_load_one(req, db, "SELECT " GRANT_COLUMNS " FROM grants WHERE id = $1", yw_req_param(req, "id"),
+                                grant_json, &failed);
+    if (failed)
+        return NULL;
+    if (!g) {
+        yw_reply_problem(req, 404, "not_found", "no such grant");
+        return NULL;
+    }
+    const char *consumer = yw_json_str(g, "consumer_org"), *provider = yw_json_str(g, "provider_org");
+    if (!share_authz_or_reply(req, YW_ACT_GRANT_READ, consumer, provider, "grant"))
+        return NULL;
+    /* Revocation is the provider's (or the data bureau's), not the consumer's. */
+    if (action == YW_ACT_GRANT_REVOKE && yw_authz(&req->principal, action, provider, NULL) != YW_AUTHZ_ALLOW) {
+        yw_reply_problem(req, 403, "forbidden", "the provider's stewards and the data bureau revoke grants");
+        return NULL;
+    }
+    return g;
+}
+
+void grants_get(yw_req *req)
+{
+    yw_db *db = yw_app_reader_or_reply(req);
+    json_t *g = db ? grant_or_reply(req, db, YW_ACT_GRANT_READ) : NULL;
+    if (g)
+        yw_reply_json(req, 200, g);
+}
+
+typedef struct {
+    const char *id, *by, *reason;
+} revocation;
+
+static int revoke_job(yw_db *db, void *arg)
+{
+    revocation *r = arg;
+    int rc = yw_db_run(db,
+                       "UPDATE grants SET revoked_at = $2, revoked_by = $3, revoke_reason = $4"
+                       " WHERE id = $1 AND revoked_at IS NULL",
+                       "titt", r->id, yw_now_ms(), r->by, r->reason);
+    if (rc == 0)
+        return YW_ESTATE;
+    return rc < 0 ? rc : 0;
+}
+
+void grants_revoke(yw_req *req)
+{
+    req->audit.stage = "share";
+    yw_req_audit_object(req, "grant", yw_req_param(req, "id"));
+    const char *reason = yw_req_query(req, "reason");
+    if (reason && strlen(reason) > 1000) {
+        yw_reply_problem(req, 400, "invalid_request", "reason has at most 1000 bytes");
+        return;
+    }
+    yw_db *db = yw_app_reader_or_reply(req);
+    json_t *g = db ? grant_or_reply(req, db, YW_ACT_GRANT_REVOKE) : NULL;
+    if (!g)
+        return;
+    revocation r = {.id = yw_json_str(g, "id"), .by = req->principal.id, .reason = reason};
+    int rc = yw_app_write(req, revoke_job, &r, 204);
+    if (rc == YW_ESTATE) {
+        yw_reply_problem(req, 409, "already_revoked", "the grant was revoked already");
+        return;
+    }
+    if (rc < 0) {
+        yw_reply_store_error(req, rc, "grant");
+        return;
+    }
+    yw_reply_raw(req, 204, "application/json", NULL, 0);
+}

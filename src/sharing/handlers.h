@@ -1,0 +1,18 @@
+/* Handlers of the sharing module, listed in module.c's route table. */
+#ifndef YW_SHARING_HANDLERS_H
+#define YW_SHARING_HANDLERS_H
+
+#include "http/request.h"
+
+void share_requests_create(yw_req *req);
+void share_requests_list(yw_req *req);
+void share_requests_get(yw_req *req);
+void share_requests_approve(yw_req *req);
+void share_requests_reject(yw_req *req);
+void grants_list(yw_req *req);
+void grants_get(yw_req *req);
+void grants_revoke(yw_req *req);
+void shared_records_get(yw_req *req);
+void shared_records_batch(yw_req *req);
+
+#endif

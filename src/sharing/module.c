@@ -1,0 +1,20 @@
+/* The sharing module's routes: requests, decisions, grants and the reads they allow. */
+#include "app/app.h"
+#include "sharing/handlers.h"
+
+static const yw_route routes[] = {
+    {"GET", "/api/v1/share-requests", share_requests_list, 0, 0, "share.read"},
+    {"POST", "/api/v1/share-requests", share_requests_create, YW_ROUTE_AUDIT, 0, "share.request"},
+    {"GET", "/api/v1/share-requests/{id}", share_requests_get, 0, 0, "share.read"},
+    {"POST", "/api/v1/share-requests/{id}/approve", share_requests_approve, YW_ROUTE_AUDIT, 0, "share.approve"},
+    {"POST", "/api/v1/share-requests/{id}/reject", share_requests_reject, YW_ROUTE_AUDIT, 0, "share.reject"},
+    {"GET", "/api/v1/grants", grants_list, 0, 0, "grant.read"},
+    {"GET", "/api/v1/grants/{id}", grants_get, 0, 0, "grant.read"},
+    {"DELETE", "/api/v1/grants/{id}", grants_revoke, YW_ROUTE_AUDIT, 0, "grant.revoke"},
+    /* Record paths carry a record key (an ID number, say): they are logged as their route only. */
+    {"GET", "/api/v1/resources/{code}/records/{key}", shared_records_get, YW_ROUTE_AUDIT | YW_ROUTE_SECRET_PATH, 0,
+     "record.read"},
+    {"POST", "/api/v1/resources/{code}/records:batch", shared_records_batch, YW_ROUTE_AUDIT, 0, "record.read"},
+};
+
+const yw_module yw_sharing_module = {"sharing", routes, sizeof routes / sizeof routes[0]};

@@ -1,0 +1,65 @@
+/*
+ * What the sharing module's parts share: grants as reads need them, and
+ * the visibility of an object that concerns two orgs, its consumer and its
+ * provider.
+ */
+#ifndef YW_SHARING_SHARING_H
+#define YW_SHARING_SHARING_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "authz/policy.h"
+#include "http/request.h"
+#include "store/db.h"
+
+/* An active grant, as a read uses it. Strings live in the request arena. */
+typedef struct {
+    const char *id, *resource;
+    json_t *items; /* item name → "clear" | "masked"; kept by the request */
+    int64_t daily_quota; /* 0: none */
+} grant;
+
+/*
+ * The grant through which the caller reads resource now: the one named by
+ * id when id is not NULL, else the newest active grant of the caller's org
+ * (for a department system: one not bound to another system). 0,
+ * YW_ENOTFOUND or < 0.
+ */
+int grant_find(yw_req *req, yw_db *db, const char *resource, const char *id, grant *g);
+
+/*
+ * May the caller do action on an object between consumer and provider?
+ * ALLOW when either org's answer is ALLOW; HIDE when the caller belongs to
+ * neither (and is not the data bureau); otherwise FORBID.
+ */
+yw_authz_result share_authz(const yw_principal *p, yw_action action, const char *consumer, const char *provider);
+
+/* share_authz that replies 404 "no such <noun>" or 403 itself; true when allowed. */
+bool share_authz_or_reply(yw_req *req, yw_action action, const char *consumer, const char *provider,
+                          const char *noun);
+
+/* A new share request; with grant_items, granted at once. */
+typedef struct {
+    const char *resource, *provider, *consumer, *client_id, *requested_by;
+    const char *items; /* JSON array of item names */
+    const char *purpose, *legal_basis, *scenario;
+    int64_t valid_until, daily_quota, due_at; /* ms; quota 0: none */
+    const char *grant_items; /* JSON object item → "clear" | "masked": grant now */
+    const char *decided_by;  /* who granted; NULL when the share type grants it */
+    int64_t created_at;      /* ms; 0: now */
+    char id[16], grant_id[16]; /* out */
+} share_request_new;
+
+/* Stores n (and its grant) inside a writer job; fills n->id and n->grant_id. 0 or < 0. */
+int share_request_insert(yw_db *db, share_request_new *n);
+
+/* The next id of a table whose ids are prefix + 8 digits, in order of creation; buf of 16 bytes. */
+int next_id(yw_db *db, const char *table, const char *prefix, char buf[16]);
+
+/* The day number (China Standard Time) quotas are counted on, and the seconds until the next one. */
+int64_t quota_day(int64_t now_ms);
+int64_t seconds_to_next_day(int64_t now_ms);
+
+#endif

@@ -1,0 +1,221 @@
+// Sharing: a department asks for another's resource; the provider decides;
+// the consumer then reads exactly the granted items — masked where the grant
+// says, audited on every read, within its daily quota — until the grant is
+// revoked or expires. Requests that break a rule change nothing.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { startServer, orgOf } from './lib/server.mjs';
+import { assertProblem, sleep } from './lib/util.mjs';
+
+let srv, gaj, jtj, jtjClerk, auditor, bureau, GAJ, JTJ, code, unconditional, closed;
+const KEY = '11010519491231002X';
+const PERSON = { name: '欧阳修文', gender: '1', birth_date: '1949-12-31', phone: '13812345678',
+  address: '浙江省杭州市西湖区文三路90号' };
+
+const item = (name, extra = {}) => ({ name, element: name, ...extra });
+async function publish(name, shareType) {
+  const made = await srv.call('POST', '/api/v1/resources', { token: gaj, body: {
+    name, provider_org: GAJ, summary: '共享测试', category: 'base', format: 'table', share_type: shareType,
+    share_condition: '用于法定职责', share_method: 'api', open_type: 'closed', update_cycle: 'daily', key_item: 'id_number',
+    items: [item('id_number', { required: true }), item('name'), item('gender'), item('birth_date'), item('phone'),
+      item('address')],
+  } });
+  assert.equal(made.status, 201, made.text);
+  const pub = await srv.call('POST', `/api/v1/resources/${made.json.code}/publish`, { token: gaj });
+  assert.equal(pub.status, 200, pub.text);
+  return made.json.code;
+}
+
+const ask = (resource, extra = {}, token = jtj) => srv.call('POST', '/api/v1/share-requests', { token, body: {
+  resource, items: ['id_number', 'name', 'birth_date', 'phone', 'address'], purpose: '道路交通违法处理',
+  legal_basis: '《中华人民共和国道路交通安全法》第一百一十四条', scenario: '非现场执法', ...extra,
+} });
+const read = (token, key = KEY, resource = code, query = '') =>
+  srv.call('GET', `/api/v1/resources/${resource}/records/${key}${query}`, { token });
+const list = async (path, token) => (await srv.call('GET', path, { token })).json.items;
+
+before(async () => {
+  srv = await startServer();
+  GAJ = orgOf(srv.accounts, 'gaj_steward');
+  JTJ = orgOf(srv.accounts, 'jtj_steward');
+  gaj = await srv.login('gaj_steward');
+  jtj = await srv.login('jtj_steward');
+  jtjClerk = await srv.login('jtj_clerk');
+  auditor = await srv.login('demo_auditor');
+  bureau = await srv.login('dsj_admin');
+  code = await publish('人口基本信息（共享测试）', 'conditional');
+  unconditional = await publish('人口概要（无条件）', 'unconditional');
+  closed = await publish('人口内部（不予共享）', 'none');
+  for (const c of [code, unconditional]) {
+    const put = await srv.call('PUT', `/api/v1/resources/${c}/records/${KEY}`, { token: gaj, body: { data: PERSON } });
+    assert.equal(put.status, 201, put.text);
+  }
+});
+after(() => srv?.stop());
+
+test('a conditional request waits; the provider grants fewer items, some masked; reads show exactly that', async () => {
+  const req = await ask(code);
+  assert.equal(req.status, 201, req.text);
+  assert.equal(req.headers.get('location'), `/api/v1/share-requests/${req.json.id}`);
+  assert.deepEqual([req.json.status, req.json.grant_id, req.json.overdue, req.json.consumer_org, req.json.provider_org],
+    ['pending', null, false, JTJ, GAJ]);
+  assert.ok(Date.parse(req.json.due_at) > Date.now() + 5 * 86400000, 'five working days are at least a week');
+  // before the decision, the consumer has no grant: 403, whether or not the record exists
+  assertProblem(await read(jtjClerk), 403, 'no_grant');
+  assertProblem(await read(jtjClerk, '110101199003070011'), 403, 'no_grant');
+  // the provider sees it among the requests waiting for it
+  assert.ok((await list('/api/v1/share-requests?role=provider&status=pending', gaj)).some((r) => r.id === req.json.id));
+
+  const ok = await srv.call('POST', `/api/v1/share-requests/${req.json.id}/approve`, { token: gaj, body: {
+    items: ['id_number', 'name', 'birth_date', 'phone', 'address'],
+    modes: { id_number: 'masked', name: 'masked', phone: 'masked', address: 'masked' },
+  } });
+  assert.equal(ok.status, 200, ok.text);
+  assert.deepEqual([ok.json.status, ok.json.decided_by], ['approved', 'gaj_steward']);
+  const grant = await srv.call('GET', `/api/v1/grants/${ok.json.grant_id}`, { token: jtj });
+  assert.deepEqual(grant.json.items, { id_number: 'masked', name: 'masked', birth_date: 'clear', phone: 'masked',
+    address: 'masked' });
+  assert.equal(grant.json.status, 'active');
+
+  const res = await read(jtjClerk);
+  assert.equal(res.status, 200, res.text);
+  // gender was never granted: it is absent, not even null
+  assert.deepEqual(res.json.data, { id_number: '110105********002X', name: '欧***', birth_date: '1949-12-31',
+    phone: '138****5678', address: '浙江省杭州市西湖区****' });
+  assert.equal(res.json.grant, ok.json.grant_id);
+  assertProblem(await read(jtjClerk, '110101199003070011'), 404, 'not_found');
+
+  // the read is an audit entry: share stage, items disclosed, the grant, hashes of both bodies
+  const seq = Number(res.headers.get('x-yiwang-audit-seq'));
+  const entries = await list(`/api/v1/audit/events?action=record.read&actor=jtj_clerk&limit=1000`, auditor);
+  const entry = entries.find((e) => e.seq === seq);
+  assert.ok(entry, `entry ${seq} is in the trail`);
+  assert.deepEqual([entry.stage, entry.purpose, entry.status, entry.actor_org, entry.object_ids[0]],
+    ['share', ok.json.grant_id, 200, JTJ, code]);
+  assert.deepEqual(entry.items, ['id_number', 'name', 'birth_date', 'phone', 'address']);
+  assert.equal(entry.response_sha256, createHash('sha256').update(res.text).digest('hex'));
+  assert.ok(!JSON.stringify(entry).includes(KEY), 'the key is named by its blind index only');
+});
+
+test('an unconditional resource is granted at once, in clear, and recorded', async () => {
+  const req = await ask(unconditional, { items: ['id_number', 'name'] });
+  assert.equal(req.status, 201, req.text);
+  assert.equal(req.json.status, 'approved');
+  assert.match(req.json.grant_id, /^GR\d{8}$/);
+  const res = await read(jtj, KEY, unconditional);
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual(res.json.data, { id_number: KEY, name: PERSON.name });
+  const entries = await list('/api/v1/audit/events?action=share.request&limit=1000', auditor);
+  const entry = entries.find((e) => e.object_ids[0] === req.json.id);
+  assert.deepEqual(entry.object_ids, [req.json.id, unconditional, req.json.grant_id]);
+  assert.deepEqual([entry.stage, entry.status, entry.items], ['share', 201, ['id_number', 'name']]);
+});
+
+test('refused requests change nothing: not shared, unknown items, too long, another org\'s system, own resource', async () => {
+  const before = (await list('/api/v1/share-requests?limit=1000', bureau)).length;
+  assertProblem(await ask(closed), 422, 'not_shared');
+  assertProblem(await ask(code, { items: ['id_number', 'shoe_size'] }), 422, 'validation_failed', /shoe_size/);
+  assertProblem(await ask(code, { items: ['name', 'name'] }), 422, 'validation_failed', /twice/);
+  assertProblem(await ask(code, { items: [] }), 422, 'validation_failed');
+  const late = new Date(Date.now() + 400 * 86400000).toISOString();
+  assertProblem(await ask(code, { valid_until: late }), 422, 'validation_failed', /at most 365 days/);
+  assertProblem(await ask(code, { valid_until: '2020-01-01T00:00:00Z' }), 422, 'validation_failed', /future/);
+  const gajClient = srv.accounts.clients.find((c) => c.id.startsWith(`${GAJ}/`)).id;
+  assertProblem(await ask(code, { client_id: gajClient }), 422, 'validation_failed', /client_id/);
+  assertProblem(await ask(code, { daily_quota: 0 }), 422, 'validation_failed', /daily_quota/);
+  assertProblem(await ask(code, {}, gaj), 422, 'validation_failed', /your org provides/);
+  assertProblem(await ask('nope-000000'), 404, 'not_found');
+  assertProblem(await ask(code, { surprise: true }), 400, 'invalid_request');
+  assert.equal((await list('/api/v1/share-requests?limit=1000', bureau)).length, before);
+});
+
+test('a rejection reaches the consumer with its reason; a decision is made once', async () => {
+  const req = await ask(code, { items: ['name'] });
+  const no = await srv.call('POST', `/api/v1/share-requests/${req.json.id}/reject`, { token: gaj,
+    body: { reason: '申请用途与共享条件不符' } });
+  assert.equal(no.status, 200, no.text);
+  const seen = await srv.call('GET', `/api/v1/share-requests/${req.json.id}`, { token: jtj });
+  assert.deepEqual([seen.json.status, seen.json.reason, seen.json.grant_id], ['rejected', '申请用途与共享条件不符', null]);
+  assertProblem(await srv.call('POST', `/api/v1/share-requests/${req.json.id}/approve`, { token: gaj, body: {} }), 409,
+    'already_decided');
+  // the consumer cannot decide its own request; a third org does not see it at all
+  const mine = await ask(code, { items: ['name'] });
+  assertProblem(await srv.call('POST', `/api/v1/share-requests/${mine.json.id}/approve`, { token: jtj, body: {} }), 403,
+    'forbidden');
+  const scjg = await srv.login('scjg_steward');
+  assertProblem(await srv.call('GET', `/api/v1/share-requests/${mine.json.id}`, { token: scjg }), 404, 'not_found');
+  assertProblem(await srv.call('POST', `/api/v1/share-requests/${mine.json.id}/reject`, { token: scjg,
+    body: { reason: 'x' } }), 404, 'not_found');
+  assert.ok(!(await list('/api/v1/share-requests?limit=1000', scjg)).some((r) => r.id === mine.json.id));
+  // approving more than was asked is refused and leaves the request pending
+  assertProblem(await srv.call('POST', `/api/v1/share-requests/${mine.json.id}/approve`, { token: gaj,
+    body: { items: ['name', 'phone'] } }), 422, 'validation_failed', /was not requested/);
+  assert.equal((await srv.call('GET', `/api/v1/share-requests/${mine.json.id}`, { token: jtj })).json.status, 'pending');
+  // the data bureau oversees every request
+  assert.ok((await list('/api/v1/share-requests?limit=1000&status=pending', bureau)).some((r) => r.id === mine.json.id));
+});
+
+test('revocation stops the very next read; only the provider or the data bureau revokes', async () => {
+  const req = await ask(unconditional, { items: ['name'] });
+  const grant = req.json.grant_id;
+  assert.equal((await read(jtj, KEY, unconditional, `?grant=${grant}`)).status, 200);
+  assertProblem(await srv.call('DELETE', `/api/v1/grants/${grant}`, { token: jtj }), 403, 'forbidden');
+  const revoke = await srv.call('DELETE', `/api/v1/grants/${grant}?reason=${encodeURIComponent('执法事项已办结')}`,
+    { token: gaj });
+  assert.equal(revoke.status, 204, revoke.text);
+  assertProblem(await read(jtj, KEY, unconditional, `?grant=${grant}`), 403, 'no_grant');
+  const seen = await srv.call('GET', `/api/v1/grants/${grant}`, { token: jtj });
+  assert.deepEqual([seen.json.status, seen.json.revoked_by, seen.json.revoke_reason],
+    ['revoked', 'gaj_steward', '执法事项已办结']);
+  assertProblem(await srv.call('DELETE', `/api/v1/grants/${grant}`, { token: gaj }), 409, 'already_revoked');
+  assert.ok((await list('/api/v1/grants?status=revoked&role=consumer', jtj)).some((g) => g.id === grant));
+});
+
+test('a grant ends at valid_until: the next read is refused', async () => {
+  const until = new Date(Date.now() + 1500).toISOString();
+  const req = await ask(unconditional, { items: ['name'], valid_until: until });
+  assert.equal(req.status, 201, req.text);
+  const via = `?grant=${req.json.grant_id}`;
+  assert.equal((await read(jtj, KEY, unconditional, via)).status, 200);
+  await sleep(Date.parse(until) - Date.now() + 100);
+  assertProblem(await read(jtj, KEY, unconditional, via), 403, 'no_grant');
+  assert.equal((await srv.call('GET', `/api/v1/grants/${req.json.grant_id}`, { token: jtj })).json.status, 'expired');
+});
+
+test('the daily quota counts records; over it the answer is 429 with Retry-After and nothing is disclosed', async () => {
+  const req = await ask(unconditional, { items: ['id_number'], daily_quota: 3 });
+  const via = `?grant=${req.json.grant_id}`;
+  const batch = (keys) => srv.call('POST', `/api/v1/resources/${unconditional}/records:batch${via}`, { token: jtj,
+    body: { keys } });
+  const two = await batch([KEY, KEY, '110101199003070011']);
+  assert.equal(two.status, 200, two.text);
+  assert.equal(two.json.items.length, 2);
+  assert.deepEqual(two.json.missing, ['110101199003070011']);
+  const over = await batch([KEY, KEY]);
+  assertProblem(over, 429, 'quota_exhausted');
+  const wait = Number(over.headers.get('retry-after'));
+  assert.ok(wait > 0 && wait <= 86400, `Retry-After ${wait}`);
+  assert.equal((await read(jtj, KEY, unconditional, via)).status, 200, 'the refused batch used nothing');
+  assertProblem(await read(jtj, KEY, unconditional, via), 429, 'quota_exhausted');
+  const refused = (await list('/api/v1/audit/events?action=record.read&result=denied&limit=1000', auditor))
+    .filter((e) => e.purpose === req.json.grant_id);
+  assert.equal(refused.length, 2);
+  for (const e of refused) assert.deepEqual([e.status, e.items, e.response_sha256], [429, [], null]);
+});
+
+test('a grant bound to one system serves that system only', async () => {
+  const secadmin = await srv.adminToken('secadmin');
+  const made = await srv.call('POST', '/api/v1/clients', { token: secadmin, body: { org_code: JTJ, name: 'zhifa' } });
+  assert.equal(made.status, 201, made.text);
+  const req = await ask(code, { items: ['birth_date'], client_id: made.json.id });
+  const ok = await srv.call('POST', `/api/v1/share-requests/${req.json.id}/approve`, { token: gaj });
+  assert.equal(ok.status, 200, ok.text);
+  const via = `?grant=${ok.json.grant_id}`;
+  const res = await read(made.json.secret, KEY, code, via);
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual(res.json.data, { birth_date: '1949-12-31' });
+  const other = srv.accounts.clients.find((c) => c.id.startsWith(`${JTJ}/`)).secret;
+  assertProblem(await read(other, KEY, code, via), 403, 'no_grant');
+  assertProblem(await read(jtjClerk, KEY, code, via), 403, 'no_grant');
+});
