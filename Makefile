@@ -8,7 +8,7 @@
 # Every target installs the Debian packages it needs first (scripts/deps.sh).
 
 CC       ?= cc
-PKGS     := libmicrohttpd jansson sqlite3 libsodium libcrypto
+PKGS     := libmicrohttpd jansson sqlite3 libsodium libcrypto libcurl
 WARN     := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter \
             -Wno-missing-field-initializers
 BASE     := -std=gnu11 -pthread -Isrc -D_GNU_SOURCE $(WARN)

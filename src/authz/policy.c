@@ -56,6 +56,9 @@ static const rule rules[YW_ACT_COUNT] = {
     [YW_ACT_GRANT_READ] = {.own_org = YW_ROLE_STEWARD | YW_ROLE_ORG_ADMIN, .own_clients = true,
                            .bureau = YW_ROLE_STEWARD | YW_ROLE_ORG_ADMIN, .noun = "grant"},
     [YW_ACT_GRANT_REVOKE] = {.own_org = YW_ROLE_STEWARD, .bureau = YW_ROLE_STEWARD, .noun = "grant"},
+    [YW_ACT_SUBSCRIPTION_MANAGE] = {.own_org = YW_ROLE_STEWARD, .own_clients = true, .noun = "subscription"},
+    [YW_ACT_SUBSCRIPTION_READ] = {.own_org = YW_ROLE_STEWARD | YW_ROLE_ORG_ADMIN, .own_clients = true,
+                                  .bureau = YW_ROLE_STEWARD | YW_ROLE_ORG_ADMIN, .noun = "subscription"},
 };
 
 static const char *const role_names[] = {"sysadmin", "secadmin",  "auditor",    "org_admin", "steward",

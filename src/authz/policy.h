@@ -64,6 +64,8 @@ typedef enum {
     YW_ACT_SHARE_DECIDE,    /* the provider org's stewards approve or reject */
     YW_ACT_GRANT_READ,      /* grants of their own org; the data bureau: all */
     YW_ACT_GRANT_REVOKE,    /* the provider org's stewards, and the data bureau's */
+    YW_ACT_SUBSCRIPTION_MANAGE, /* a consumer org's stewards and systems subscribe and unsubscribe */
+    YW_ACT_SUBSCRIPTION_READ,   /* subscriptions of their own org (either side); the data bureau: all */
     YW_ACT_COUNT
 } yw_action;
 

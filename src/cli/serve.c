@@ -17,6 +17,7 @@
 #include "http/server.h"
 #include "identity/identity.h"
 #include "registry/registry.h"
+#include "sharing/webhooks.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -84,6 +85,7 @@ int cli_serve(int argc, char **argv)
     status = 1;
     yw_router *router = NULL;
     yw_reencryptor *reencryptor = NULL;
+    yw_webhooks *webhooks = NULL;
     cli_data d;
     if (cli_open(&cfg, &d) < 0)
         goto done;
@@ -125,6 +127,12 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "yiwang: %s\n", err);
         goto done;
     }
+    webhooks = yw_webhooks_start(d.store, d.audit, d.keys);
+    if (!webhooks) {
+        fprintf(stderr, "yiwang: cannot start webhook delivery\n");
+        yw_server_stop(server, 0);
+        goto done;
+    }
     char url[128];
     snprintf(url, sizeof url, "%s://%.*s:%d", cert ? "https" : "http", (int)strcspn(cfg.listen, ":"), cfg.listen,
              yw_server_port(server));
@@ -140,6 +148,7 @@ int cli_serve(int argc, char **argv)
     yw_server_stop(server, 10000);
     status = 0;
 done:
+    yw_webhooks_stop(webhooks);
     yw_reencrypt_stop(reencryptor);
     cli_close(&d); /* signs a last tree head, flushes the writer */
     if (status == 0)

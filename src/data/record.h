@@ -79,6 +79,29 @@ const char *prepare_record(const record_ctx *c, const resource_spec *r, const ch
 int record_read(const record_ctx *c, yw_db *db, const resource_spec *r, const char *index, json_t **data,
                 int64_t *version, int64_t *updated_at);
 
+/* One entry of a resource's change sequence. key_index lives until the next change is read. */
+typedef struct {
+    int64_t seq, version, changed_at;
+    bool deleted;
+    const char *key_index;
+} record_change;
+
+/*
+ * Calls fn for each change of resource with seq > after, in order, at most
+ * limit of them; fn returning non-zero stops the walk with that value.
+ * Returns 0, fn's value, or < 0.
+ */
+int record_changes_each(yw_db *db, const char *resource, int64_t after, int limit,
+                        int (*fn)(const record_change *ch, void *arg), void *arg);
+
+/*
+ * The record stored under index as it was at version: its data decrypted
+ * (new object; NULL for a deletion) and its key (in c's arena) — for a
+ * deletion, the key of the last version that had data. 0, YW_ENOTFOUND or < 0.
+ */
+int record_at_version(const record_ctx *c, yw_db *db, const resource_spec *r, const char *index, int64_t version,
+                      json_t **data, const char **key);
+
 /* Writer job storing w: unchanged data keeps its version; YW_ENOTFOUND deleting what is not there. */
 int record_job(yw_db *db, void *arg);
 

@@ -390,6 +390,59 @@ int record_read(const record_ctx *c, yw_db *db, const resource_spec *r, const ch
     return *data ? 0 : YW_EIO;
 }
 
+int record_changes_each(yw_db *db, const char *resource, int64_t after, int limit,
+                        int (*fn)(const record_change *ch, void *arg), void *arg)
+{
+    yw_stmt *s;
+    int rc = yw_db_query(db, &s,
+                         "SELECT seq, key_index, version, deleted, changed_at FROM record_changes"
+                         " WHERE resource = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                         "tii", resource, after, (int64_t)limit);
+    if (rc < 0)
+        return rc;
+    while ((rc = yw_stmt_step(s)) == YW_DB_ROW) {
+        record_change ch = {.seq = yw_stmt_int(s, 0), .key_index = yw_stmt_text(s, 1), .version = yw_stmt_int(s, 2),
+                            .deleted = yw_stmt_int(s, 3) != 0, .changed_at = yw_stmt_int(s, 4)};
+        if ((rc = fn(&ch, arg)) != 0)
+            break;
+    }
+    yw_stmt_release(s);
+    return rc == YW_DB_DONE ? 0 : rc;
+}
+
+int record_at_version(const record_ctx *c, yw_db *db, const resource_spec *r, const char *index, int64_t version,
+                      json_t **data, const char **key)
+{
+    *data = NULL;
+    *key = NULL;
+    yw_stmt *s;
+    /* The newest version at or before the one asked for that has data: the version itself, or what a deletion removed. */
+    int rc = yw_db_query(db, &s,
+                         "SELECT version, data FROM records WHERE resource = $1 AND key_index = $2 AND version <= $3"
+                         " AND data IS NOT NULL UNION ALL"
+                         " SELECT version, data FROM record_versions WHERE resource = $1 AND key_index = $2"
+                         " AND version <= $3 AND data IS NOT NULL ORDER BY version DESC LIMIT 1",
+                         "tti", r->code, index, version);
+    if (rc < 0)
+        return rc;
+    if (yw_stmt_step(s) != YW_DB_ROW) {
+        yw_stmt_release(s);
+        return YW_ENOTFOUND;
+    }
+    bool deleted = yw_stmt_int(s, 0) != version;
+    json_t *plain = decrypt_data(c, r, yw_stmt_text(s, 1));
+    yw_stmt_release(s);
+    if (!plain)
+        return YW_EIO;
+    const char *k = yw_json_str(plain, r->key_item);
+    *key = k ? yw_arena_strdup(c->arena, k) : NULL;
+    if (deleted)
+        json_decref(plain);
+    else
+        *data = plain;
+    return 0;
+}
+
 void records_versions(yw_req *req)
 {
     yw_db *db;

@@ -3,6 +3,7 @@
  *
  *   GET  /api/v1/resources/{code}/records/{key}   ?grant=
  *   POST /api/v1/resources/{code}/records:batch   {"keys": [...]} (1 to 1,000)   ?grant=
+ *   GET  /api/v1/resources/{code}/changes         ?cursor= ?limit= ?grant=   the change feed, in order
  *
  * The provider's stewards and systems read their own records whole. Anyone
  * else reads through an active grant of their org (the newest, or the one
@@ -18,6 +19,11 @@
  * committed together with the count against the grant's daily quota before
  * the answer leaves; over the quota the answer is 429 with Retry-After
  * (the next day, China Standard Time).
+ *
+ * The change feed lists the resource's changes in sequence order, each
+ * with the record as it was at that version (through the grant's view) and
+ * its key when the key item is granted; next_cursor always resumes after
+ * the last change returned, so a consumer polls with the cursor it kept.
  */
 #include "sharing/handlers.h"
 #include "sharing/sharing.h"
@@ -26,7 +32,6 @@
 #include "core/error.h"
 #include "core/time.h"
 #include "data/record.h"
-#include "sec/mask.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -98,57 +103,6 @@ static bool reader_or_reply(yw_req *req, yw_db **db, reader *rd)
     return true;
 }
 
-static const char *mask_kind(const resource_spec *r, const char *item)
-{
-    for (size_t i = 0; i < r->nitems; i++)
-        if (strcmp(r->items[i].name, item) == 0)
-            return r->items[i].mask;
-    return "full";
-}
-
-/*
- * What the reader may see of data: all of it for the provider; for a grant,
- * its items only, masked where it says. Adds the names shown to disclosed
- * (once each). New object.
- */
-static json_t *visible_data(const reader *rd, json_t *data, json_t *disclosed)
-{
-    json_t *out;
-    const char *name;
-    json_t *v;
-    if (rd->provider) {
-        out = json_incref(data);
-    } else {
-        out = json_object();
-        json_t *mode;
-        json_object_foreach(rd->g.items, name, mode) {
-            v = json_object_get(data, name);
-            if (!v || json_is_null(v))
-                continue;
-            if (strcmp(json_string_value(mode), "masked") != 0) {
-                json_object_set(out, name, v);
-                continue;
-            }
-            char *text = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-            yw_buf masked = YW_BUF_INIT;
-            yw_mask(mask_kind(&rd->r, name), text ? text : json_string_value(v), &masked);
-            yw_buf_append(&masked, "", 1);
-            json_object_set_new(out, name, json_string(masked.data));
-            yw_buf_free(&masked);
-            free(text);
-        }
-    }
-    json_object_foreach(out, name, v) {
-        size_t i;
-        json_t *seen;
-        bool known = false;
-        json_array_foreach(disclosed, i, seen) known = known || strcmp(json_string_value(seen), name) == 0;
-        if (!known)
-            json_array_append_new(disclosed, json_string(name));
-    }
-    return out;
-}
-
 typedef struct {
     const char *grant_id;
     int64_t quota, day, n;
@@ -218,7 +172,7 @@ static json_t *read_one(yw_req *req, yw_db *db, const reader *rd, const char *ke
     *rc = record_read(&rd->ctx, db, &rd->r, index, &data, &version, &updated);
     if (*rc < 0)
         return NULL;
-    json_t *shown = visible_data(rd, data, disclosed);
+    json_t *shown = shared_view(&rd->r, rd->provider ? NULL : rd->g.items, data, disclosed);
     json_decref(data);
     return json_pack("{s:s, s:s, s:I, s:o, s:o}", "resource", rd->r.code, "key", key, "version", (json_int_t)version,
                      "updated_at", yw_json_time(updated), "data", shown);
@@ -289,4 +243,46 @@ void shared_records_batch(yw_req *req)
         json_object_set_new(reply, "grant", json_string(rd.g.id));
     yw_reply_json_new(req, 200, reply);
     commit_disclosure(req, &rd, found);
+}
+
+void shared_records_changes(yw_req *req)
+{
+    yw_db *db;
+    reader rd;
+    int limit;
+    const char *cursor;
+    if (!reader_or_reply(req, &db, &rd) || yw_req_limit_or_reply(req, &limit) < 0 ||
+        yw_req_cursor_or_reply(req, &cursor) < 0)
+        return;
+    char *end = NULL;
+    long long after = cursor ? strtoll(cursor, &end, 10) : 0;
+    if (cursor && (!*cursor || *end || after < 0)) {
+        yw_reply_problem(req, 400, "invalid_request", "cursor is not one this feed gave");
+        return;
+    }
+    req->audit.hash_bodies = true;
+    feed_page page;
+    int rc = feed_collect(&rd.ctx, db, &rd.r, rd.provider ? NULL : rd.g.items, after, limit + 1, &page);
+    if (rc < 0) {
+        yw_reply_store_error(req, rc, "change");
+        return;
+    }
+    /* One more than the page tells whether more are waiting; it is not sent. */
+    bool more = json_array_size(page.changes) > (size_t)limit;
+    if (more) {
+        json_array_remove(page.changes, (size_t)limit);
+        json_array_remove(page.indexes, (size_t)limit);
+        page.last_seq = json_integer_value(json_object_get(json_array_get(page.changes, (size_t)limit - 1), "seq"));
+    }
+    json_array_extend(req->audit.object_ids, page.indexes);
+    req->audit.items = yw_req_keep(req, json_incref(page.disclosed));
+    int64_t n = (int64_t)json_array_size(page.changes);
+    json_t *reply = json_pack("{s:O, s:s, s:b}", "items", page.changes, "next_cursor",
+                              yw_cursor_encode(req, yw_arena_printf(req->arena, "%lld", (long long)page.last_seq)),
+                              "more", more);
+    if (!rd.provider)
+        json_object_set_new(reply, "grant", json_string(rd.g.id));
+    feed_page_free(&page);
+    yw_reply_json_new(req, 200, reply);
+    commit_disclosure(req, &rd, n);
 }

@@ -14,5 +14,11 @@ void grants_get(yw_req *req);
 void grants_revoke(yw_req *req);
 void shared_records_get(yw_req *req);
 void shared_records_batch(yw_req *req);
+void shared_records_changes(yw_req *req);
+void subscriptions_create(yw_req *req);
+void subscriptions_list(yw_req *req);
+void subscriptions_get(yw_req *req);
+void subscriptions_delete(yw_req *req);
+void subscriptions_deliveries(yw_req *req);
 
 #endif

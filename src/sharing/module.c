@@ -15,6 +15,12 @@ static const yw_route routes[] = {
     {"GET", "/api/v1/resources/{code}/records/{key}", shared_records_get, YW_ROUTE_AUDIT | YW_ROUTE_SECRET_PATH, 0,
      "record.read"},
     {"POST", "/api/v1/resources/{code}/records:batch", shared_records_batch, YW_ROUTE_AUDIT, 0, "record.read"},
+    {"GET", "/api/v1/resources/{code}/changes", shared_records_changes, YW_ROUTE_AUDIT, 0, "record.changes"},
+    {"GET", "/api/v1/subscriptions", subscriptions_list, 0, 0, "subscription.read"},
+    {"POST", "/api/v1/subscriptions", subscriptions_create, YW_ROUTE_AUDIT, 0, "subscription.create"},
+    {"GET", "/api/v1/subscriptions/{id}", subscriptions_get, 0, 0, "subscription.read"},
+    {"DELETE", "/api/v1/subscriptions/{id}", subscriptions_delete, YW_ROUTE_AUDIT, 0, "subscription.delete"},
+    {"GET", "/api/v1/subscriptions/{id}/deliveries", subscriptions_deliveries, 0, 0, "subscription.read"},
 };
 
 const yw_module yw_sharing_module = {"sharing", routes, sizeof routes / sizeof routes[0]};

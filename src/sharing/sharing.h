@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "authz/policy.h"
+#include "data/record.h"
 #include "http/request.h"
 #include "store/db.h"
 
@@ -54,6 +55,29 @@ typedef struct {
 
 /* Stores n (and its grant) inside a writer job; fills n->id and n->grant_id. 0 or < 0. */
 int share_request_insert(yw_db *db, share_request_new *n);
+
+/*
+ * What a reader sees of a record's data: all of it when grant_items is NULL
+ * (the provider); else the granted items only, each in clear or masked by
+ * its mask kind. Adds the item names shown to disclosed. New object.
+ */
+json_t *shared_view(const resource_spec *r, const json_t *grant_items, json_t *data, json_t *disclosed);
+
+/* The record key as the grant shows it (masked, or NULL when the key item is not granted); in arena a. */
+const char *shared_key(const resource_spec *r, const json_t *grant_items, const char *key, yw_arena *a);
+
+/* One page of the change feed as a reader sees it. */
+typedef struct {
+    json_t *changes;   /* [{seq, key?, version, deleted, changed_at, data}] */
+    json_t *disclosed; /* item names shown */
+    json_t *indexes;   /* key index of each change, for the audit entry */
+    int64_t last_seq;  /* of the last change, or the starting point when there is none */
+} feed_page;
+
+/* The changes of r after seq after (at most limit), as grant_items (NULL: the provider) shows them. 0 or < 0. */
+int feed_collect(const record_ctx *ctx, yw_db *db, const resource_spec *r, const json_t *grant_items, int64_t after,
+                 int limit, feed_page *page);
+void feed_page_free(feed_page *page);
 
 /* The next id of a table whose ids are prefix + 8 digits, in order of creation; buf of 16 bytes. */
 int next_id(yw_db *db, const char *table, const char *prefix, char buf[16]);

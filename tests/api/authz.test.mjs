@@ -77,6 +77,12 @@ async function scjgAsks(code) {
   } }), 201, 'fixture share request');
 }
 
+/** The gaj steward subscribes to the scjg resource gaj holds a grant for; returns the subscription id. */
+async function gajSubscribes() {
+  return (await ok(await srv.call('POST', '/api/v1/subscriptions', { token: token.steward, body: {
+    resource: fx.scjgResource, url: 'http://127.0.0.1:9/hook' } }), 201, 'fixture subscription')).id;
+}
+
 /** The secadmin creates a client of org and returns its name. */
 async function newClient(org) {
   const name = uniq('c');
@@ -131,6 +137,7 @@ before(async () => {
   fx.scjgResource = catalog.items[0].code;
   fx.gajRequest = gajAsks.id;
   fx.gajGrant = gajAsks.grant_id;
+  fx.gajSubscription = await gajSubscribes();
   // audit entries of two orgs (the sign-ins above), once a signed tree head covers them
   const events = await ok(await srv.call('GET', '/api/v1/audit/events?limit=1000', { token: token.auditor }), 200, 'audit events');
   fx.gajEntry = events.items.find((e) => e.actor === 'gaj_admin' && e.action === 'auth.login').seq;
@@ -479,6 +486,35 @@ const ROWS = [
   {
     route: 'GET /api/v1/grants/{id}', case: 'a grant of a scjg resource to gaj',
     path: () => `/api/v1/grants/${fx.gajGrant}`, expect: SHARE_OBJECT(200),
+  },
+  {
+    route: 'GET /api/v1/resources/{code}/changes', case: 'the change feed of a gaj resource (its provider; no grants)',
+    path: () => `/api/v1/resources/${fx.published}/changes`, expect: RECORD_READERS(200), codes: NO_GRANT,
+  },
+  { route: 'GET /api/v1/subscriptions', case: 'subscriptions of one\'s own org', expect: SHARE_PARTIES(200) },
+  {
+    route: 'POST /api/v1/subscriptions', case: 'subscribe to a scjg resource gaj holds a grant for',
+    body: () => ({ resource: fx.scjgResource, url: 'http://127.0.0.1:9/hook' }),
+    expect: {
+      sysadmin: 403, secadmin: 403, auditor: 403, org_admin: 403, steward: 201, clerk: 403,
+      inspector: 403, dispatcher: 403, monitor: 403, client: 201, forged: 401, none: 401,
+    },
+  },
+  {
+    route: 'GET /api/v1/subscriptions/{id}', case: 'a gaj subscription to a scjg resource',
+    path: () => `/api/v1/subscriptions/${fx.gajSubscription}`, expect: SHARE_OBJECT(200),
+  },
+  {
+    route: 'GET /api/v1/subscriptions/{id}/deliveries', case: 'deliveries of a gaj subscription',
+    path: () => `/api/v1/subscriptions/${fx.gajSubscription}/deliveries`, expect: SHARE_OBJECT(200),
+  },
+  {
+    route: 'DELETE /api/v1/subscriptions/{id}', case: 'end a fresh gaj subscription (the consumer\'s)',
+    path: async () => `/api/v1/subscriptions/${await gajSubscribes()}`,
+    expect: {
+      sysadmin: 404, secadmin: 404, auditor: 404, org_admin: 403, steward: 204, clerk: 403,
+      inspector: 403, dispatcher: 404, monitor: 404, client: 204, forged: 401, none: 401,
+    },
   },
   {
     route: 'DELETE /api/v1/grants/{id}', case: 'revoke a fresh grant of a gaj resource to scjg',

@@ -957,6 +957,61 @@ test('sharing: request, decide, grant, read through it, revoke', async () => {
   await api('DELETE', G1, { params: { id: grantId }, token: steward, expect: 409 });
 });
 
+test('change feed and subscriptions', async () => {
+  const steward = await login('gaj_steward');
+  const made = await api('POST', '/api/v1/resources', { token: steward, body: {
+    name: '订阅文档测试', provider_org: GAJ, summary: '订阅', category: 'department', format: 'table',
+    share_type: 'unconditional', share_method: 'subscription', open_type: 'closed', update_cycle: 'realtime',
+    key_item: 'id_number', items: [{ name: 'id_number', element: 'id_number', required: true }, { name: 'name', element: 'name' }],
+  }, expect: 201 });
+  const code = made.json.code;
+  await api('POST', '/api/v1/resources/{code}/publish', { params: { code }, token: steward, expect: 200 });
+  await api('PUT', '/api/v1/resources/{code}/records/{key}', { params: { code, key: '11010519491231002X' }, token: steward,
+    body: { data: { name: '张三' } }, expect: 201 });
+  const asked = await api('POST', '/api/v1/share-requests', { token: t.jtjSteward, body: { resource: code,
+    items: ['id_number', 'name'], purpose: '同步', legal_basis: '依据', scenario: '场景', daily_quota: 1 }, expect: 201 });
+
+  const CH = '/api/v1/resources/{code}/changes';
+  await api('GET', CH, { params: { code }, token: t.jtjSteward, expect: 200 });
+  await api('GET', CH, { params: { code }, token: t.jtjSteward, expect: 429, code: 'quota_exhausted' });
+  await api('GET', CH, { params: { code }, token: steward, query: { limit: 0 }, expect: 400 });
+  await api('GET', CH, { params: { code }, token: t.gajClerk, expect: 403, code: 'no_grant' });
+  await api('GET', CH, { params: { code: 'nope-000000' }, token: steward, expect: 404 });
+  const unkeyed = await api('POST', '/api/v1/resources', { token: steward, body: { name: '无键订阅', provider_org: GAJ }, expect: 201 });
+  await api('GET', CH, { params: { code: unkeyed.json.code }, token: steward, expect: 409 });
+  await api('GET', CH, { params: { code }, expect: 401 });
+
+  const SB = '/api/v1/subscriptions', ONE = `${SB}/{id}`, DL = `${ONE}/deliveries`;
+  const body = { resource: code, url: 'http://127.0.0.1:9/hook', grant: asked.json.grant_id };
+  const sub = await api('POST', SB, { token: t.jtjSteward, body, expect: 201 });
+  await api('POST', SB, { token: t.jtjSteward, body: { ...body, url: 'gopher://x' }, expect: 422 });
+  await api('POST', SB, { token: t.jtjSteward, body: { ...body, extra: 1 }, expect: 400, docRejects: true });
+  await api('POST', SB, { token: t.jtjSteward, body: { ...body, resource: 'nope-000000' }, expect: 404 });
+  await api('POST', SB, { token: t.gajAdmin, body, expect: 403 });
+  await api('POST', SB, { token: t.jtjSteward, raw: 'x', headers: { 'Content-Type': 'text/plain' }, expect: 415 });
+  await api('POST', SB, { token: t.jtjSteward, ...HUGE, expect: 413 });
+  await api('POST', SB, { body, expect: 401 });
+  await api('GET', SB, { token: t.jtjSteward, query: { status: 'active' }, expect: 200 });
+  await api('GET', SB, { token: t.jtjSteward, query: { status: 'sleeping' }, expect: 400 });
+  await api('GET', SB, { token: t.jtjClerk, expect: 403 });
+  await api('GET', SB, { expect: 401 });
+  const P = { params: { id: sub.json.id } };
+  await api('GET', ONE, { ...P, token: steward, expect: 200 });
+  await api('GET', ONE, { ...P, token: t.jtjClerk, expect: 403 });
+  await api('GET', ONE, { ...P, token: t.sys, expect: 404 });
+  await api('GET', ONE, { ...P, expect: 401 });
+  await api('GET', DL, { ...P, token: t.jtjSteward, expect: 200 });
+  await api('GET', DL, { ...P, token: t.jtjSteward, query: { cursor: '!' }, expect: 400 });
+  await api('GET', DL, { ...P, token: t.jtjClerk, expect: 403 });
+  await api('GET', DL, { ...P, token: t.sys, expect: 404 });
+  await api('GET', DL, { ...P, expect: 401 });
+  await api('DELETE', ONE, { ...P, token: steward, expect: 403 });
+  await api('DELETE', ONE, { ...P, token: t.sys, expect: 404 });
+  await api('DELETE', ONE, { ...P, expect: 401 });
+  await api('DELETE', ONE, { ...P, token: t.jtjSteward, expect: 204 });
+  await api('DELETE', ONE, { ...P, token: t.jtjSteward, expect: 404 });
+});
+
 test('unknown paths and methods answer problems; X-Request-Id is echoed when sane', async () => {
   const schema = doc.components.schemas.Problem;
   for (const [method, path, status] of [['GET', '/api/v1/nothing-here', 404], ['PUT', '/api/v1/orgs', 405], ['POST', '/healthz', 404]]) {
