@@ -54,7 +54,11 @@ int next_id(yw_db *db, const char *table, const char *prefix, char buf[16])
     int rc = yw_db_int(db, &last, sql, "");
     if (rc < 0)
         return rc;
-    snprintf(buf, 16, "%s%08lld", prefix, (long long)last + 1);
+    char id[48];
+    int n = snprintf(id, sizeof id, "%s%08lld", prefix, (long long)last + 1);
+    if (n < 0 || n >= 16)
+        return YW_ERANGE;
+    memcpy(buf, id, (size_t)n + 1);
     return 0;
 }
 
