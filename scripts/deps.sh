@@ -6,7 +6,7 @@ set -euo pipefail
 
 build=(gcc make pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libssl-dev
        libcurl4-openssl-dev libgnutls28-dev libyaml-dev xxd)
-test=(libcriterion-dev curl sqlite3 openssl)
+test=(libcriterion-dev curl sqlite3 openssl libfaketime)
 fuzz=(clang libclang-rt-14-dev)
 bench=(nginx-light wrk util-linux sqlite3 bc curl)
 
