@@ -118,6 +118,7 @@ static const char *normalize_items(yw_req *req, yw_db *db, json_t *items)
         {"element", YW_JSON_STRING, false, 64},   {"type", YW_JSON_STRING, false, 1},
         {"length", YW_JSON_INTEGER, false, 0},    {"required", YW_JSON_BOOLEAN, false, 0},
         {"sensitivity", YW_JSON_STRING, false, 2}, {"mask", YW_JSON_STRING, false, 16},
+        {"indexed", YW_JSON_BOOLEAN, false, 0},
     };
     if (json_array_size(items) > MAX_ITEMS)
         return "a resource has at most 200 items";
@@ -167,6 +168,10 @@ static const char *normalize_items(yw_req *req, yw_db *db, json_t *items)
         const char *why = yw_element_validate(&check);
         if (why)
             return yw_arena_printf(req->arena, "items[%zu]: %s", i, why);
+        const char *sens = yw_json_str(item, "sensitivity");
+        if (json_is_true(json_object_get(item, "indexed")) && (strcmp(sens, "L3") == 0 || strcmp(sens, "L4") == 0))
+            return yw_arena_printf(req->arena, "items[%zu]: a sensitive item is stored encrypted and cannot be indexed",
+                                   i);
     }
     return NULL;
 }
@@ -367,7 +372,7 @@ int yw_catalog_index_resource(yw_db *db, const char *code)
                        "  coalesce(json_extract(i.value, '$.title'), ''), ' '), '') FROM json_each(r.doc, '$.items') i),"
                        " o.name FROM resources r JOIN orgs o ON o.code = r.provider_org WHERE r.code = $1",
                        "t", code);
-    return rc < 0 ? rc : 0;
+    return rc < 0 ? rc : yw_catalog_sync_indexes(db, code);
 }
 
 static int resource_insert_job(yw_db *db, void *arg)

@@ -4,6 +4,7 @@
  *   GET  /api/v1/resources/{code}/records/{key}   ?grant=
  *   POST /api/v1/resources/{code}/records:batch   {"keys": [...]} (1 to 1,000)   ?grant=
  *   GET  /api/v1/resources/{code}/changes         ?cursor= ?limit= ?grant=   the change feed, in order
+ *   POST /api/v1/resources/{code}/query           {filter, items?, limit?, cursor?}   ?grant=
  *
  * The provider's stewards and systems read their own records whole. Anyone
  * else reads through an active grant of their org (the newest, or the one
@@ -24,11 +25,19 @@
  * with the record as it was at that version (through the grant's view) and
  * its key when the key item is granted; next_cursor always resumes after
  * the last change returned, so a consumer polls with the cursor it kept.
+ *
+ * A query filters on items the reader sees in clear — the key item (eq,
+ * in: through the records' key index, so a sensitive key works too) and
+ * items their provider marked "indexed" (eq, in, prefix, ranges: through
+ * the item's query index, catalog/indexes.c) — never by scanning: any other
+ * item is refused with 422. Conditions are ANDed; results come in storage
+ * order with a cursor.
  */
 #include "sharing/handlers.h"
 #include "sharing/sharing.h"
 
 #include "app/app.h"
+#include "catalog/catalog.h"
 #include "core/error.h"
 #include "core/time.h"
 #include "data/record.h"
@@ -162,20 +171,32 @@ static void commit_disclosure(yw_req *req, const reader *rd, int64_t n)
     }
 }
 
-/* The record stored under key as the reader sees it, or NULL with *rc set (YW_ENOTFOUND when there is none). */
-static json_t *read_one(yw_req *req, yw_db *db, const reader *rd, const char *key, json_t *disclosed, int *rc)
+/*
+ * The record stored under index as the reader sees it, named by key (NULL:
+ * its key as the grant shows it), or NULL with *rc set (YW_ENOTFOUND when
+ * there is none).
+ */
+static json_t *read_indexed(yw_req *req, yw_db *db, const reader *rd, const char *index, const char *key,
+                            json_t *disclosed, int *rc)
 {
-    const char *index = key_index(&rd->ctx, &rd->r, key);
     json_array_append_new(req->audit.object_ids, json_string(index));
     json_t *data;
     int64_t version, updated;
     *rc = record_read(&rd->ctx, db, &rd->r, index, &data, &version, &updated);
     if (*rc < 0)
         return NULL;
-    json_t *shown = shared_view(&rd->r, rd->provider ? NULL : rd->g.items, data, disclosed);
+    const json_t *grant_items = rd->provider ? NULL : rd->g.items;
+    if (!key)
+        key = shared_key(&rd->r, grant_items, yw_json_str(data, rd->r.key_item), req->arena);
+    json_t *shown = shared_view(&rd->r, grant_items, data, disclosed);
     json_decref(data);
-    return json_pack("{s:s, s:s, s:I, s:o, s:o}", "resource", rd->r.code, "key", key, "version", (json_int_t)version,
-                     "updated_at", yw_json_time(updated), "data", shown);
+    return json_pack("{s:s, s:s?, s:I, s:o, s:o}", "resource", rd->r.code, "key", key, "version",
+                     (json_int_t)version, "updated_at", yw_json_time(updated), "data", shown);
+}
+
+static json_t *read_one(yw_req *req, yw_db *db, const reader *rd, const char *key, json_t *disclosed, int *rc)
+{
+    return read_indexed(req, db, rd, key_index(&rd->ctx, &rd->r, key), key, disclosed, rc);
 }
 
 void shared_records_get(yw_req *req)
@@ -283,6 +304,213 @@ void shared_records_changes(yw_req *req)
     if (!rd.provider)
         json_object_set_new(reply, "grant", json_string(rd.g.id));
     feed_page_free(&page);
+    yw_reply_json_new(req, 200, reply);
+    commit_disclosure(req, &rd, n);
+}
+
+/* ---- filtered queries ---- */
+
+#define MAX_FILTERS 8
+#define MAX_IN 1000
+
+/* Binds a JSON scalar as the SQL value json_extract gives for it. */
+static int bind_value(yw_stmt *s, int idx, const json_t *v)
+{
+    if (json_is_integer(v))
+        return yw_stmt_bind_int(s, idx, json_integer_value(v));
+    if (json_is_boolean(v))
+        return yw_stmt_bind_int(s, idx, json_is_true(v));
+    return yw_stmt_bind_text(s, idx, json_string_value(v));
+}
+
+typedef struct {
+    yw_buf sql;
+    const json_t *params[MAX_FILTERS * (MAX_IN + 8)]; /* per filter: an in list, a prefix's two, four bounds, eq */
+    int nparams;
+} query_sql;
+
+static void add_param(query_sql *q, const json_t *v)
+{
+    q->params[q->nparams++] = v;
+    yw_buf_printf(&q->sql, "$%d", q->nparams + 1); /* $1 is the cursor */
+}
+
+/*
+ * Adds the condition of one filter member (item → {eq | in | prefix | gt,
+ * gte, lt, lte}) to q. The key item is matched through the records' key
+ * index; other items through their query index. NULL, or why not.
+ */
+static const char *add_filter(yw_req *req, yw_db *db, const reader *rd, const char *item, json_t *cond, query_sql *q)
+{
+    bool known = false;
+    for (size_t i = 0; i < rd->r.nitems && !known; i++)
+        known = strcmp(rd->r.items[i].name, item) == 0;
+    if (!known)
+        return yw_arena_printf(req->arena, "'%.64s' is not an item of the resource", item);
+    if (!rd->provider) {
+        json_t *mode = json_object_get(rd->g.items, item);
+        if (!mode || strcmp(json_string_value(mode), "clear") != 0)
+            return yw_arena_printf(req->arena, "'%.64s' is not granted in clear: it cannot be filtered on", item);
+    }
+    if (!json_is_object(cond) || json_object_size(cond) == 0)
+        return yw_arena_printf(req->arena, "'%.64s' needs a condition: eq, in, prefix, or gt/gte/lt/lte", item);
+    bool is_key = strcmp(item, rd->r.key_item) == 0;
+    if (!is_key && !yw_catalog_item_indexed(db, rd->r.code, item))
+        return yw_arena_printf(req->arena, "'%.64s' is not indexed: its provider can mark it \"indexed\"", item);
+    char column[128];
+    snprintf(column, sizeof column, is_key ? "key_index" : "json_extract(data, '$.%s')", item);
+    const char *op;
+    json_t *v;
+    json_object_foreach(cond, op, v) {
+        bool scalar = json_is_string(v) || json_is_integer(v) || json_is_boolean(v);
+        yw_buf_puts(&q->sql, " AND ");
+        if (is_key && strcmp(op, "eq") != 0 && strcmp(op, "in") != 0)
+            return "the key item is matched with eq or in only";
+        if (strcmp(op, "in") == 0) {
+            if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > MAX_IN)
+                return yw_arena_printf(req->arena, "'%.64s': in takes 1 to %d values", item, MAX_IN);
+            yw_buf_printf(&q->sql, "%s IN (", column);
+            size_t i;
+            json_t *x;
+            json_array_foreach(v, i, x) {
+                if (!json_is_string(x) && !json_is_integer(x) && !json_is_boolean(x))
+                    return yw_arena_printf(req->arena, "'%.64s': in takes strings, integers or booleans", item);
+                if (is_key)
+                    x = yw_req_keep(req, json_string(key_index(&rd->ctx, &rd->r, json_string_value(x) ? json_string_value(x) : "")));
+                yw_buf_puts(&q->sql, i ? ", " : "");
+                add_param(q, x);
+            }
+            yw_buf_puts(&q->sql, ")");
+            continue;
+        }
+        if (!scalar)
+            return yw_arena_printf(req->arena, "'%.64s': %.8s takes a string, an integer or a boolean", item, op);
+        if (strcmp(op, "prefix") == 0) {
+            /* [prefix, prefix + U+10FFFF): the index range of every string that starts with it */
+            if (!json_is_string(v) || !*json_string_value(v))
+                return yw_arena_printf(req->arena, "'%.64s': prefix takes a non-empty string", item);
+            yw_buf_printf(&q->sql, "%s >= ", column);
+            add_param(q, v);
+            yw_buf_printf(&q->sql, " AND %s < ", column);
+            add_param(q, yw_req_keep(req, json_sprintf("%s\xf4\x8f\xbf\xbf", json_string_value(v))));
+            continue;
+        }
+        static const char *const ops[][2] = {{"eq", "="}, {"gt", ">"}, {"gte", ">="}, {"lt", "<"}, {"lte", "<="}};
+        const char *sql_op = NULL;
+        for (size_t i = 0; i < 5 && !sql_op; i++)
+            if (strcmp(op, ops[i][0]) == 0)
+                sql_op = ops[i][1];
+        if (!sql_op)
+            return yw_arena_printf(req->arena, "'%.64s': unknown condition '%.16s'", item, op);
+        if (is_key)
+            v = yw_req_keep(req, json_string(key_index(&rd->ctx, &rd->r, json_string_value(v) ? json_string_value(v) : "")));
+        yw_buf_printf(&q->sql, "%s %s ", column, sql_op);
+        add_param(q, v);
+    }
+    return NULL;
+}
+
+void shared_records_query(yw_req *req)
+{
+    static const yw_json_field fields[] = {
+        {"filter", YW_JSON_OBJECT, true, MAX_FILTERS}, {"items", YW_JSON_STRINGS, false, 200},
+        {"limit", YW_JSON_INTEGER, false, 0},          {"cursor", YW_JSON_STRING, false, 64},
+    };
+    yw_db *db;
+    reader rd;
+    if (!reader_or_reply(req, &db, &rd))
+        return;
+    json_t *body = yw_req_json_or_reply(req, fields, sizeof fields / sizeof fields[0]);
+    if (!body)
+        return;
+    json_t *limit_v = json_object_get(body, "limit");
+    int64_t limit = limit_v ? json_integer_value(limit_v) : 50;
+    const char *cursor = yw_json_str(body, "cursor");
+    char *end = NULL;
+    long long after = cursor ? strtoll(cursor, &end, 10) : 0;
+    const char *why = NULL;
+    if (limit < 1 || limit > 1000)
+        why = "'limit' is 1 to 1000";
+    else if (cursor && (!*cursor || *end || after < 0))
+        why = "'cursor' is not one this query gave";
+    /* resource codes are letters, digits and '-': safe as SQL text, which lets SQLite use the partial indexes */
+    query_sql q = {.sql = YW_BUF_INIT};
+    yw_buf_printf(&q.sql, "SELECT rowid, key_index FROM records WHERE resource = '%s' AND deleted = 0 AND rowid > $1",
+                  rd.r.code);
+    const char *item;
+    json_t *cond;
+    json_object_foreach(json_object_get(body, "filter"), item, cond) {
+        if (!why)
+            why = add_filter(req, db, &rd, item, cond, &q);
+    }
+    json_t *wanted = json_object_get(body, "items");
+    if (!why && json_object_size(json_object_get(body, "filter")) == 0)
+        why = "'filter' names at least one item";
+    if (why) {
+        yw_buf_free(&q.sql);
+        yw_reply_problem(req, 422, "validation_failed", "%s", why);
+        return;
+    }
+    yw_buf_printf(&q.sql, " ORDER BY rowid LIMIT %lld", (long long)limit + 1);
+    yw_stmt *s;
+    int rc = yw_db_prepare(db, &s, q.sql.data);
+    yw_buf_free(&q.sql);
+    if (rc == 0)
+        rc = yw_stmt_bind_int(s, 1, after);
+    for (int i = 0; rc == 0 && i < q.nparams; i++)
+        rc = bind_value(s, i + 2, q.params[i]);
+    if (rc < 0) {
+        yw_reply_store_error(req, rc, "record");
+        return;
+    }
+    /* the matching rows first, then the records: the statement is done before the reads */
+    json_t *rows = yw_req_keep(req, json_array());
+    while ((rc = yw_stmt_step(s)) == YW_DB_ROW)
+        json_array_append_new(rows, json_pack("[I, s]", (json_int_t)yw_stmt_int(s, 0), yw_stmt_text(s, 1)));
+    yw_stmt_release(s);
+    if (rc < 0) {
+        yw_reply_store_error(req, rc, "record");
+        return;
+    }
+    req->audit.hash_bodies = true;
+    json_t *disclosed = yw_req_keep(req, json_array());
+    json_t *items = json_array();
+    const char *next = NULL;
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        if ((int64_t)i == limit) {
+            next = yw_arena_printf(req->arena, "%lld",
+                                   (long long)json_integer_value(json_array_get(json_array_get(rows, i - 1), 0)));
+            break;
+        }
+        json_t *record = read_indexed(req, db, &rd, json_string_value(json_array_get(row, 1)), NULL, disclosed, &rc);
+        if (!record) {
+            json_decref(items);
+            yw_reply_store_error(req, rc, "record");
+            return;
+        }
+        if (wanted) {
+            const char *name;
+            json_t *v;
+            void *tmp;
+            json_t *data = json_object_get(record, "data");
+            json_object_foreach_safe(data, tmp, name, v) {
+                bool keep = false;
+                size_t k;
+                json_t *w;
+                json_array_foreach(wanted, k, w) keep = keep || strcmp(json_string_value(w), name) == 0;
+                if (!keep)
+                    json_object_del(data, name);
+            }
+        }
+        json_array_append_new(items, record);
+    }
+    req->audit.items = disclosed;
+    int64_t n = (int64_t)json_array_size(items);
+    json_t *reply = json_pack("{s:o, s:s?}", "items", items, "next_cursor", next);
+    if (!rd.provider)
+        json_object_set_new(reply, "grant", json_string(rd.g.id));
     yw_reply_json_new(req, 200, reply);
     commit_disclosure(req, &rd, n);
 }

@@ -15,6 +15,7 @@ void grants_revoke(yw_req *req);
 void shared_records_get(yw_req *req);
 void shared_records_batch(yw_req *req);
 void shared_records_changes(yw_req *req);
+void shared_records_query(yw_req *req);
 void subscriptions_create(yw_req *req);
 void subscriptions_list(yw_req *req);
 void subscriptions_get(yw_req *req);

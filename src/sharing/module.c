@@ -16,6 +16,7 @@ static const yw_route routes[] = {
      "record.read"},
     {"POST", "/api/v1/resources/{code}/records:batch", shared_records_batch, YW_ROUTE_AUDIT, 0, "record.read"},
     {"GET", "/api/v1/resources/{code}/changes", shared_records_changes, YW_ROUTE_AUDIT, 0, "record.changes"},
+    {"POST", "/api/v1/resources/{code}/query", shared_records_query, YW_ROUTE_AUDIT, 0, "record.query"},
     {"GET", "/api/v1/subscriptions", subscriptions_list, 0, 0, "subscription.read"},
     {"POST", "/api/v1/subscriptions", subscriptions_create, YW_ROUTE_AUDIT, 0, "subscription.create"},
     {"GET", "/api/v1/subscriptions/{id}", subscriptions_get, 0, 0, "subscription.read"},

@@ -491,6 +491,11 @@ const ROWS = [
     route: 'GET /api/v1/resources/{code}/changes', case: 'the change feed of a gaj resource (its provider; no grants)',
     path: () => `/api/v1/resources/${fx.published}/changes`, expect: RECORD_READERS(200), codes: NO_GRANT,
   },
+  {
+    route: 'POST /api/v1/resources/{code}/query', case: 'filter gaj records by key (its provider; no grants)',
+    path: () => `/api/v1/resources/${fx.published}/query`, body: () => ({ filter: { id_number: { eq: fx.record } } }),
+    expect: RECORD_READERS(200), codes: NO_GRANT,
+  },
   { route: 'GET /api/v1/subscriptions', case: 'subscriptions of one\'s own org', expect: SHARE_PARTIES(200) },
   {
     route: 'POST /api/v1/subscriptions', case: 'subscribe to a scjg resource gaj holds a grant for',

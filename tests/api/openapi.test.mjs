@@ -1012,6 +1012,34 @@ test('change feed and subscriptions', async () => {
   await api('DELETE', ONE, { ...P, token: t.jtjSteward, expect: 404 });
 });
 
+test('filtered queries', async () => {
+  const steward = await login('gaj_steward');
+  const made = await api('POST', '/api/v1/resources', { token: steward, body: {
+    name: '查询文档测试', provider_org: GAJ, summary: '查询', category: 'department', format: 'table',
+    share_type: 'unconditional', share_method: 'api', open_type: 'closed', update_cycle: 'daily', key_item: 'id_number',
+    items: [{ name: 'id_number', element: 'id_number', required: true }, { name: 'gender', element: 'gender', indexed: true }],
+  }, expect: 201 });
+  const code = made.json.code;
+  await api('POST', '/api/v1/resources/{code}/publish', { params: { code }, token: steward, expect: 200 });
+  await api('PUT', '/api/v1/resources/{code}/records/{key}', { params: { code, key: '11010519491231002X' }, token: steward,
+    body: { data: { gender: '1' } }, expect: 201 });
+  await api('POST', '/api/v1/share-requests', { token: t.jtjSteward, body: { resource: code,
+    items: ['id_number', 'gender'], purpose: '查询', legal_basis: '依据', scenario: '场景', daily_quota: 1 }, expect: 201 });
+  const Q = '/api/v1/resources/{code}/query', P = { params: { code } };
+  const filter = { filter: { gender: { eq: '1' } } };
+  await api('POST', Q, { ...P, token: t.jtjSteward, body: filter, expect: 200 });
+  await api('POST', Q, { ...P, token: t.jtjSteward, body: filter, expect: 429 });
+  await api('POST', Q, { ...P, token: steward, body: { filter: { gender: { like: '1' } } }, expect: 422, docRejects: true });
+  await api('POST', Q, { ...P, token: steward, body: { ...filter, extra: 1 }, expect: 400, docRejects: true });
+  await api('POST', Q, { ...P, token: steward, raw: 'x', headers: { 'Content-Type': 'text/plain' }, expect: 415 });
+  await api('POST', Q, { ...P, token: steward, ...HUGE, expect: 413 });
+  await api('POST', Q, { ...P, token: t.gajClerk, body: filter, expect: 403, code: 'no_grant' });
+  await api('POST', Q, { params: { code: 'nope-000000' }, token: steward, body: filter, expect: 404 });
+  const unkeyed = await api('POST', '/api/v1/resources', { token: steward, body: { name: '无键查询', provider_org: GAJ }, expect: 201 });
+  await api('POST', Q, { params: { code: unkeyed.json.code }, token: steward, body: filter, expect: 409 });
+  await api('POST', Q, { ...P, body: filter, expect: 401 });
+});
+
 test('unknown paths and methods answer problems; X-Request-Id is echoed when sane', async () => {
   const schema = doc.components.schemas.Problem;
   for (const [method, path, status] of [['GET', '/api/v1/nothing-here', 404], ['PUT', '/api/v1/orgs', 405], ['POST', '/healthz', 404]]) {

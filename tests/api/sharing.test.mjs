@@ -219,3 +219,78 @@ test('a grant bound to one system serves that system only', async () => {
   assertProblem(await read(other, KEY, code, via), 403, 'no_grant');
   assertProblem(await read(jtjClerk, KEY, code, via), 403, 'no_grant');
 });
+
+test('queries filter through indexes on items granted in clear; anything else is refused', async () => {
+  const made = await srv.call('POST', '/api/v1/resources', { token: gaj, body: {
+    name: '查询测试', provider_org: GAJ, summary: '查询', category: 'department', format: 'table',
+    share_type: 'conditional', share_condition: '依法', share_method: 'api', open_type: 'closed', update_cycle: 'daily',
+    key_item: 'id_number', items: [item('id_number', { required: true }), item('name'), item('gender', { indexed: true }),
+      { name: 'score', type: 'N', length: 5, sensitivity: 'L1', indexed: true },
+      { name: 'district', type: 'C', length: 20, sensitivity: 'L1', indexed: true },
+      { name: 'note', type: 'C', length: 20, sensitivity: 'L1' }],
+  } });
+  assert.equal(made.status, 201, made.text);
+  const q = made.json.code;
+  assert.equal((await srv.call('POST', `/api/v1/resources/${q}/publish`, { token: gaj })).status, 200);
+  const people = [];
+  for (let i = 0; i < 12; i++) {
+    const first17 = `3301061990010${String(100 + i).padStart(3, '0')}${i % 2 ? 1 : 2}`;
+    const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const key = first17 + '10X98765432'[[...first17].reduce((a, c, k) => a + Number(c) * w[k], 0) % 11];
+    const data = { name: `测试${i}`, gender: i % 2 ? '1' : '2', score: i * 10, district: i < 6 ? '西湖区文三街道' : '上城区湖滨街道',
+      note: `备注${i}` };
+    people.push({ key, ...data });
+    const put = await srv.call('PUT', `/api/v1/resources/${q}/records/${key}`, { token: gaj, body: { data } });
+    assert.equal(put.status, 201, put.text);
+  }
+  const req = await ask(q, { items: ['id_number', 'name', 'gender', 'score', 'district', 'note'] });
+  const ok = await srv.call('POST', `/api/v1/share-requests/${req.json.id}/approve`, { token: gaj,
+    body: { modes: { name: 'masked' } } });
+  assert.equal(ok.status, 200, ok.text);
+  const query = (body) => srv.call('POST', `/api/v1/resources/${q}/query?grant=${ok.json.grant_id}`, { token: jtj, body });
+  const keysOf = (res) => res.json.items.map((r) => r.key).sort();
+  const expect = (pred) => people.filter(pred).map((p) => p.key).sort();
+
+  const men = await query({ filter: { gender: { eq: '1' } } });
+  assert.equal(men.status, 200, men.text);
+  assert.deepEqual(keysOf(men), expect((p) => p.gender === '1'));
+  assert.ok(men.json.items.every((r) => /^测\*+$/.test(r.data.name) && r.data.gender === '1'), JSON.stringify(men.json.items[0]));
+  assert.match(men.headers.get('x-yiwang-audit-seq'), /^\d+$/);
+  const range = await query({ filter: { score: { gte: 30, lt: 70 }, gender: { eq: '2' } }, items: ['score'] });
+  assert.deepEqual(keysOf(range), expect((p) => p.score >= 30 && p.score < 70 && p.gender === '2'));
+  assert.ok(range.json.items.every((r) => Object.keys(r.data).join() === 'score'), 'only the items asked for');
+  assert.deepEqual(keysOf(await query({ filter: { district: { prefix: '西湖区' } } })), expect((p) => p.district.startsWith('西湖区')));
+  const two = [people[3].key, people[8].key];
+  assert.deepEqual(keysOf(await query({ filter: { id_number: { in: two } } })), [...two].sort());
+  assert.deepEqual(keysOf(await query({ filter: { id_number: { eq: people[5].key }, gender: { eq: '1' } } })), [people[5].key]);
+  // paging: every match once
+  const seen = [];
+  let cursor;
+  do {
+    const page = await query({ filter: { score: { gte: 0 } }, limit: 5, ...(cursor ? { cursor } : {}) });
+    assert.equal(page.status, 200, page.text);
+    seen.push(...page.json.items.map((r) => r.key));
+    cursor = page.json.next_cursor;
+  } while (cursor);
+  assert.deepEqual(seen.sort(), people.map((p) => p.key).sort());
+
+  // refused: masked items, items not indexed, unknown items and conditions, sensitive items as indexes
+  assertProblem(await query({ filter: { name: { eq: '测试1' } } }), 422, 'validation_failed', /not granted in clear/);
+  assertProblem(await query({ filter: { note: { eq: '备注1' } } }), 422, 'validation_failed', /not indexed/);
+  assertProblem(await query({ filter: { shoe: { eq: 1 } } }), 422, 'validation_failed', /not an item/);
+  assertProblem(await query({ filter: { gender: { like: '1' } } }), 422, 'validation_failed', /unknown condition/);
+  assertProblem(await query({ filter: { id_number: { prefix: '3301' } } }), 422, 'validation_failed', /eq or in/);
+  assertProblem(await query({ filter: {} }), 422, 'validation_failed');
+  assertProblem(await query({ filter: { gender: { eq: '1' } }, limit: 5000 }), 422, 'validation_failed');
+  assertProblem(await srv.call('POST', `/api/v1/resources/${q}/query`, { token: await srv.login('scjg_steward'),
+    body: { filter: { gender: { eq: '1' } } } }), 403, 'no_grant');
+  const bad = await srv.call('PATCH', `/api/v1/resources/${q}`, { token: gaj, body: {
+    items: [item('id_number', { required: true }), item('name', { indexed: true })] } });
+  assertProblem(bad, 422, 'validation_failed', /cannot be indexed/);
+
+  // the filter reads the index: SQLite's own plan for the query the server runs
+  const { execFileSync } = await import('node:child_process');
+  const plan = execFileSync('sqlite3', [`${srv.dir}/yiwang.db`, `EXPLAIN QUERY PLAN SELECT rowid, key_index FROM records
+    WHERE resource = '${q}' AND deleted = 0 AND rowid > 0 AND json_extract(data, '$.gender') = '1' ORDER BY rowid LIMIT 51`]).toString();
+  assert.match(plan, /USING INDEX records_q_/, plan);
+});
