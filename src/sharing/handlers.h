@@ -14,5 +14,12 @@ void grants_get(yw_req *req);
 void grants_revoke(yw_req *req);
 void shared_records_get(yw_req *req);
 void shared_records_batch(yw_req *req);
+void objections_create(yw_req *req);
+void objections_list(yw_req *req);
+void objections_get(yw_req *req);
+void objections_resolve(yw_req *req);
+void resources_quality(yw_req *req);
+void conflicts_list(yw_req *req);
+void conflicts_report(yw_req *req);
 
 #endif
