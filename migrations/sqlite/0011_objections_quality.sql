@@ -35,14 +35,15 @@ CREATE INDEX objections_record ON objections(resource, record, item, status);
 -- The entity each record describes: the blind index of its key value under
 -- the context "element:<key element>", the same for every resource whose
 -- key item is bound to that element (the same person by id_number, the same
--- enterprise by uscc). version and resource_version say which record
--- version, under which resource version, the row was computed from; a
--- detection pass recomputes the rows that no longer match.
+-- enterprise by uscc). version and basis say which record version the row
+-- was computed from, under which resource version and comparing which
+-- elements ("<resource version>:,name,address,"); a detection pass
+-- recomputes the rows that no longer match.
 CREATE TABLE record_entities (
     resource         TEXT NOT NULL,
     key_index        TEXT NOT NULL,
     version          INTEGER NOT NULL,
-    resource_version INTEGER NOT NULL,
+    basis            TEXT NOT NULL,
     entity_element   TEXT NOT NULL,
     entity           TEXT NOT NULL,
     PRIMARY KEY (resource, key_index)
@@ -50,7 +51,10 @@ CREATE TABLE record_entities (
 
 -- What each record says about its entity: one row per item bound to a data
 -- element, with a keyed hash of the value (context "element:<element>"), so
--- values of different resources compare without decrypting them.
+-- values of different resources compare without decrypting them. Entities
+-- of different key elements never share an index (their contexts differ),
+-- so the entity leads the key: one entity's values are one range, and a
+-- record's values are found through its entity in record_entities.
 CREATE TABLE entity_values (
     entity_element TEXT NOT NULL,
     entity         TEXT NOT NULL,
@@ -61,6 +65,5 @@ CREATE TABLE entity_values (
     item           TEXT NOT NULL,
     version        INTEGER NOT NULL,
     value_hash     TEXT NOT NULL,
-    PRIMARY KEY (entity_element, entity, element, resource, key_index)
+    PRIMARY KEY (entity, element, resource, key_index)
 ) WITHOUT ROWID;
-CREATE INDEX entity_values_record ON entity_values(resource, key_index);

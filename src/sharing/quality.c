@@ -178,9 +178,11 @@ void resources_quality(yw_req *req)
         return;
     if (rc >= 0)
         rc = yw_db_int(db, &m.conflicting,
-                       "SELECT count(DISTINCT v.key_index) FROM entity_values v WHERE v.resource = $1 AND EXISTS"
-                       " (SELECT 1 FROM entity_values w WHERE w.entity_element = v.entity_element"
-                       "  AND w.entity = v.entity AND w.element = v.element AND w.value_hash <> v.value_hash"
+                       "SELECT count(DISTINCT e.key_index) FROM record_entities e JOIN entity_values v"
+                       " ON v.entity = e.entity AND v.resource = e.resource AND v.key_index = e.key_index"
+                       " WHERE e.resource = $1 AND EXISTS"
+                       " (SELECT 1 FROM entity_values w WHERE w.entity = v.entity AND w.element = v.element"
+                       "  AND w.value_hash <> v.value_hash"
                        "  AND w.provider_org <> v.provider_org)",
                        "t", r.code);
     if (rc < 0) {

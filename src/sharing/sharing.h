@@ -13,7 +13,9 @@
 
 #include "authz/policy.h"
 #include "http/request.h"
+#include "sec/keyring.h"
 #include "store/db.h"
+#include "store/writer.h"
 
 /* An active grant, as a read uses it. Strings live in the request arena. */
 typedef struct {
@@ -94,5 +96,11 @@ const char *objection_seal(yw_req *req, const char *resource, const char *item, 
  * then ends the snapshot: take the reader again to read the index. 0 or < 0.
  */
 int entities_refresh(yw_req *req, yw_db *db);
+
+/*
+ * The same pass outside a request (the demo loader): reads through db,
+ * stores through writer, strings in arena a. 0 or < 0.
+ */
+int entities_index(yw_arena *a, const yw_keyring *keys, yw_db *db, yw_writer *writer);
 
 #endif
