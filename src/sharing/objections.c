@@ -201,7 +201,7 @@ int objection_insert(yw_db *db, objection_new *n)
                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'open', $13, $14)",
                    "tttittttttttii", n->id, n->resource, n->record, n->record_version, n->item, n->item_mask,
                    n->reason, n->proposed_value, n->provider, n->consumer, n->filed_by, n->conflict, n->due_at,
-                   yw_now_ms());
+                   n->created_at ? n->created_at : yw_now_ms());
     return rc < 0 ? rc : 0;
 }
 

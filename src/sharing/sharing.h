@@ -75,7 +75,8 @@ typedef struct {
     const char *provider, *consumer, *filed_by;
     const char *conflict; /* the conflict it comes from, or NULL */
     int64_t record_version, due_at;
-    char id[16]; /* out */
+    int64_t created_at; /* ms; 0: now */
+    char id[16];        /* out */
 } objection_new;
 
 /* Stores n inside a writer job; fills n->id. 0 or < 0. */

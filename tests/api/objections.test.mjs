@@ -235,3 +235,24 @@ test('conflicts: providers that disagree about a person are found, shown to whom
   assert.equal((await list(bureau, `&resource=${theirs}`)).length, 0);
   assert.equal((await srv.call('GET', `/api/v1/resources/${theirs}/quality`, { token: rsj })).json.consistency.score, 100);
 });
+
+test('an objection left unanswered past its working days is overdue, for its parties and the data bureau', async () => {
+  // the demo city has one: 民政局 objected to a death date of 卫健委 twelve days ago
+  const overdue = (await srv.call('GET', '/api/v1/objections?overdue=true', { token: bureau })).json.items;
+  assert.equal(overdue.length, 1);
+  const o = overdue[0];
+  assert.deepEqual([o.status, o.overdue, o.item, o.provider_org, o.consumer_org],
+    ['open', true, 'death_date', orgOf(srv.accounts, 'wjw_steward'), orgOf(srv.accounts, 'mzj_steward')]);
+  assert.ok(Date.parse(o.due_at) < Date.now());
+  const wjw = await srv.login('wjw_steward');
+  assert.deepEqual((await srv.call('GET', '/api/v1/objections?role=provider&overdue=true', { token: wjw })).json.items
+    .map((x) => x.id), [o.id]);
+  assert.ok(!(await srv.call('GET', '/api/v1/objections?overdue=false', { token: wjw })).json.items
+    .some((x) => x.id === o.id));
+  assertProblem(await srv.call('GET', '/api/v1/objections?overdue=maybe', { token: wjw }), 400, 'invalid_request');
+  assertProblem(await srv.call('GET', `/api/v1/objections/${o.id}`, { token: jtj }), 404, 'not_found');
+  // answering it ends the delay
+  const answered = await srv.call('POST', `/api/v1/objections/${o.id}/resolve`, { token: wjw,
+    body: { decision: 'reject', reason: '死亡日期以医疗机构证明为准' } });
+  assert.deepEqual([answered.status, answered.json.overdue], [200, false]);
+});
