@@ -107,11 +107,12 @@ static void *grow(void *array, size_t *cap, size_t need, size_t size)
     return p;
 }
 
+/* Is element one of list's, a list written ",a,b,"? */
 static bool in_list(const char *list, const char *element)
 {
     size_t n = strlen(element);
-    for (const char *at = list ? strstr(list, element) : NULL; at; at = strstr(at + 1, element))
-        if (at[-1] == ',' && at[n] == ',')
+    for (const char *at = list && n ? strstr(list, element) : NULL; at; at = strstr(at + 1, element))
+        if (at > list && at[-1] == ',' && at[n] == ',')
             return true;
     return false;
 }

@@ -234,6 +234,13 @@ test('conflicts: providers that disagree about a person are found, shown to whom
   assert.equal(ok.status, 200, ok.text);
   assert.equal((await list(bureau, `&resource=${theirs}`)).length, 0);
   assert.equal((await srv.call('GET', `/api/v1/resources/${theirs}/quality`, { token: rsj })).json.consistency.score, 100);
+
+  // a new difference is found at the next request; a deleted record takes its part with it
+  await put(mzj, third, person, { name: '陈明明' });
+  assert.equal((await list(bureau, `&resource=${third}`)).length, 1);
+  const gone = await srv.call('DELETE', `/api/v1/resources/${third}/records/${person}`, { token: mzj });
+  assert.equal(gone.status, 204, gone.text);
+  assert.equal((await list(bureau, `&resource=${third}`)).length, 0);
 });
 
 test('an objection left unanswered past its working days is overdue, for its parties and the data bureau', async () => {
