@@ -59,6 +59,13 @@ static const rule rules[YW_ACT_COUNT] = {
     [YW_ACT_SUBSCRIPTION_MANAGE] = {.own_org = YW_ROLE_STEWARD, .own_clients = true, .noun = "subscription"},
     [YW_ACT_SUBSCRIPTION_READ] = {.own_org = YW_ROLE_STEWARD | YW_ROLE_ORG_ADMIN, .own_clients = true,
                                   .bureau = YW_ROLE_STEWARD | YW_ROLE_ORG_ADMIN, .noun = "subscription"},
+    [YW_ACT_OBJECTION_FILE] = {.own_org = YW_ROLE_STEWARD, .own_clients = true, .noun = "record"},
+    [YW_ACT_OBJECTION_READ] = {.own_org = YW_ROLE_STEWARD | YW_ROLE_ORG_ADMIN, .own_clients = true,
+                               .bureau = YW_ROLE_STEWARD | YW_ROLE_ORG_ADMIN, .noun = "objection"},
+    [YW_ACT_OBJECTION_RESOLVE] = {.own_org = YW_ROLE_STEWARD, .noun = "objection"},
+    [YW_ACT_CONFLICT_READ] = {.own_org = YW_ROLE_STEWARD, .bureau = YW_ROLE_STEWARD | YW_ROLE_ORG_ADMIN,
+                              .noun = "conflict"},
+    [YW_ACT_CONFLICT_REPORT] = {.bureau = YW_ROLE_STEWARD, .noun = "conflict"},
 };
 
 static const char *const role_names[] = {"sysadmin", "secadmin",  "auditor",    "org_admin", "steward",

@@ -66,6 +66,11 @@ typedef enum {
     YW_ACT_GRANT_REVOKE,    /* the provider org's stewards, and the data bureau's */
     YW_ACT_SUBSCRIPTION_MANAGE, /* a consumer org's stewards and systems subscribe and unsubscribe */
     YW_ACT_SUBSCRIPTION_READ,   /* subscriptions of their own org (either side); the data bureau: all */
+    YW_ACT_OBJECTION_FILE,    /* a consumer org's stewards and systems object to a record they were granted */
+    YW_ACT_OBJECTION_READ,    /* objections of their own org (as objector or provider); the data bureau: all */
+    YW_ACT_OBJECTION_RESOLVE, /* the provider org's stewards accept or reject */
+    YW_ACT_CONFLICT_READ,     /* stewards: conflicts involving their org's resources; the data bureau: all */
+    YW_ACT_CONFLICT_REPORT,   /* the data bureau's stewards send a conflict to its providers as objections */
     YW_ACT_COUNT
 } yw_action;
 

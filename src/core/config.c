@@ -39,6 +39,8 @@ static const option options[] = {
     {"--grant-days", "YIWANG_GRANT_DAYS", OPT_INT, OFF(grant_days), 1, 36500, "longest validity of a grant, days (365)"},
     {"--holidays", "YIWANG_HOLIDAYS", OPT_STRING, OFF(holidays), 0, 0, "rest days, as 2026-10-01,2026-10-02,..."},
     {"--workdays", "YIWANG_WORKDAYS", OPT_STRING, OFF(workdays), 0, 0, "weekend days that are worked (调休), same form"},
+    {"--objection-days", "YIWANG_OBJECTION_DAYS", OPT_INT, OFF(objection_days), 1, 365,
+     "working days to answer a data objection (5)"},
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])
@@ -58,6 +60,7 @@ void yw_config_defaults(yw_config *c)
     c->region_code = strdup("330100");
     c->request_days = 5;
     c->grant_days = 365;
+    c->objection_days = 5;
 }
 
 static int set(yw_config *c, const option *o, const char *value, const char *source, FILE *err)

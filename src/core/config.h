@@ -29,6 +29,7 @@ typedef struct {
     int grant_days;      /* --grant-days: longest validity of a grant, in days */
     char *holidays;      /* --holidays: comma-separated dates that are not working days */
     char *workdays;      /* --workdays: comma-separated weekend dates that are working days */
+    int objection_days;  /* --objection-days: working days a provider has to answer a data objection */
 } yw_config;
 
 void yw_config_defaults(yw_config *c);

@@ -6,7 +6,11 @@
  * and N/5 enterprises (N = --people, 10,000 by default).
  *
  * The data comes from a seeded generator, so loading again produces the
- * same records and changes nothing. Records go through the same preparation
+ * same records and changes nothing. A few records disagree on purpose, as
+ * real departments do, so that conflict detection has something to find:
+ * one resident in 500 has another name at 人社局 than at 公安局, one
+ * enterprise in 400 another name at 税务局 than at 市场监管局. Once loaded,
+ * the city is indexed for conflict detection (sharing/conflicts.c). Records go through the same preparation
  * as the API's (validation, encryption, blind indexes), in batches, each
  * batch recorded in the audit log.
  */
@@ -18,6 +22,7 @@
 #include "core/time.h"
 #include "core/validate.h"
 #include "data/record.h"
+#include "sharing/sharing.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -182,7 +187,7 @@ static void make_enterprise(uint64_t seed, enterprise *e)
 }
 
 /* The record of resource index r for row n, as item → value; the key through *key. */
-static json_t *row(size_t r, uint64_t n, const char **key, char keybuf[32])
+static json_t *row(yw_arena *arena, size_t r, uint64_t n, const char **key, char keybuf[32])
 {
     const demo_resource *d = &resources[r];
     json_t *data = json_object();
@@ -205,7 +210,11 @@ static json_t *row(size_t r, uint64_t n, const char **key, char keybuf[32])
             json_object_set_new(data, "household_address", json_string(p.address));
             json_object_set_new(data, "record_time", json_string("2026-03-01T09:30:00+08:00"));
             break;
-        case 4: json_object_set_new(data, "insurance_status", json_string(n % 9 ? "参保" : "暂停")); break;
+        case 4:
+            json_object_set_new(data, "insurance_status", json_string(n % 9 ? "参保" : "暂停"));
+            if (n % 500 == 10) /* a planted conflict: the name as an older registration spelled it */
+                json_object_set_new(data, "name", json_string(yw_arena_printf(arena, "%s明", p.name)));
+            break;
         case 5: json_object_set_new(data, "marital_status", json_string(n % 4 ? "20" : "10")); break;
         case 6: json_object_set_new(data, "death_date", json_string("2026-01-15")); break;
         case 8: json_object_set_new(data, "address", json_string(p.address)); break;
@@ -232,6 +241,8 @@ static json_t *row(size_t r, uint64_t n, const char **key, char keybuf[32])
             break;
         case 7:
             json_object_set_new(data, "credit_rating", json_string((const char *[]){"A", "B", "C", "D"}[n % 4]));
+            if (n % 400 == 7) /* a planted conflict: the name before a change of company form */
+                json_object_set_new(data, "enterprise_name", json_string(yw_arena_printf(arena, "%s（原）", e.name)));
             json_object_set_new(data, "tax_amount", json_string(e.capital));
             break;
         default:
@@ -335,7 +346,7 @@ int yw_demo_load_catalog(yw_store *store, yw_audit *audit, const yw_keyring *key
         for (uint64_t n = 0; n < total && rc >= 0; n += (uint64_t)d->every) {
             const char *key, *item;
             char keybuf[32];
-            json_t *data = row(r, n, &key, keybuf);
+            json_t *data = row(arena, r, n, &key, keybuf);
             record_ctx ctx = {.arena = arena, .keys = keys, .source = "yiwang demo"};
             const char *why = prepare_record(&ctx, &spec, key, data, &b->rows[b->n], &item);
             json_decref(data);
@@ -357,6 +368,12 @@ int yw_demo_load_catalog(yw_store *store, yw_audit *audit, const yw_keyring *key
         yw_arena_free(arena);
     }
     free(b);
+    /* The city is compared across departments now, not by the first request for conflicts or quality. */
+    if (rc >= 0) {
+        yw_arena *arena = yw_arena_new(1 << 16);
+        rc = entities_index(arena, keys, yw_store_reader(store), yw_store_writer(store));
+        yw_arena_free(arena);
+    }
     if (rc < 0 && !err[0])
         snprintf(err, errlen, "loading the demo catalog: %s", yw_strerror(rc));
     return rc < 0 ? rc : 0;

@@ -217,7 +217,8 @@ json_t *yw_demo_load(yw_store *store, yw_audit *audit, const yw_keyring *keys, c
     }
     err[0] = '\0';
     if (rc >= 0 && (yw_demo_load_catalog(store, audit, keys, cfg, code_list, err, errlen) < 0 ||
-                    yw_demo_load_sharing(store, audit, cfg, calendar, code_list, prefixes, err, errlen) < 0)) {
+                    yw_demo_load_sharing(store, audit, cfg, calendar, code_list, prefixes, err, errlen) < 0 ||
+                    yw_demo_load_objections(store, audit, cfg, calendar, code_list, prefixes, err, errlen) < 0)) {
         json_decref(d.users);
         json_decref(d.clients);
         json_decref(accounts);

@@ -42,4 +42,11 @@ int yw_demo_resource_dept(int r);
 int yw_demo_load_sharing(yw_store *store, yw_audit *audit, const yw_config *cfg, const yw_calendar *calendar,
                          const char *const *dept_codes, const char *const *prefixes, char *err, size_t errlen);
 
+/*
+ * The demo city's data objections (src/demo/objections.c), once its grants
+ * are loaded; prefixes as for yw_demo_load_sharing.
+ */
+int yw_demo_load_objections(yw_store *store, yw_audit *audit, const yw_config *cfg, const yw_calendar *calendar,
+                            const char *const *dept_codes, const char *const *prefixes, char *err, size_t errlen);
+
 #endif

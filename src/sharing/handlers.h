@@ -21,5 +21,12 @@ void subscriptions_list(yw_req *req);
 void subscriptions_get(yw_req *req);
 void subscriptions_delete(yw_req *req);
 void subscriptions_deliveries(yw_req *req);
+void objections_create(yw_req *req);
+void objections_list(yw_req *req);
+void objections_get(yw_req *req);
+void objections_resolve(yw_req *req);
+void resources_quality(yw_req *req);
+void conflicts_list(yw_req *req);
+void conflicts_report(yw_req *req);
 
 #endif

@@ -1,4 +1,4 @@
-/* The sharing module's routes: requests, decisions, grants and the reads they allow. */
+/* The sharing module's routes: requests, decisions, grants, the reads they allow, objections, quality, conflicts. */
 #include "app/app.h"
 #include "sharing/handlers.h"
 
@@ -22,6 +22,15 @@ static const yw_route routes[] = {
     {"GET", "/api/v1/subscriptions/{id}", subscriptions_get, 0, 0, "subscription.read"},
     {"DELETE", "/api/v1/subscriptions/{id}", subscriptions_delete, YW_ROUTE_AUDIT, 0, "subscription.delete"},
     {"GET", "/api/v1/subscriptions/{id}/deliveries", subscriptions_deliveries, 0, 0, "subscription.read"},
+    /* Objections, quality and conflicts (objections.c, quality.c, conflicts.c). */
+    {"POST", "/api/v1/resources/{code}/records/{key}/objections", objections_create,
+     YW_ROUTE_AUDIT | YW_ROUTE_SECRET_PATH, 0, "objection.file"},
+    {"GET", "/api/v1/objections", objections_list, 0, 0, "objection.read"},
+    {"GET", "/api/v1/objections/{id}", objections_get, 0, 0, "objection.read"},
+    {"POST", "/api/v1/objections/{id}/resolve", objections_resolve, YW_ROUTE_AUDIT, 0, "objection.resolve"},
+    {"GET", "/api/v1/resources/{code}/quality", resources_quality, 0, 0, "resource.quality"},
+    {"GET", "/api/v1/conflicts", conflicts_list, YW_ROUTE_AUDIT, 0, "conflict.read"},
+    {"POST", "/api/v1/conflicts/{id}/objections", conflicts_report, YW_ROUTE_AUDIT, 0, "conflict.report"},
 };
 
 const yw_module yw_sharing_module = {"sharing", routes, sizeof routes / sizeof routes[0]};

@@ -1,7 +1,8 @@
 /*
- * What the sharing module's parts share: grants as reads need them, and
- * the visibility of an object that concerns two orgs, its consumer and its
- * provider.
+ * What the sharing module's parts share: grants as reads need them, the
+ * visibility of an object that concerns two orgs, its consumer and its
+ * provider, the filing of objections (by consumers, and by the data bureau
+ * from conflicts) and the detection pass behind conflicts and quality.
  */
 #ifndef YW_SHARING_SHARING_H
 #define YW_SHARING_SHARING_H
@@ -13,7 +14,9 @@
 #include "authz/policy.h"
 #include "data/record.h"
 #include "http/request.h"
+#include "sec/keyring.h"
 #include "store/db.h"
+#include "store/writer.h"
 
 /* An active grant, as a read uses it. Strings live in the request arena. */
 typedef struct {
@@ -85,5 +88,44 @@ int next_id(yw_db *db, const char *table, const char *prefix, char buf[16]);
 /* The day number (China Standard Time) quotas are counted on, and the seconds until the next one. */
 int64_t quota_day(int64_t now_ms);
 int64_t seconds_to_next_day(int64_t now_ms);
+
+/* ---- objections, conflicts and quality (objections.c, conflicts.c, quality.c) ---- */
+
+/* A new data objection to one item of one record. Strings are the caller's. */
+typedef struct {
+    const char *resource, *record; /* the record by its key index */
+    const char *item, *item_mask, *reason;
+    const char *proposed_value; /* stored form (see objection_seal), or NULL */
+    const char *provider, *consumer, *filed_by;
+    const char *conflict; /* the conflict it comes from, or NULL */
+    int64_t record_version, due_at;
+    int64_t created_at; /* ms; 0: now */
+    char id[16];        /* out */
+} objection_new;
+
+/* Stores n inside a writer job; fills n->id. 0 or < 0. */
+int objection_insert(yw_db *db, objection_new *n);
+
+/*
+ * The stored form of a proposed value of item of resource: the text as it
+ * is, or encrypted when the item is sensitive. In the request arena; NULL
+ * when it cannot be encrypted.
+ */
+const char *objection_seal(yw_req *req, const char *resource, const char *item, bool sensitive, const char *value);
+
+/*
+ * Brings the entity index (record_entities, entity_values) up to date with
+ * the records of every published resource whose key item is bound to an
+ * element that keys resources of another provider too, reading through db
+ * (the handler's snapshot). Writes only what changed since the last pass,
+ * then ends the snapshot: take the reader again to read the index. 0 or < 0.
+ */
+int entities_refresh(yw_req *req, yw_db *db);
+
+/*
+ * The same pass outside a request (the demo loader): reads through db,
+ * stores through writer, strings in arena a. 0 or < 0.
+ */
+int entities_index(yw_arena *a, const yw_keyring *keys, yw_db *db, yw_writer *writer);
 
 #endif

@@ -83,6 +83,12 @@ async function gajSubscribes() {
     resource: fx.scjgResource, url: 'http://127.0.0.1:9/hook' } }), 201, 'fixture subscription')).id;
 }
 
+/** The scjg steward objects to the gaj record; returns the objection's id. */
+async function scjgObjects() {
+  return (await ok(await srv.call('POST', `/api/v1/resources/${fx.gajNamed}/records/${fx.gajKey}/objections`, {
+    token: fx.scjgSteward, body: { item: 'name', reason: '姓名有误', proposed_value: '张四' } }), 201, 'scjg objects')).id;
+}
+
 /** The secadmin creates a client of org and returns its name. */
 async function newClient(org) {
   const name = uniq('c');
@@ -138,6 +144,32 @@ before(async () => {
   fx.gajRequest = gajAsks.id;
   fx.gajGrant = gajAsks.grant_id;
   fx.gajSubscription = await gajSubscribes();
+  // objections: gaj holds a grant of a scjg resource with a name item, scjg one of a gaj resource
+  const named = async (tok, provider, keyItem, items) => {
+    const made = await ok(await srv.call('POST', '/api/v1/resources', { token: tok, body: {
+      name: uniq('异议资源'), provider_org: provider, summary: '异议测试', category: 'department', format: 'table',
+      share_type: 'unconditional', share_method: 'api', open_type: 'closed', update_cycle: 'daily', key_item: keyItem,
+      items: items.map((name) => ({ name, element: name, required: name === keyItem })),
+    } }), 201, 'objection resource');
+    await ok(await srv.call('POST', `/api/v1/resources/${made.code}/publish`, { token: tok }), 200, 'publish');
+    return made.code;
+  };
+  fx.scjgNamed = await named(fx.scjgSteward, SCJG, 'uscc', ['uscc', 'enterprise_name']);
+  fx.scjgKey = makeUscc();
+  await ok(await srv.call('PUT', `/api/v1/resources/${fx.scjgNamed}/records/${fx.scjgKey}`, { token: fx.scjgSteward,
+    body: { data: { enterprise_name: '杭州异议测试有限公司' } } }), 201, 'scjg record');
+  await ok(await srv.call('POST', '/api/v1/share-requests', { token: token.steward, body: {
+    resource: fx.scjgNamed, items: ['uscc', 'enterprise_name'], purpose: '异议测试', legal_basis: '测试依据', scenario: '异议',
+  } }), 201, 'gaj asks scjg');
+  fx.gajNamed = await named(token.steward, GAJ, 'id_number', ['id_number', 'name']);
+  fx.gajKey = newIdNumber();
+  await ok(await srv.call('PUT', `/api/v1/resources/${fx.gajNamed}/records/${fx.gajKey}`, { token: token.steward,
+    body: { data: { name: '张三' } } }), 201, 'gaj record');
+  await ok(await srv.call('POST', '/api/v1/share-requests', { token: fx.scjgSteward, body: {
+    resource: fx.gajNamed, items: ['id_number', 'name'], purpose: '异议测试', legal_basis: '测试依据', scenario: '异议',
+  } }), 201, 'scjg asks gaj');
+  fx.gajObjection = (await ok(await srv.call('POST', `/api/v1/resources/${fx.scjgNamed}/records/${fx.scjgKey}/objections`,
+    { token: token.steward, body: { item: 'enterprise_name', reason: '名称有误' } }), 201, 'gaj objects')).id;
   // audit entries of two orgs (the sign-ins above), once a signed tree head covers them
   const events = await ok(await srv.call('GET', '/api/v1/audit/events?limit=1000', { token: token.auditor }), 200, 'audit events');
   fx.gajEntry = events.items.find((e) => e.actor === 'gaj_admin' && e.action === 'auth.login').seq;
@@ -537,6 +569,43 @@ const ROWS = [
   {
     route: 'DELETE /api/v1/resources/{code}/records/{key}', case: 'delete a fresh gaj record',
     path: async () => `/api/v1/resources/${fx.published}/records/${await newRecord()}`, expect: RECORD_ACCESS(204),
+  },
+
+  {
+    route: 'POST /api/v1/resources/{code}/records/{key}/objections', case: 'object to a scjg record gaj was granted',
+    path: () => `/api/v1/resources/${fx.scjgNamed}/records/${fx.scjgKey}/objections`,
+    body: () => ({ item: 'enterprise_name', reason: '名称有误', proposed_value: '杭州异议测试股份有限公司' }),
+    expect: {
+      sysadmin: 403, secadmin: 403, auditor: 403, org_admin: 403, steward: 201, clerk: 403,
+      inspector: 403, dispatcher: 403, monitor: 403, client: 201, forged: 401, none: 401,
+    },
+  },
+  { route: 'GET /api/v1/objections', case: 'objections of one\'s own org', expect: SHARE_PARTIES(200) },
+  {
+    route: 'GET /api/v1/objections/{id}', case: 'a gaj objection to a scjg record',
+    path: () => `/api/v1/objections/${fx.gajObjection}`, expect: SHARE_OBJECT(200),
+  },
+  {
+    route: 'POST /api/v1/objections/{id}/resolve', case: 'reject a fresh scjg objection to a gaj record',
+    path: async () => `/api/v1/objections/${await scjgObjects()}/resolve`,
+    body: () => ({ decision: 'reject', reason: '授权测试' }), expect: SHARE_PROVIDER(200),
+  },
+  {
+    route: 'GET /api/v1/resources/{code}/quality', case: 'quality of a published gaj resource',
+    path: () => `/api/v1/resources/${fx.published}/quality`, expect: ALL_USERS_AND_CLIENTS(200),
+  },
+  {
+    route: 'GET /api/v1/resources/{code}/quality', case: 'quality of a gaj draft',
+    path: () => `/api/v1/resources/${fx.draft}/quality`, expect: GAJ_ONLY(200),
+  },
+  { route: 'GET /api/v1/conflicts', case: 'conflicts involving one\'s own org', expect: STEWARD_ONLY(200) },
+  {
+    route: 'POST /api/v1/conflicts/{id}/objections', case: 'only the data bureau\'s stewards send conflicts',
+    path: () => `/api/v1/conflicts/${'f'.repeat(64)}/objections`, body: () => ({}),
+    expect: {
+      sysadmin: 403, secadmin: 403, auditor: 403, org_admin: 403, steward: 403, clerk: 403,
+      inspector: 403, dispatcher: 403, monitor: 403, client: 403, forged: 401, none: 401,
+    },
   },
 
   // ---- meta ----

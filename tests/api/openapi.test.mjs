@@ -1040,6 +1040,86 @@ test('filtered queries', async () => {
   await api('POST', Q, { ...P, body: filter, expect: 401 });
 });
 
+test('objections, quality and conflicts', async () => {
+  const steward = await login('gaj_steward');
+  const bureauSteward = await login('dsj_steward');
+  const made = await api('POST', '/api/v1/resources', { token: steward, body: {
+    name: '异议测试', provider_org: GAJ, summary: '异议测试', category: 'department', format: 'table',
+    share_type: 'unconditional', share_method: 'api', open_type: 'closed', update_cycle: 'daily', key_item: 'id_number',
+    items: [{ name: 'id_number', element: 'id_number', required: true }, { name: 'name', element: 'name' },
+      { name: 'phone', element: 'phone' }],
+  }, expect: 201 });
+  const code = made.json.code;
+  await api('POST', '/api/v1/resources/{code}/publish', { params: { code }, token: steward, expect: 200 });
+  const key = '11010519491231002X';
+  await api('PUT', '/api/v1/resources/{code}/records/{key}', { params: { code, key }, token: steward,
+    body: { data: { name: '张三', phone: '13812345678' } }, expect: 201 });
+  await api('POST', '/api/v1/share-requests', { token: t.jtjSteward, body: { resource: code, items: ['id_number', 'name'],
+    purpose: '核验', legal_basis: '测试依据', scenario: '异议' }, expect: 201 });
+
+  const FILE = '/api/v1/resources/{code}/records/{key}/objections', R = { params: { code, key } };
+  const filed = await api('POST', FILE, { ...R, token: t.jtjSteward, body: { item: 'name', reason: '姓名有误',
+    proposed_value: '张四' }, expect: 201 });
+  assert.equal(filed.json.status, 'open');
+  await api('POST', FILE, { ...R, token: t.jtjSteward, body: { item: 'name', reason: 'x', more: 1 }, expect: 400, docRejects: true });
+  await api('POST', FILE, { ...R, token: t.jtjSteward, raw: 'x', headers: { 'Content-Type': 'text/plain' }, expect: 415 });
+  await api('POST', FILE, { ...R, token: t.jtjSteward, ...HUGE, expect: 413 });
+  await api('POST', FILE, { ...R, token: t.jtjClerk, body: { item: 'name', reason: 'x' }, expect: 403 });
+  await api('POST', FILE, { ...R, body: { item: 'name', reason: 'x' }, expect: 401 });
+  await api('POST', FILE, { params: { code, key: '110101199003070011' }, token: t.jtjSteward,
+    body: { item: 'name', reason: 'x' }, expect: 404 });
+  await api('POST', FILE, { ...R, token: t.jtjSteward, body: { item: 'phone', reason: '不在授权内' }, expect: 422 });
+
+  const OB = '/api/v1/objections', ONE = `${OB}/{id}`, P = { params: { id: filed.json.id } };
+  await api('GET', OB, { token: t.jtjSteward, query: { role: 'consumer', status: 'open' }, expect: 200 });
+  await api('GET', OB, { token: t.dsjAdmin, query: { overdue: 'false' }, expect: 200 });
+  await api('GET', OB, { token: t.jtjSteward, query: { status: 'maybe' }, expect: 400 });
+  await api('GET', OB, { token: t.jtjClerk, expect: 403 });
+  await api('GET', OB, { expect: 401 });
+  const seen = await api('GET', ONE, { ...P, token: steward, expect: 200 });
+  assert.equal(seen.json.key, key, 'the provider reads the key from its record');
+  await api('GET', ONE, { ...P, token: t.jtjClerk, expect: 403 });
+  await api('GET', ONE, { ...P, token: t.sys, expect: 404 });
+  await api('GET', ONE, { ...P, expect: 401 });
+
+  const RS = `${ONE}/resolve`;
+  await api('POST', RS, { ...P, token: t.jtjSteward, body: { decision: 'accept' }, expect: 403 });
+  await api('POST', RS, { ...P, token: t.sys, body: { decision: 'accept' }, expect: 404 });
+  await api('POST', RS, { ...P, body: { decision: 'accept' }, expect: 401 });
+  await api('POST', RS, { ...P, token: steward, body: { decision: 'accept', more: 1 }, expect: 400, docRejects: true });
+  await api('POST', RS, { ...P, token: steward, raw: 'x', headers: { 'Content-Type': 'text/plain' }, expect: 415 });
+  await api('POST', RS, { ...P, token: steward, ...HUGE, expect: 413 });
+  await api('POST', RS, { ...P, token: steward, body: { decision: 'reject' }, expect: 422 });
+  const accepted = await api('POST', RS, { ...P, token: steward, body: { decision: 'accept', reason: '已更正' }, expect: 200 });
+  assert.deepEqual([accepted.json.status, accepted.json.resolved_version], ['accepted', 2]);
+  await api('POST', RS, { ...P, token: steward, body: { decision: 'reject', reason: '再次' }, expect: 409 });
+
+  const Q = '/api/v1/resources/{code}/quality';
+  const quality = await api('GET', Q, { params: { code }, token: t.jtjClerk, expect: 200 });
+  assert.equal(quality.json.records, 1);
+  await api('GET', Q, { params: { code: 'nope-000000' }, token: steward, expect: 404 });
+  await api('GET', Q, { params: { code }, expect: 401 });
+
+  const CF = '/api/v1/conflicts', REPORT = `${CF}/{id}/objections`;
+  const conflicts = await api('GET', CF, { token: t.dsjAdmin, query: { element: 'id_number' }, expect: 200 });
+  assert.ok(conflicts.json.items.length > 0, 'the demo city has planted conflicts');
+  await api('GET', CF, { token: steward, expect: 200 });
+  await api('GET', CF, { token: t.dsjAdmin, query: { element: 'x'.repeat(65) }, expect: 400 });
+  await api('GET', CF, { token: t.jtjClerk, expect: 403 });
+  await api('GET', CF, { expect: 401 });
+  const C = { params: { id: conflicts.json.items[0].id } };
+  await api('POST', REPORT, { ...C, token: t.jtjSteward, body: {}, expect: 403 });
+  await api('POST', REPORT, { ...C, body: {}, expect: 401 });
+  await api('POST', REPORT, { ...C, token: bureauSteward, body: { reason: 'x', more: 1 }, expect: 400, docRejects: true });
+  await api('POST', REPORT, { ...C, token: bureauSteward, body: { reason: '' }, expect: 422, docRejects: true });
+  await api('POST', REPORT, { ...C, token: bureauSteward, raw: 'x', headers: { 'Content-Type': 'text/plain' }, expect: 415 });
+  await api('POST', REPORT, { ...C, token: bureauSteward, ...HUGE, expect: 413 });
+  await api('POST', REPORT, { params: { id: 'f'.repeat(64) }, token: bureauSteward, body: {}, expect: 404 });
+  const reported = await api('POST', REPORT, { ...C, token: bureauSteward, body: { reason: '请核实姓名' }, expect: 201 });
+  assert.ok(reported.json.objections.length >= 1);
+  await api('POST', REPORT, { ...C, token: bureauSteward, body: {}, expect: 409 });
+});
+
 test('unknown paths and methods answer problems; X-Request-Id is echoed when sane', async () => {
   const schema = doc.components.schemas.Problem;
   for (const [method, path, status] of [['GET', '/api/v1/nothing-here', 404], ['PUT', '/api/v1/orgs', 405], ['POST', '/healthz', 404]]) {
