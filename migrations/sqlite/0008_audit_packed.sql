@@ -19,6 +19,10 @@ CREATE TABLE audit_chunk_orgs (
     PRIMARY KEY (org, first_seq)
 ) WITHOUT ROWID;
 
+-- Subtrees below level 5 are no longer stored (src/audit/log.h): they are
+-- hashed again from the leaves of one or two rows.
+DELETE FROM audit_nodes WHERE level < 5;
+
 DROP INDEX audit_log_org;
 ALTER TABLE audit_log RENAME TO audit_log_v1;
 

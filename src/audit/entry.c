@@ -83,10 +83,13 @@ static char *put_string(char *p, const char *s)
     static const char hex[] = "0123456789ABCDEF";
     *p++ = '"';
     for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (*c >= 0x20 && *c != '"' && *c != '\\') {
-            *p++ = (char)*c;
-            continue;
-        }
+        /* Copy the run of bytes that need no escape at once. */
+        const unsigned char *run = c;
+        while (*c >= 0x20 && *c != '"' && *c != '\\')
+            c++;
+        p = put_bytes(p, (const char *)run, (size_t)(c - run));
+        if (!*c)
+            break;
         *p++ = '\\';
         switch (*c) {
         case '"': *p++ = '"'; break;

@@ -400,10 +400,32 @@ static void cache_trim(yw_audit *a, uint64_t n)
     pthread_rwlock_unlock(&a->cache_lock);
 }
 
+/* The subtree (level < YW_AUDIT_STORED_LEVEL, index) from r's block, read and hashed up when another; 0 or < 0. */
+static int subtree_from_block(yw_audit_reader *r, int level, uint64_t index, yw_hash out)
+{
+    enum { SIZE = 1 << YW_AUDIT_STORED_LEVEL };
+    uint64_t block = (index << level) / SIZE;
+    if (!r->have_block || r->block != block) {
+        r->have_block = false;
+        int rc = read_leaves(r->db, block * SIZE, SIZE, r->block_levels[0]);
+        if (rc < 0)
+            return rc; /* the log's last block, not complete yet: not kept */
+        for (int l = 1; l < YW_AUDIT_STORED_LEVEL; l++)
+            for (int i = 0; i < SIZE >> l; i++)
+                yw_merkle_node(r->block_levels[l - 1][2 * i], r->block_levels[l - 1][2 * i + 1], r->block_levels[l][i]);
+        r->have_block = true;
+        r->block = block;
+    }
+    memcpy(out, r->block_levels[level][index - block * (SIZE >> level)], YW_HASH_LEN);
+    return 0;
+}
+
 int yw_audit_subtree_cached(void *ctx, int level, uint64_t index, yw_hash out)
 {
     yw_audit_reader *r = ctx;
     yw_audit *a = r->audit;
+    if (level < YW_AUDIT_STORED_LEVEL && subtree_from_block(r, level, index, out) == 0)
+        return 0;
     if (level >= YW_AUDIT_CACHE_LEVEL && level < 64) {
         bool hit = false;
         pthread_rwlock_rdlock(&a->cache_lock);
@@ -499,6 +521,8 @@ static void rolled_back(void *ctx, yw_db *db)
             return;
         a->pending.count = a->mark.count;
         a->pending.stored.len = a->mark.bytes;
+        if (a->pending.stored.data)
+            a->pending.stored.data[a->pending.stored.len] = '\0';
         a->frontier = a->mark.frontier;
         a->mark.taken = false;
         atomic_store(&a->size, a->frontier.size);
