@@ -75,23 +75,38 @@ static char *put_bytes(char *p, const char *s, size_t n)
     return p + n;
 }
 
-/* The JSON string literal of s (NULL: null), escaped exactly as yw_json_write_string does. */
-static char *put_string(char *p, const char *s)
+/* Does any of the 8 bytes of w need escaping: below 0x20, '"' or '\\'? (Bit tricks of "Bit Twiddling Hacks".) */
+static bool needs_escape(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+    uint64_t below_space = (w - ones * 0x20) & ~w;
+    uint64_t zero_quote = (quote - ones) & ~quote, zero_backslash = (backslash - ones) & ~backslash;
+    return ((below_space | zero_quote | zero_backslash) & highs) != 0;
+}
+
+/* The JSON string literal of the len bytes of s (NULL: null), escaped exactly as yw_json_write_string does. */
+static char *put_string(char *p, const char *s, size_t len)
 {
     if (!s)
         return put_bytes(p, "null", 4);
     static const char hex[] = "0123456789ABCDEF";
     *p++ = '"';
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        /* Copy the run of bytes that need no escape at once. */
-        const unsigned char *run = c;
-        while (*c >= 0x20 && *c != '"' && *c != '\\')
-            c++;
-        p = put_bytes(p, (const char *)run, (size_t)(c - run));
-        if (!*c)
+    size_t i = 0;
+    while (i < len) {
+        /* Copy the run of bytes that need no escape at once, eight at a time while it lasts. */
+        size_t run = i;
+        uint64_t w;
+        while (i + 8 <= len && (memcpy(&w, s + i, 8), !needs_escape(w)))
+            i += 8;
+        while (i < len && (unsigned char)s[i] >= 0x20 && s[i] != '"' && s[i] != '\\')
+            i++;
+        p = put_bytes(p, s + run, i - run);
+        if (i == len)
             break;
+        unsigned char c = (unsigned char)s[i++];
         *p++ = '\\';
-        switch (*c) {
+        switch (c) {
         case '"': *p++ = '"'; break;
         case '\\': *p++ = '\\'; break;
         case '\b': *p++ = 'b'; break;
@@ -101,19 +116,14 @@ static char *put_string(char *p, const char *s)
         case '\t': *p++ = 't'; break;
         default:
             p = put_bytes(p, "u00", 3);
-            *p++ = hex[*c >> 4];
-            *p++ = hex[*c & 15];
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 15];
         }
     }
     *p++ = '"';
     return p;
 }
 
-/* Room for s as a string literal at worst (every byte escaped as \u00XX). */
-static size_t string_room(const char *s)
-{
-    return s ? 6 * strlen(s) + 2 : 4;
-}
 
 static char *put_time(char *p, int64_t time_ms)
 {
@@ -155,9 +165,13 @@ void yw_audit_entry_encode(const yw_audit_event *e, uint64_t seq, int64_t time_m
         [YW_AUDIT_RESPONSE_SHA256] = e->response_sha256,
         [YW_AUDIT_STAGE] = e->stage,
     };
-    size_t room = 0;
-    for (int k = 0; k < YW_AUDIT_STATUS; k++)
-        room += k == YW_AUDIT_ITEMS || k == YW_AUDIT_OBJECT_IDS ? strlen(values[k]) : string_room(values[k]);
+    size_t room = 0, len[YW_AUDIT_STATUS];
+    for (int k = 0; k < YW_AUDIT_STATUS; k++) {
+        bool is_array = k == YW_AUDIT_ITEMS || k == YW_AUDIT_OBJECT_IDS;
+        len[k] = values[k] ? strlen(values[k]) : 0;
+        /* arrays are copied as they are; a string at worst escapes every byte as \u00XX */
+        room += is_array ? len[k] : 6 * len[k] + 4;
+    }
     room = FIXED_ROOM + 2 * room; /* the values twice: in the canonical form, then in the stored one */
     /* Written once into one buffer (on the stack for every usual entry), then appended. */
     char small[4096], *text = room <= sizeof small ? small : malloc(room);
@@ -171,9 +185,9 @@ void yw_audit_entry_encode(const yw_audit_event *e, uint64_t seq, int64_t time_m
         p = put_bytes(p, value_keys[k].text, value_keys[k].len);
         start[k] = p;
         if (k == YW_AUDIT_ITEMS || k == YW_AUDIT_OBJECT_IDS)
-            p = put_bytes(p, values[k], strlen(values[k]));
+            p = put_bytes(p, values[k], len[k]);
         else
-            p = put_string(p, values[k]);
+            p = put_string(p, values[k], len[k]);
         end[k] = p;
     }
     p = put_bytes(p, value_keys[YW_AUDIT_STATUS].text, value_keys[YW_AUDIT_STATUS].len);

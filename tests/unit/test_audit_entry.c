@@ -173,3 +173,18 @@ Test(audit_entry, malformed_stored_entries_are_refused)
     yw_audit_values v;
     cr_expect_eq(yw_audit_values_parse(good, strlen(good), &v), (long)strlen(good));
 }
+
+Test(audit_entry, escapes_are_found_at_every_position_of_long_strings)
+{
+    const char specials[] = {'"', '\\', '\n', '\x01', '\x1f', '\x7f'};
+    for (size_t s = 0; s < sizeof specials; s++) {
+        for (int at = 0; at < 41; at++) {
+            char text[48];
+            memset(text, 'a', 41);
+            text[at] = specials[s];
+            memcpy(text + 41, "中", sizeof "中"); /* and UTF-8 at the end: not escaped */
+            yw_audit_event e = {.actor = text, .action = "x", .status = 200};
+            check(&e, 1, 1795731284000);
+        }
+    }
+}
