@@ -14,7 +14,8 @@
  *   of each packed row                         to, an org's queries)
  * and names the first seq where they disagree. Entries still in the table
  * of before migration 0008 (audit_log_v1, converted at the server's next
- * start) are checked after the packed rows, as the log's continuation.
+ * start) are checked after the packed rows, as the log's continuation; a
+ * directory no newer binary opened has them all in audit_log.
  */
 #include "audit/log.h"
 
@@ -208,16 +209,29 @@ static int verify_packed(verify_ctx *v)
     return rc < 0 ? rc : check_row_orgs(v);
 }
 
-/* Entries not yet moved out of the table of before migration 0008. */
-static int verify_legacy(verify_ctx *v)
+/* Is there a table of that name? 1, 0 or < 0. */
+static int table_exists(yw_db *db, const char *name)
 {
-    int64_t exists = 0;
-    int rc = yw_db_int(v->db, &exists,
-                       "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'audit_log_v1'", "");
-    if (rc < 0 || !exists)
-        return rc < 0 ? rc : 0;
+    int64_t n = 0;
+    int rc = yw_db_int(db, &n, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1", "t", name);
+    return rc < 0 ? rc : n > 0;
+}
+
+/*
+ * Entries not yet moved out of the one-row-per-entry table: audit_log_v1
+ * once migration 0008 ran, audit_log in a directory no newer binary opened.
+ */
+static int verify_legacy(verify_ctx *v, bool migrated)
+{
+    const char *table = migrated ? "audit_log_v1" : "audit_log";
+    int rc = table_exists(v->db, table);
+    if (rc <= 0)
+        return rc;
     yw_stmt *s;
-    if ((rc = yw_db_query(v->db, &s, "SELECT " YW_AUDIT_LEGACY_COLUMNS " FROM audit_log_v1 ORDER BY seq", "")) < 0)
+    if ((rc = yw_db_query(v->db, &s,
+                          migrated ? "SELECT " YW_AUDIT_LEGACY_COLUMNS " FROM audit_log_v1 ORDER BY seq"
+                                   : "SELECT " YW_AUDIT_LEGACY_COLUMNS " FROM audit_log ORDER BY seq",
+                          "")) < 0)
         return rc;
     while ((rc = yw_stmt_step(s)) == YW_DB_ROW) {
         yw_audit_event e;
@@ -236,7 +250,7 @@ static int verify_legacy(verify_ctx *v)
 }
 
 /* What must hold once every entry was read: heads, coverage, the subtree and index tables' sizes. */
-static int verify_totals(verify_ctx *v)
+static int verify_totals(verify_ctx *v, bool migrated)
 {
     char why[200];
     uint64_t n = v->f.size;
@@ -254,8 +268,10 @@ static int verify_totals(verify_ctx *v)
     uint64_t expected = 0;
     for (int level = YW_AUDIT_STORED_LEVEL; level < 64; level++)
         expected += n >> level;
-    int rc = yw_db_int(v->db, &stored_nodes, "SELECT count(*) FROM audit_nodes", "");
-    if (rc >= 0)
+    /* (a directory no newer binary opened still holds subtrees of level 4: they are not read) */
+    int rc = yw_db_int(v->db, &stored_nodes, "SELECT count(*) FROM audit_nodes WHERE level >= $1", "i",
+                       (int64_t)YW_AUDIT_STORED_LEVEL);
+    if (rc >= 0 && migrated)
         rc = yw_db_int(v->db, &org_rows, "SELECT count(*) FROM audit_chunk_orgs", "");
     if (rc < 0)
         return rc;
@@ -287,12 +303,15 @@ int yw_audit_verify_db(yw_db *db, const uint8_t public_key[32], int64_t *bad_seq
             rc = fail(&v, -1, "the signed tree head of size 0 is not valid");
         v.next_head++;
     }
-    if (rc >= 0)
+    /* Packed rows exist once migration 0008 ran; before, the log is all in the old table. */
+    int migrated = rc < 0 ? rc : table_exists(db, "audit_chunks");
+    rc = migrated;
+    if (migrated > 0)
         rc = verify_packed(&v);
     if (rc >= 0)
-        rc = verify_legacy(&v);
+        rc = verify_legacy(&v, migrated > 0);
     if (rc >= 0)
-        rc = verify_totals(&v);
+        rc = verify_totals(&v, migrated > 0);
     if (rc < 0 && rc != YW_EINVAL) {
         snprintf(why, whylen, "cannot read the audit tables: %s", yw_db_errmsg(db));
         v.bad_seq = -1;
