@@ -206,7 +206,7 @@ uint64_t yw_audit_size(const yw_audit *a)
 
 /* ---- reading stored entries ---- */
 
-/* The row holding seq, or the first after it: the start of a scan from seq. */
+/* Where a scan from seq starts: the row holding seq (the last row when seq is past the end). */
 static const char *const chunk_at_sql =
     "SELECT coalesce(max(first_seq), 0) FROM audit_chunks WHERE first_seq <= $1";
 
@@ -237,7 +237,7 @@ int yw_audit_scan_start(yw_audit_scan *s, yw_db *db, uint64_t from, const char *
     size_t len = strlen(org_literal);
     char org[512];
     if (len < 2 || len - 2 >= sizeof org)
-        return YW_EINVAL;
+        return 0; /* longer than any org code: no row is listed for it, the scan is empty */
     memcpy(org, org_literal + 1, len - 2); /* the index holds the literal without its quotes */
     org[len - 2] = '\0';
     return yw_db_query(db, &s->stmt,
@@ -280,7 +280,7 @@ int yw_audit_scan_next(yw_audit_scan *s, yw_audit_row *row)
         if (s->text && (s->text + 1 != s->end || *s->text != ']'))
             return scan_bad(s, s->first_seq + s->nleaves, "its row holds more entries than leaf hashes");
         s->text = NULL;
-        int rc = yw_stmt_step(s->stmt);
+        int rc = s->stmt ? yw_stmt_step(s->stmt) : YW_DB_DONE;
         if (rc != YW_DB_ROW)
             return rc < 0 ? rc : 0;
         size_t leaves_len = 0;
