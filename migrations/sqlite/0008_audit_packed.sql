@@ -19,9 +19,9 @@ CREATE TABLE audit_chunk_orgs (
     PRIMARY KEY (org, first_seq)
 ) WITHOUT ROWID;
 
--- Subtrees below level 5 are no longer stored (src/audit/log.h): they are
+-- Subtrees below level 6 are no longer stored (src/audit/log.h): they are
 -- hashed again from the leaves of one or two rows.
-DELETE FROM audit_nodes WHERE level < 5;
+DELETE FROM audit_nodes WHERE level < 6;
 
 DROP INDEX audit_log_org;
 ALTER TABLE audit_log RENAME TO audit_log_v1;

@@ -19,7 +19,7 @@
  *
  *   audit_chunks(first_seq, leaves, entries)   entries first_seq ... + n - 1
  *   audit_chunk_orgs(org, first_seq)           org has entries in that row
- *   audit_nodes(level, idx, hash)              complete subtrees, level >= 5
+ *   audit_nodes(level, idx, hash)              complete subtrees, level >= 6
  *   audit_heads(tree_size, root, ...)          signed tree heads
  *   audit_log                                  a view: one row per entry, for SQL
  *
@@ -89,11 +89,10 @@ int yw_audit_latest_head(yw_db *db, yw_tree_head *out);
  * Complete subtrees of level YW_AUDIT_STORED_LEVEL and up are stored as the
  * writer closes them; smaller ones (at most 2^(level) leaves, read from one
  * or two packed rows) are hashed again from their leaves when a proof needs
- * them, which costs less than storing a node for every other entry on the
- * append path. Below level 5 a stored node cost more appending than it
- * saved a proof.
+ * them. Below level 6 a stored node cost more appending (a row for every
+ * 16 or 32 entries) than it saved a proof (a few microseconds of hashing).
  */
-#define YW_AUDIT_STORED_LEVEL 5
+#define YW_AUDIT_STORED_LEVEL 6
 
 /* Subtree reader over a database connection, for yw_merkle_* proofs. */
 int yw_audit_subtree(void *db, int level, uint64_t index, yw_hash out);
@@ -101,14 +100,14 @@ int yw_audit_subtree(void *db, int level, uint64_t index, yw_hash out);
 /*
  * The same, for the server's proofs: complete subtrees never change once
  * committed, so those of level YW_AUDIT_CACHE_LEVEL and up are all kept in
- * memory (loaded at open, added as the writer closes them: 1 MB per million
- * entries), and a proof reads only its lowest levels from the database:
+ * memory (loaded at open, added as the writer closes them: 1 MB per two
+ * million entries), and a proof reads only its lowest levels from the database:
  * the leaves of one block of 2^YW_AUDIT_STORED_LEVEL entries, hashed up
  * once for all the levels below (a proof's lowest siblings all lie in the
  * block of its entry). ctx is a yw_audit_reader: {audit, db}, the rest
  * zero.
  */
-#define YW_AUDIT_CACHE_LEVEL 5
+#define YW_AUDIT_CACHE_LEVEL YW_AUDIT_STORED_LEVEL
 typedef struct {
     yw_audit *audit;
     yw_db *db;

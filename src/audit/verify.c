@@ -268,7 +268,7 @@ static int verify_totals(verify_ctx *v, bool migrated)
     uint64_t expected = 0;
     for (int level = YW_AUDIT_STORED_LEVEL; level < 64; level++)
         expected += n >> level;
-    /* (a directory no newer binary opened still holds subtrees of level 4: they are not read) */
+    /* (a directory no newer binary opened still holds subtrees of levels 4 and 5: they are not read) */
     int rc = yw_db_int(v->db, &stored_nodes, "SELECT count(*) FROM audit_nodes WHERE level >= $1", "i",
                        (int64_t)YW_AUDIT_STORED_LEVEL);
     if (rc >= 0 && migrated)
