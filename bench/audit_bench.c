@@ -2,8 +2,9 @@
  * Audit log benchmark, in process.
  *
  *  1. Appending: N entries through the writer in durable batches (each batch
- *     one group commit, synchronous=FULL), against the reference of storing
- *     the same entry texts in a plain SQLite table in the same batches — the
+ *     one group commit, synchronous=FULL), stored as the server stores them
+ *     (packed rows, docs/audit.md), against the reference of storing entry
+ *     texts in a plain SQLite table, a row each, in the same batches — the
  *     cost of the storage alone. Prints entries/s of both and their ratio.
  *  2. Proofs: grows the log to P entries, then times inclusion proofs of
  *     random entries against the full tree, against the reference of one

@@ -9,6 +9,20 @@
  * stores each complete subtree it closes, so appending is O(1) amortised and
  * any proof reads O(log n) stored hashes.
  *
+ * Storage is packed: the entries a batch appends are held in memory and
+ * written just before the batch commits (a writer participant), as rows of
+ * up to YW_AUDIT_CHUNK_MAX consecutive entries, each row holding their
+ * stored forms (entry.h) and their leaf hashes. A row per entry cost more
+ * than the entry itself. A rollback of one job drops the entries that job
+ * appended; a lost transaction drops the batch's. Queries filter on the
+ * stored forms; the only index lists, per org, the rows holding its entries.
+ *
+ *   audit_chunks(first_seq, leaves, entries)   entries first_seq ... + n - 1
+ *   audit_chunk_orgs(org, first_seq)           org has entries in that row
+ *   audit_nodes(level, idx, hash)              complete subtrees, level >= 6
+ *   audit_heads(tree_size, root, ...)          signed tree heads
+ *   audit_log                                  a view: one row per entry, for SQL
+ *
  * A signer thread signs a tree head (Ed25519 over size, root, timestamp) at
  * least once a second while entries arrive, and once more at close.
  *
@@ -73,11 +87,12 @@ int yw_audit_latest_head(yw_db *db, yw_tree_head *out);
 
 /*
  * Complete subtrees of level YW_AUDIT_STORED_LEVEL and up are stored as the
- * writer closes them; smaller ones (at most 2^(level) leaves) are hashed
- * again from their leaves when a proof needs them, which costs less than
- * storing one node per entry on the append path.
+ * writer closes them; smaller ones (at most 2^(level) leaves, read from one
+ * or two packed rows) are hashed again from their leaves when a proof needs
+ * them. Below level 6 a stored node cost more appending (a row for every
+ * 16 or 32 entries) than it saved a proof (a few microseconds of hashing).
  */
-#define YW_AUDIT_STORED_LEVEL 4
+#define YW_AUDIT_STORED_LEVEL 6
 
 /* Subtree reader over a database connection, for yw_merkle_* proofs. */
 int yw_audit_subtree(void *db, int level, uint64_t index, yw_hash out);
@@ -85,14 +100,20 @@ int yw_audit_subtree(void *db, int level, uint64_t index, yw_hash out);
 /*
  * The same, for the server's proofs: complete subtrees never change once
  * committed, so those of level YW_AUDIT_CACHE_LEVEL and up are all kept in
- * memory (loaded at open, added as the writer closes them: 2 MB per million
- * entries), and a proof reads only its lowest levels from the database.
- * ctx is a yw_audit_reader.
+ * memory (loaded at open, added as the writer closes them: 1 MB per two
+ * million entries), and a proof reads only its lowest levels from the database:
+ * the leaves of one block of 2^YW_AUDIT_STORED_LEVEL entries, hashed up
+ * once for all the levels below (a proof's lowest siblings all lie in the
+ * block of its entry). ctx is a yw_audit_reader: {audit, db}, the rest
+ * zero.
  */
-#define YW_AUDIT_CACHE_LEVEL 5
+#define YW_AUDIT_CACHE_LEVEL YW_AUDIT_STORED_LEVEL
 typedef struct {
     yw_audit *audit;
     yw_db *db;
+    bool have_block;
+    uint64_t block;
+    yw_hash block_levels[YW_AUDIT_STORED_LEVEL][1 << YW_AUDIT_STORED_LEVEL];
 } yw_audit_reader;
 int yw_audit_subtree_cached(void *ctx, int level, uint64_t index, yw_hash out);
 
@@ -121,5 +142,47 @@ int yw_audit_load_public_key(const char *data_dir, uint8_t out[32]);
 
 /* Appends posted by a benchmark or a test: tree size now (writer thread). */
 uint64_t yw_audit_size(const yw_audit *a);
+
+/* The most entries one stored row holds. */
+#define YW_AUDIT_CHUNK_MAX 64
+
+/* Entries committed and readable on db: the size of the stored log. */
+int yw_audit_stored_size(yw_db *db, uint64_t *out);
+
+/*
+ * Reading stored entries in seq order, on any connection:
+ *
+ *   yw_audit_scan s;
+ *   yw_audit_scan_start(&s, db, from, org);   entries from seq `from` on;
+ *                                             with org (NULL: all), only
+ *                                             the rows its index names
+ *   while ((rc = yw_audit_scan_next(&s, &row)) == 1) ...   row valid until next
+ *   yw_audit_scan_end(&s);
+ *
+ * org is the org code as a JSON string literal (yw_audit_json_string). A
+ * scan filtered by org may still return other orgs' entries of the same
+ * rows: check row.values. A malformed row ends the scan with YW_EDB and
+ * s.bad_seq set; yw_audit_verify_db reports it precisely.
+ */
+typedef struct {
+    uint64_t seq;
+    yw_audit_values values;
+    const uint8_t *leaf;    /* the stored leaf hash */
+    bool first_of_chunk;
+} yw_audit_row;
+
+typedef struct {
+    yw_stmt *stmt;
+    uint64_t from, first_seq, next_seq;
+    const char *text, *end;       /* the rest of the current row's entries */
+    const uint8_t *leaves;
+    size_t nleaves, index;
+    int64_t bad_seq;
+    char why[160];
+} yw_audit_scan;
+
+int yw_audit_scan_start(yw_audit_scan *s, yw_db *db, uint64_t from, const char *org_literal);
+int yw_audit_scan_next(yw_audit_scan *s, yw_audit_row *row);
+void yw_audit_scan_end(yw_audit_scan *s);
 
 #endif

@@ -22,18 +22,24 @@ void yw_merkle_leaf(const void *entry, size_t len, yw_hash out)
     SHA256_Final(out, &ctx);
 }
 
+/* OpenSSL 3's one-shot SHA256() looks the digest up (under a lock) on every call: not here. */
 void yw_merkle_node(const yw_hash left, const yw_hash right, yw_hash out)
 {
     uint8_t buf[1 + 2 * YW_HASH_LEN];
     buf[0] = 0x01;
     memcpy(buf + 1, left, YW_HASH_LEN);
     memcpy(buf + 1 + YW_HASH_LEN, right, YW_HASH_LEN);
-    SHA256(buf, sizeof buf, out);
+    SHA256_CTX ctx;
+    SHA256_Init(&ctx);
+    SHA256_Update(&ctx, buf, sizeof buf);
+    SHA256_Final(out, &ctx);
 }
 
 void yw_merkle_empty(yw_hash out)
 {
-    SHA256((const uint8_t *)"", 0, out);
+    SHA256_CTX ctx;
+    SHA256_Init(&ctx);
+    SHA256_Final(out, &ctx);
 }
 
 /* Largest power of two strictly less than n (n >= 2). */

@@ -33,7 +33,7 @@ struct yw_writer {
     uint64_t commits, jobs;
     yw_histogram commit_latency;
     struct {
-        void (*rolled_back)(void *ctx, yw_db *db);
+        yw_writer_participant hooks;
         void *ctx;
     } participants[4];
     int nparticipants;
@@ -42,16 +42,54 @@ struct yw_writer {
 static void notify_rollback(yw_writer *w)
 {
     for (int i = 0; i < w->nparticipants; i++)
-        w->participants[i].rolled_back(w->participants[i].ctx, w->db);
+        if (w->participants[i].hooks.rolled_back)
+            w->participants[i].hooks.rolled_back(w->participants[i].ctx, w->db);
+}
+
+static void notify_job_starting(yw_writer *w)
+{
+    for (int i = 0; i < w->nparticipants; i++)
+        if (w->participants[i].hooks.job_starting)
+            w->participants[i].hooks.job_starting(w->participants[i].ctx);
+}
+
+/* Lets each participant write what it buffered; 0 or the first failure. */
+static int notify_before_commit(yw_writer *w)
+{
+    for (int i = 0; i < w->nparticipants; i++) {
+        int rc = w->participants[i].hooks.before_commit
+                     ? w->participants[i].hooks.before_commit(w->participants[i].ctx, w->db)
+                     : 0;
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+void yw_writer_add_participant_hooks(yw_writer *w, const yw_writer_participant *hooks, void *ctx)
+{
+    if (w->nparticipants < 4) {
+        w->participants[w->nparticipants].hooks = *hooks;
+        w->participants[w->nparticipants].ctx = ctx;
+        w->nparticipants++;
+    }
+}
+
+void yw_writer_remove_participant(yw_writer *w, void *ctx)
+{
+    for (int i = 0; i < w->nparticipants; i++) {
+        if (w->participants[i].ctx != ctx)
+            continue;
+        for (int k = i + 1; k < w->nparticipants; k++)
+            w->participants[k - 1] = w->participants[k];
+        w->nparticipants--;
+        i--;
+    }
 }
 
 void yw_writer_add_participant(yw_writer *w, void (*rolled_back)(void *ctx, yw_db *db), void *ctx)
 {
-    if (w->nparticipants < 4) {
-        w->participants[w->nparticipants].rolled_back = rolled_back;
-        w->participants[w->nparticipants].ctx = ctx;
-        w->nparticipants++;
-    }
+    yw_writer_add_participant_hooks(w, &(yw_writer_participant){.rolled_back = rolled_back}, ctx);
 }
 
 static void enqueue(yw_writer *w, job *j)
@@ -82,6 +120,8 @@ static int run_batch(yw_writer *w, job *batch)
     job *tx_start = batch; /* first job of the current transaction */
     for (job *j = batch; j; j = j->next) {
         rc = yw_db_exec(w->db, "SAVEPOINT job");
+        if (rc >= 0)
+            notify_job_starting(w);
         j->rc = rc < 0 ? rc : j->fn(w->db, j->arg);
         if (j->rc < 0 && yw_db_in_transaction(w->db))
             yw_db_exec(w->db, "ROLLBACK TO job");
@@ -106,9 +146,12 @@ static int run_batch(yw_writer *w, job *batch)
     }
     if (!yw_db_in_transaction(w->db))
         return 0;
-    rc = yw_db_commit(w->db);
-    if (rc < 0) {
+    rc = notify_before_commit(w);
+    if (rc < 0)
+        yw_logf(YW_LOG_ERROR, "writer: a participant could not write its part of the batch: %s", yw_db_errmsg(w->db));
+    else if ((rc = yw_db_commit(w->db)) < 0)
         yw_logf(YW_LOG_ERROR, "writer commit failed: %s", yw_db_errmsg(w->db));
+    if (rc < 0) {
         yw_db_rollback(w->db);
         notify_rollback(w);
         for (job *k = tx_start; k; k = k->next)

@@ -75,6 +75,35 @@ void yw_writer_post(yw_writer *w, yw_write_fn fn, void *arg, void (*release)(voi
  */
 void yw_writer_add_participant(yw_writer *w, void (*rolled_back)(void *ctx, yw_db *db), void *ctx);
 
+/*
+ * A participant that also buffers work in memory during a batch and writes
+ * it out once, just before the batch commits (the audit log packs the
+ * batch's entries into a few rows). Every callback runs on the writer
+ * thread; any may be NULL.
+ *
+ *   job_starting(ctx)           before each job, inside the transaction: the
+ *                               point a rollback of that job returns to
+ *   rolled_back(ctx, db)        as above; yw_db_in_transaction(db) tells a
+ *                               rollback of one job (true) from the loss of
+ *                               the whole transaction (false)
+ *   before_commit(ctx, db)      after the batch's last job, inside the
+ *                               transaction; < 0 fails the whole batch (it
+ *                               is rolled back, every job gets the code)
+ */
+typedef struct {
+    void (*job_starting)(void *ctx);
+    void (*rolled_back)(void *ctx, yw_db *db);
+    int (*before_commit)(void *ctx, yw_db *db);
+} yw_writer_participant;
+
+void yw_writer_add_participant_hooks(yw_writer *w, const yw_writer_participant *hooks, void *ctx);
+
+/*
+ * Forgets the participant ctx, before ctx is freed. Call it from a job (on
+ * the writer thread): the rest of that batch no longer calls ctx.
+ */
+void yw_writer_remove_participant(yw_writer *w, void *ctx);
+
 /* Finishes every queued job, commits, joins the thread, closes. */
 void yw_writer_stop(yw_writer *w);
 

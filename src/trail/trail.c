@@ -40,15 +40,6 @@ static int64_t query_u64_or_reply(yw_req *req, const char *name)
     return n;
 }
 
-/* Entries committed and readable now. */
-static int committed_size(yw_db *db, uint64_t *out)
-{
-    int64_t n = 0;
-    int rc = yw_db_int(db, &n, "SELECT coalesce(max(seq) + 1, 0) FROM audit_log", "");
-    *out = (uint64_t)n;
-    return rc < 0 ? rc : 0;
-}
-
 /*
  * The head of tree size n: the stored one, else one signed now over the root
  * computed from stored subtrees. 0, YW_ERANGE when n exceeds the log, or < 0.
@@ -76,7 +67,7 @@ static int head_of_size(yw_req *req, yw_db *db, uint64_t n, yw_tree_head *out)
     if (rc < 0)
         return rc;
     uint64_t size;
-    if ((rc = committed_size(db, &size)) < 0)
+    if ((rc = yw_audit_stored_size(db, &size)) < 0)
         return rc;
     if (n > size)
         return YW_ERANGE;
@@ -119,47 +110,48 @@ static void tree_head_get(yw_req *req)
     yw_reply_json_new(req, 200, out);
 }
 
-/* Appends " AND <cond>" where cond holds one %d for the next parameter number; values collected in order. */
+/*
+ * The filters of an events query, as the stored values are compared with
+ * them: strings as their canonical JSON literals, so no entry is parsed to
+ * be skipped.
+ */
 typedef struct {
-    char *sql;
-    const char *values[8];
-    int64_t ints[8];
-    bool is_int[8];
-    int n;
-} filter;
+    yw_buf actor, org, action, object;
+    bool has_actor, has_org, has_action, has_object, has_from, has_to;
+    int64_t from_ms, to_ms;
+    const char *result;
+} event_filter;
 
-static void add_cond(yw_req *req, filter *f, const char *cond) __attribute__((format(printf, 3, 0)));
-static void add_cond(yw_req *req, filter *f, const char *cond)
+static void filter_literal(yw_buf *out, bool *has, const char *value)
 {
-    f->n++;
-    char *c = yw_arena_printf(req->arena, cond, f->n);
-    f->sql = yw_arena_printf(req->arena, "%s AND %s", f->sql, c);
+    *has = value != NULL;
+    if (value)
+        yw_audit_json_string(value, out);
 }
 
-static void add_filter(yw_req *req, filter *f, const char *cond, const char *value) __attribute__((format(printf, 3, 0)));
-static void add_filter(yw_req *req, filter *f, const char *cond, const char *value)
+static bool filter_matches(const event_filter *f, const yw_audit_values *v)
 {
-    if (!value)
-        return;
-    f->values[f->n] = value;
-    add_cond(req, f, cond);
+    return (!f->has_actor || yw_audit_value_is(v, YW_AUDIT_ACTOR, f->actor.data, f->actor.len)) &&
+           (!f->has_org || yw_audit_value_is(v, YW_AUDIT_ACTOR_ORG, f->org.data, f->org.len)) &&
+           (!f->has_action || yw_audit_value_is(v, YW_AUDIT_ACTION, f->action.data, f->action.len)) &&
+           (!f->has_from || v->time_ms >= f->from_ms) && (!f->has_to || v->time_ms < f->to_ms) &&
+           (!f->has_object || yw_audit_value_contains(v, YW_AUDIT_OBJECT_IDS, f->object.data, f->object.len)) &&
+           (!f->result || strcmp(yw_audit_result((int)v->status), f->result) == 0);
 }
 
-static void add_int_filter(yw_req *req, filter *f, const char *cond, int64_t value) __attribute__((format(printf, 3, 0)));
-static void add_int_filter(yw_req *req, filter *f, const char *cond, int64_t value)
+static void filter_free(event_filter *f)
 {
-    f->ints[f->n] = value;
-    f->is_int[f->n] = true;
-    add_cond(req, f, cond);
+    yw_buf_free(&f->actor);
+    yw_buf_free(&f->org);
+    yw_buf_free(&f->action);
+    yw_buf_free(&f->object);
 }
 
-/* The canonical entry of the row s (selected with YW_AUDIT_COLUMNS), parsed. */
-static json_t *row_entry(yw_stmt *s, yw_buf *scratch)
+/* The canonical entry of row, parsed. */
+static json_t *row_entry(const yw_audit_row *row, yw_buf *scratch)
 {
-    yw_audit_event e;
-    uint64_t seq;
-    int64_t time_ms;
-    yw_audit_row_read(s, &e, &seq, &time_ms, scratch);
+    yw_buf_reset(scratch);
+    yw_audit_values_canonical(&row->values, row->seq, scratch);
     json_t *v = json_loadb(scratch->data, scratch->len, 0, NULL);
     return v ? v : json_null();
 }
@@ -174,33 +166,17 @@ static void events_list(yw_req *req)
     if (yw_authz_own_org_only(&req->principal, YW_ACT_AUDIT_READ))
         org = req->principal.org_code;
     const char *from = yw_req_query(req, "from"), *to = yw_req_query(req, "to");
-    int64_t from_ms = 0, to_ms = 0;
-    if ((from && yw_time_parse(from, &from_ms) < 0) || (to && yw_time_parse(to, &to_ms) < 0)) {
+    event_filter f = {.actor = YW_BUF_INIT, .has_from = from != NULL, .has_to = to != NULL};
+    if ((from && yw_time_parse(from, &f.from_ms) < 0) || (to && yw_time_parse(to, &f.to_ms) < 0)) {
         yw_reply_problem(req, 400, "invalid_request", "from and to are RFC 3339 times, e.g. 2026-11-26T08:00:00Z");
         return;
     }
-    const char *result = yw_req_query(req, "result");
-    if (result && strcmp(result, "ok") && strcmp(result, "denied") && strcmp(result, "error")) {
+    f.result = yw_req_query(req, "result");
+    if (f.result && strcmp(f.result, "ok") && strcmp(f.result, "denied") && strcmp(f.result, "error")) {
         yw_reply_problem(req, 400, "invalid_request", "result is ok, denied or error");
         return;
     }
     req->audit.object_type = "audit_log";
-    filter f = {.sql = "SELECT " YW_AUDIT_COLUMNS " FROM audit_log WHERE 1"};
-    add_filter(req, &f, "actor = $%d", yw_req_query(req, "actor"));
-    add_filter(req, &f, "actor_org = $%d", org);
-    add_filter(req, &f, "action = $%d", yw_req_query(req, "action"));
-    if (from)
-        add_int_filter(req, &f, "time_ms >= $%d", from_ms);
-    if (to)
-        add_int_filter(req, &f, "time_ms < $%d", to_ms);
-    add_filter(req, &f, "EXISTS (SELECT 1 FROM json_each(audit_log.object_ids) WHERE value = $%d)",
-               yw_req_query(req, "object"));
-    if (result && strcmp(result, "ok") == 0)
-        f.sql = yw_arena_printf(req->arena, "%s AND status < 400", f.sql);
-    else if (result && strcmp(result, "denied") == 0)
-        f.sql = yw_arena_printf(req->arena, "%s AND status IN (401, 403, 404, 429)", f.sql);
-    else if (result)
-        f.sql = yw_arena_printf(req->arena, "%s AND status >= 400 AND status NOT IN (401, 403, 404, 429)", f.sql);
     int64_t after = -1;
     if (cursor) {
         char *end;
@@ -210,40 +186,33 @@ static void events_list(yw_req *req)
             return;
         }
     }
-    f.sql = yw_arena_printf(req->arena, "%s AND seq > $%d ORDER BY seq LIMIT $%d", f.sql, f.n + 1, f.n + 2);
     yw_db *db = yw_app_reader_or_reply(req);
     if (!db)
         return;
-    yw_stmt *s = NULL;
-    int rc = yw_db_prepare(db, &s, f.sql);
-    for (int i = 0; rc == 0 && i < f.n; i++)
-        rc = f.is_int[i] ? yw_stmt_bind_int(s, i + 1, f.ints[i]) : yw_stmt_bind_text(s, i + 1, f.values[i]);
-    if (rc == 0)
-        rc = yw_stmt_bind_int(s, f.n + 1, after);
-    if (rc == 0)
-        rc = yw_stmt_bind_int(s, f.n + 2, (int64_t)limit + 1);
-    if (rc < 0 && s) {
-        yw_stmt_release(s);
-        s = NULL;
-    }
-    if (rc < 0) {
-        yw_reply_store_error(req, rc, "audit entries");
-        return;
-    }
+    filter_literal(&f.actor, &f.has_actor, yw_req_query(req, "actor"));
+    filter_literal(&f.org, &f.has_org, org);
+    filter_literal(&f.action, &f.has_action, yw_req_query(req, "action"));
+    filter_literal(&f.object, &f.has_object, yw_req_query(req, "object"));
+    yw_audit_scan scan;
+    yw_audit_row row;
+    int rc = yw_audit_scan_start(&scan, db, (uint64_t)(after + 1), f.has_org ? f.org.data : NULL);
     json_t *items = json_array();
     const char *next = NULL;
     int64_t last = -1;
     yw_buf scratch = YW_BUF_INIT;
-    while ((rc = yw_stmt_step(s)) == YW_DB_ROW) {
+    while (rc >= 0 && (rc = yw_audit_scan_next(&scan, &row)) == 1) {
+        if (!filter_matches(&f, &row.values))
+            continue;
         if ((int)json_array_size(items) == limit) {
             next = yw_cursor_encode(req, yw_arena_printf(req->arena, "%lld", (long long)last));
             break;
         }
-        last = yw_stmt_int(s, 0);
-        json_array_append_new(items, row_entry(s, &scratch));
+        last = (int64_t)row.seq;
+        json_array_append_new(items, row_entry(&row, &scratch));
     }
     yw_buf_free(&scratch);
-    yw_stmt_release(s);
+    yw_audit_scan_end(&scan);
+    filter_free(&f);
     if (rc < 0) {
         json_decref(items);
         yw_reply_store_error(req, rc, "audit entries");
@@ -252,35 +221,39 @@ static void events_list(yw_req *req)
     yw_reply_json_new(req, 200, json_pack("{s:o, s:s?}", "items", items, "next_cursor", next));
 }
 
-/* The entry seq and its actor org, if the caller may see it; else replies. 1 ok, 0 replied. */
+/* The entry seq, if the caller may see it; else replies. 1 ok, 0 replied. */
 static int entry_or_reply(yw_req *req, yw_db *db, int64_t seq, char **entry, yw_hash leaf)
 {
-    yw_stmt *s;
-    int rc = yw_db_query(db, &s, "SELECT " YW_AUDIT_COLUMNS " FROM audit_log WHERE seq = $1", "i", seq);
+    yw_audit_scan scan;
+    yw_audit_row row;
+    int rc = yw_audit_scan_start(&scan, db, (uint64_t)seq, NULL);
+    if (rc >= 0)
+        rc = yw_audit_scan_next(&scan, &row);
     if (rc < 0) {
+        yw_audit_scan_end(&scan);
         yw_reply_store_error(req, rc, "audit entry");
         return 0;
     }
-    if (yw_stmt_step(s) != YW_DB_ROW) {
-        yw_stmt_release(s);
+    if (rc == 0 || row.seq != (uint64_t)seq) {
+        yw_audit_scan_end(&scan);
         yw_reply_problem(req, 404, "not_found", "no such audit entry");
         return 0;
     }
-    yw_audit_event e;
-    uint64_t own_seq;
-    int64_t time_ms;
     yw_buf text = YW_BUF_INIT;
-    yw_audit_row_read(s, &e, &own_seq, &time_ms, &text);
+    yw_audit_values_canonical(&row.values, row.seq, &text);
     *entry = yw_arena_strdup(req->arena, text.data);
+    memcpy(leaf, row.leaf, YW_HASH_LEN);
+    /* The org, decoded from its literal: entries without one (the platform's own) are for auditors only. */
+    const char *org = "";
+    if (row.values.at[YW_AUDIT_ACTOR_ORG][0] == '"') {
+        json_t *v = json_loadb(row.values.at[YW_AUDIT_ACTOR_ORG], row.values.len[YW_AUDIT_ACTOR_ORG],
+                               JSON_DECODE_ANY, NULL);
+        org = json_is_string(v) ? yw_arena_strdup(req->arena, json_string_value(v)) : "";
+        json_decref(v);
+    }
     yw_buf_free(&text);
-    size_t len = 0;
-    const void *p = yw_stmt_blob(s, 16, &len);
-    if (len == YW_HASH_LEN)
-        memcpy(leaf, p, YW_HASH_LEN);
-    const char *org = yw_arena_strdup(req->arena, e.actor_org);
-    yw_stmt_release(s);
-    /* Entries without an org (the platform's own) are for auditors only. */
-    return yw_authz_or_reply(req, YW_ACT_AUDIT_READ, org ? org : "", NULL) ? 1 : 0;
+    yw_audit_scan_end(&scan);
+    return yw_authz_or_reply(req, YW_ACT_AUDIT_READ, org, NULL) ? 1 : 0;
 }
 
 static void proof_get(yw_req *req)
@@ -438,22 +411,14 @@ static void export_get(yw_req *req)
     yw_buf_puts(&out, text);
     yw_buf_puts(&out, "\n");
     free(text);
-    yw_stmt *s;
-    rc = yw_db_query(db, &s, "SELECT " YW_AUDIT_COLUMNS " FROM audit_log WHERE seq >= $1 AND seq < $2 ORDER BY seq",
-                     "ii", from, to);
-    yw_buf line = YW_BUF_INIT;
-    while (rc == 0 && (rc = yw_stmt_step(s)) == YW_DB_ROW) {
-        yw_audit_event e;
-        uint64_t seq;
-        int64_t time_ms;
-        yw_audit_row_read(s, &e, &seq, &time_ms, &line);
-        yw_buf_append(&out, line.data, line.len);
+    yw_audit_scan scan;
+    yw_audit_row row;
+    rc = yw_audit_scan_start(&scan, db, (uint64_t)from, NULL);
+    while (rc >= 0 && (rc = yw_audit_scan_next(&scan, &row)) == 1 && row.seq < (uint64_t)to) {
+        yw_audit_values_canonical(&row.values, row.seq, &out);
         yw_buf_puts(&out, "\n");
-        rc = 0;
     }
-    yw_buf_free(&line);
-    if (rc >= 0)
-        yw_stmt_release(s);
+    yw_audit_scan_end(&scan);
     if (rc < 0)
         yw_reply_store_error(req, rc, "audit export");
     else

@@ -174,6 +174,45 @@ test('reading the trail is itself an entry; org admins see only their own org', 
   }
 });
 
+test('event filters and cursor paging return exactly the entries the filter names, in order', async () => {
+  // Every entry so far, then each filter read seven at a time through its cursors.
+  const pages = async (query, limit) => {
+    const out = [];
+    let cursor = null;
+    do {
+      const res = await srv.call('GET', `/api/v1/audit/events?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ''}`, { token: auditor });
+      assert.equal(res.status, 200, res.text);
+      assert.ok(res.json.items.length <= limit);
+      out.push(...res.json.items);
+      cursor = res.json.next_cursor;
+    } while (cursor);
+    return out;
+  };
+  const all = await pages('', 1000);
+  const last = all[all.length - 1].seq;
+  assert.deepEqual(all.map((e) => e.seq), all.map((_, i) => all[0].seq + i), 'no entry skipped or repeated');
+  const gaj = srv.accounts.users.find((u) => u.username === 'gaj_admin').org_code;
+  const middle = all[Math.floor(all.length / 2)];
+  const someObject = all.find((e) => e.object_ids.length > 0).object_ids[0];
+  const cases = [
+    ['&result=denied', (e) => e.result === 'denied'],
+    ['&result=error', (e) => e.result === 'error'],
+    ['&action=auth.login&result=ok', (e) => e.action === 'auth.login' && e.result === 'ok'],
+    [`&org=${gaj}`, (e) => e.actor_org === gaj],
+    ['&actor=gaj_admin', (e) => e.actor === 'gaj_admin'],
+    [`&from=${middle.time}`, (e) => e.time >= middle.time],
+    [`&to=${middle.time}`, (e) => e.time < middle.time],
+    [`&object=${encodeURIComponent(someObject)}`, (e) => e.object_ids.includes(someObject)],
+  ];
+  for (const [query, keep] of cases) {
+    const got = (await pages(query, 7)).filter((e) => e.seq <= last);
+    const want = all.filter(keep);
+    assert.ok(want.length > 0, `${query} names no entry: not a test`);
+    assert.deepEqual(got.map((e) => e.seq), want.map((e) => e.seq), query);
+    assert.deepEqual(got, want, query);
+  }
+});
+
 // ---- an independent verifier: RFC 9162 and Ed25519 with node:crypto only ----
 
 const sha256 = (...parts) => createHash('sha256').update(Buffer.concat(parts)).digest();
@@ -268,11 +307,73 @@ test('saved proofs and exports verify offline with yiwang audit verify-proof, an
 
 // ---- tampering with the database file ----
 
+// The packed rows of the log (docs/audit.md, "Storage"): each holds the stored
+// forms of consecutive entries, a JSON array, and their leaf hashes.
+function readRows(db) {
+  const out = execFileSync('sqlite3', ['-json', db,
+    'SELECT first_seq, hex(leaves) AS leaves, entries FROM audit_chunks ORDER BY first_seq']).toString();
+  return JSON.parse(out || '[]').map((r) => ({ first: r.first_seq, leaves: r.leaves.match(/.{64}/g), entries: topLevel(r.entries) }));
+}
+
+// The top-level values of a JSON array, each as the exact text stored.
+function topLevel(text) {
+  const out = [];
+  let depth = 0, inString = false, start = 1;
+  for (let i = 1; i < text.length - 1; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '[') depth++;
+    else if (c === ']') depth--;
+    else if (c === ',' && depth === 0) {
+      out.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  if (text.length > 2) out.push(text.slice(start, text.length - 1));
+  return out;
+}
+
+// The canonical entry rebuilt from a stored one, as docs/audit.md describes it.
+function canonicalOf(stored, seq) {
+  const v = topLevel(stored);
+  const status = Number(v[13]);
+  const result = status < 400 ? 'ok' : [401, 403, 404, 429].includes(status) ? 'denied' : 'error';
+  const keys = ['action', 'actor', 'actor_kind', 'actor_org', 'client', 'items', 'object_ids', 'object_type', 'purpose',
+    'request_id', 'request_sha256', 'response_sha256'];
+  return `{${keys.map((k, i) => `"${k}":${v[i]}`).join(',')},"result":"${result}","seq":${seq},"stage":${v[12]},` +
+    `"status":${v[13]},"time":"${new Date(Number(v[14])).toISOString()}"}`;
+}
+
+const leafOf = (canonical) => createHash('sha256').update(Buffer.concat([Buffer.from([0]), Buffer.from(canonical)])).digest('hex').toUpperCase();
+
+// The row holding seq, and the entry's index in it.
+function locate(rows, seq) {
+  const row = rows.find((r) => seq >= r.first && seq < r.first + r.entries.length);
+  return { row, i: seq - row.first };
+}
+
+// SQL that writes rows back in place of every packed row.
+function writeRows(rows) {
+  const q = (s) => `'${s.replaceAll("'", "''")}'`;
+  return 'DELETE FROM audit_chunks;' + rows.map((r) =>
+    `INSERT INTO audit_chunks (first_seq, leaves, entries) VALUES (${r.first}, X'${r.leaves.join('')}', ${q(`[${r.entries.join(',')}]`)});`).join('');
+}
+
 function verifyCopy(mutate) {
   const dir = mkdtempSync(join(tmpdir(), 'yiwang-tamper-'));
   try {
     cpSync(srv.dir, dir, { recursive: true });
-    if (mutate) execFileSync('sqlite3', [join(dir, 'yiwang.db'), mutate]);
+    const db = join(dir, 'yiwang.db');
+    if (typeof mutate === 'function') {
+      const rows = readRows(db);
+      mutate(rows);
+      execFileSync('sqlite3', [db, writeRows(rows)]);
+    } else if (mutate) {
+      execFileSync('sqlite3', [db, mutate]);
+    }
     const r = spawnSync(BIN, ['audit', 'verify', '--data', dir]);
     return { status: r.status, out: r.stdout.toString() };
   } finally {
@@ -286,37 +387,66 @@ test('yiwang audit verify: an untouched log verifies; every kind of tampering is
   assert.equal(intact.status, 0, intact.out);
   assert.match(intact.out, /intact: \d+ entries/);
 
-  const altered = verifyCopy("UPDATE audit_log SET actor = 'gaj_admiN' WHERE seq = 7");
+  // The stored form is what docs/audit.md says: each leaf hashes the canonical entry rebuilt from it.
+  const rows = readRows(join(srv.dir, 'yiwang.db'));
+  const size = rows.reduce((n, r) => n + r.entries.length, 0);
+  for (const r of rows) r.entries.forEach((e, i) => assert.equal(leafOf(canonicalOf(e, r.first + i)), r.leaves[i], `entry ${r.first + i}`));
+  assert.equal(Number(execFileSync('sqlite3', [join(srv.dir, 'yiwang.db'), 'SELECT count(*) FROM audit_log']).toString()), size);
+
+  // One byte of an entry changed: the first letter of its action.
+  const altered = verifyCopy((all) => {
+    const { row, i } = locate(all, 7);
+    const e = row.entries[i];
+    row.entries[i] = e.slice(0, 2) + (e[2] === 'x' ? 'y' : 'x') + e.slice(3);
+  });
   assert.equal(altered.status, 1);
   assert.match(altered.out, /first bad seq 7\b/);
 
-  const deleted = verifyCopy('DELETE FROM audit_log WHERE seq = 9');
+  const deleted = verifyCopy((all) => {
+    const { row, i } = locate(all, 9);
+    row.entries.splice(i, 1);
+    row.leaves.splice(i, 1);
+  });
   assert.equal(deleted.status, 1);
   assert.match(deleted.out, /first bad seq 9\b/);
 
-  const swapped = verifyCopy(`
-    CREATE TEMP TABLE a AS SELECT * FROM audit_log WHERE seq IN (11, 12);
-    UPDATE audit_log SET time_ms = (SELECT time_ms FROM a WHERE seq = 12), actor = (SELECT actor FROM a WHERE seq = 12),
-      action = (SELECT action FROM a WHERE seq = 12), object_ids = (SELECT object_ids FROM a WHERE seq = 12),
-      leaf = (SELECT leaf FROM a WHERE seq = 12) WHERE seq = 11;
-    UPDATE audit_log SET time_ms = (SELECT time_ms FROM a WHERE seq = 11), actor = (SELECT actor FROM a WHERE seq = 11),
-      action = (SELECT action FROM a WHERE seq = 11), object_ids = (SELECT object_ids FROM a WHERE seq = 11),
-      leaf = (SELECT leaf FROM a WHERE seq = 11) WHERE seq = 12;`);
+  const swapped = verifyCopy((all) => {
+    const a = locate(all, 11), b = locate(all, 12);
+    [a.row.entries[a.i], b.row.entries[b.i]] = [b.row.entries[b.i], a.row.entries[a.i]];
+    [a.row.leaves[a.i], b.row.leaves[b.i]] = [b.row.leaves[b.i], a.row.leaves[a.i]];
+  });
   assert.equal(swapped.status, 1);
   assert.match(swapped.out, /first bad seq 11\b/);
 
-  // A forged row appended after the last signed head, with a leaf that matches its own fields.
-  const forged = verifyCopy(`
-    INSERT INTO audit_log (seq, time_ms, actor, actor_kind, actor_org, action, stage, object_type, object_ids, items,
-      purpose, status, request_id, client, request_sha256, response_sha256, leaf)
-    SELECT seq + 1, time_ms, actor, actor_kind, actor_org, action, stage, object_type, object_ids, items, purpose,
-      status, request_id, client, request_sha256, response_sha256, leaf FROM audit_log ORDER BY seq DESC LIMIT 1;`);
+  // A forged entry appended after the last signed head, with a leaf that matches it.
+  const forged = verifyCopy((all) => {
+    const last = all[all.length - 1];
+    const copy = last.entries[last.entries.length - 1];
+    all.push({ first: size, entries: [copy], leaves: [leafOf(canonicalOf(copy, size))] });
+  });
   assert.equal(forged.status, 1);
-  const size = Number(execFileSync('sqlite3', [join(srv.dir, 'yiwang.db'), 'SELECT count(*) FROM audit_log']).toString());
   assert.match(forged.out, new RegExp(`first bad seq ${size}\\b`));
 
-  // A row inserted into the middle: every later row moved up by one.
-  const inserted = verifyCopy('UPDATE audit_log SET seq = seq + 1000000 WHERE seq >= 5; UPDATE audit_log SET seq = seq - 999999 WHERE seq >= 1000000; INSERT INTO audit_log SELECT * FROM audit_log WHERE seq = 4 LIMIT 0;');
+  // An entry inserted into the middle, every later one moved up by one: a replay of entry 4 ...
+  const replayed = verifyCopy((all) => {
+    const from = locate(all, 4), to = locate(all, 5);
+    to.row.entries.splice(to.i, 0, from.row.entries[from.i]);
+    to.row.leaves.splice(to.i, 0, from.row.leaves[from.i]);
+  });
+  assert.equal(replayed.status, 1);
+  assert.match(replayed.out, /first bad seq 5\b/);
+  // ... or one forged with a leaf of its own: consistent by itself, so the entry it pushed is the first caught.
+  const inserted = verifyCopy((all) => {
+    const from = locate(all, 4), to = locate(all, 5);
+    const copy = from.row.entries[from.i];
+    to.row.entries.splice(to.i, 0, copy);
+    to.row.leaves.splice(to.i, 0, leafOf(canonicalOf(copy, 5)));
+  });
   assert.equal(inserted.status, 1);
-  assert.match(inserted.out, /first bad seq 5\b/);
+  assert.match(inserted.out, /first bad seq 6\b/);
+
+  // The org index is checked too: a row hidden from an org's queries is caught.
+  const hidden = verifyCopy('DELETE FROM audit_chunk_orgs WHERE first_seq = (SELECT max(first_seq) FROM audit_chunk_orgs)');
+  assert.equal(hidden.status, 1);
+  assert.match(hidden.out, /org index/);
 });
