@@ -45,6 +45,41 @@ bool share_authz_or_reply(yw_req *req, yw_action action, const char *consumer, c
     return false;
 }
 
+static bool listed(const char *v, const char *const *values)
+{
+    for (; *values; values++)
+        if (strcmp(v, *values) == 0)
+            return true;
+    return false;
+}
+
+bool list_filter_or_reply(yw_req *req, yw_action action, const char *const *statuses, bool deadlines,
+                          list_filter *f)
+{
+    static const char *const roles[] = {"consumer", "provider", NULL}, *const booleans[] = {"true", "false", NULL};
+    const char *overdue = deadlines ? yw_req_query(req, "overdue") : NULL;
+    *f = (list_filter){.status = yw_req_query(req, "status"), .role = yw_req_query(req, "role"),
+                       .resource = yw_req_query(req, "resource"), .overdue = -1};
+    const char *why = NULL;
+    if (f->status && !listed(f->status, statuses))
+        why = "status is not one of this list's";
+    else if (f->role && !listed(f->role, roles))
+        why = "role is consumer or provider";
+    else if (overdue && !listed(overdue, booleans))
+        why = "overdue is true or false";
+    else if (f->resource && strlen(f->resource) > 64)
+        why = "resource is a resource code";
+    if (why) {
+        yw_reply_problem(req, 400, "invalid_request", "%s", why);
+        return false;
+    }
+    if (overdue)
+        f->overdue = strcmp(overdue, "true") == 0;
+    /* Without oversight of every org, a caller sees what its own org is a party to; a role narrows to one side. */
+    f->org = yw_authz_own_org_only(&req->principal, action) || f->role ? req->principal.org_code : NULL;
+    return true;
+}
+
 int next_id(yw_db *db, const char *table, const char *prefix, char buf[16])
 {
     int64_t last = 0;
@@ -126,41 +161,25 @@ int grant_find(yw_req *req, yw_db *db, const char *resource, const char *id, gra
 
 void grants_list(yw_req *req)
 {
+    static const char *const statuses[] = {"active", "expired", "revoked", NULL};
     int limit;
     const char *cursor;
-    if (!yw_app_list_or_reply(req, YW_ACT_GRANT_READ, &limit, &cursor))
+    list_filter f;
+    if (!yw_app_list_or_reply(req, YW_ACT_GRANT_READ, &limit, &cursor) ||
+        !list_filter_or_reply(req, YW_ACT_GRANT_READ, statuses, false, &f))
         return;
-    const char *status = yw_req_query(req, "status"), *role = yw_req_query(req, "role");
-    const char *resource = yw_req_query(req, "resource");
-    if (status && strcmp(status, "active") != 0 && strcmp(status, "expired") != 0 && strcmp(status, "revoked") != 0) {
-        yw_reply_problem(req, 400, "invalid_request", "status is active, expired or revoked");
-        return;
-    }
-    if (role && strcmp(role, "consumer") != 0 && strcmp(role, "provider") != 0) {
-        yw_reply_problem(req, 400, "invalid_request", "role is consumer or provider");
-        return;
-    }
-    if (resource && strlen(resource) > 64) {
-        yw_reply_problem(req, 400, "invalid_request", "resource is a resource code");
-        return;
-    }
     yw_db *db = yw_app_reader_or_reply(req);
     if (!db)
         return;
-    const char *org = yw_authz_own_org_only(&req->principal, YW_ACT_GRANT_READ) ? req->principal.org_code : NULL;
     yw_stmt *s;
-    int rc = yw_db_query(
-        db, &s,
-        "SELECT " GRANT_COLUMNS " FROM grants WHERE id > coalesce($1, '')"
-        " AND ($2 IS NULL OR ($3 IS NULL AND (consumer_org = $2 OR provider_org = $2))"
-        "      OR ($3 = 'consumer' AND consumer_org = $2) OR ($3 = 'provider' AND provider_org = $2))"
-        " AND ($4 IS NULL OR resource = $4)"
-        " AND ($5 IS NULL OR ($5 = 'revoked' AND revoked_at IS NOT NULL)"
-        "      OR ($5 = 'expired' AND revoked_at IS NULL AND valid_until <= $6)"
-        "      OR ($5 = 'active' AND revoked_at IS NULL AND valid_until > $6))"
-        " ORDER BY id LIMIT $7",
-        "tttttii", cursor, org ? org : (role ? req->principal.org_code : NULL), role, resource, status, yw_now_ms(),
-        (int64_t)limit + 1);
+    int rc = yw_db_query(db, &s,
+                         "SELECT " GRANT_COLUMNS " FROM grants WHERE id > coalesce($1, '')" PARTY_SQL("$2", "$3")
+                         " AND ($4 IS NULL OR resource = $4)"
+                         " AND ($5 IS NULL OR ($5 = 'revoked' AND revoked_at IS NOT NULL)"
+                         "      OR ($5 = 'expired' AND revoked_at IS NULL AND valid_until <= $6)"
+                         "      OR ($5 = 'active' AND revoked_at IS NULL AND valid_until > $6))"
+                         " ORDER BY id LIMIT $7",
+                         "tttttii", cursor, f.org, f.role, f.resource, f.status, yw_now_ms(), (int64_t)limit + 1);
     if (rc < 0) {
         yw_reply_store_error(req, rc, "grant");
         return;

@@ -324,49 +324,25 @@ void objections_create(yw_req *req)
 
 /* ---- reading ---- */
 
-static bool one_of_or_null(const char *v, const char *a, const char *b, const char *c)
-{
-    return !v || strcmp(v, a) == 0 || strcmp(v, b) == 0 || (c && strcmp(v, c) == 0);
-}
-
 void objections_list(yw_req *req)
 {
+    static const char *const statuses[] = {"open", "accepted", "rejected", NULL};
     int limit;
     const char *cursor;
-    if (!yw_app_list_or_reply(req, YW_ACT_OBJECTION_READ, &limit, &cursor))
+    list_filter f;
+    if (!yw_app_list_or_reply(req, YW_ACT_OBJECTION_READ, &limit, &cursor) ||
+        !list_filter_or_reply(req, YW_ACT_OBJECTION_READ, statuses, true, &f))
         return;
-    const char *status = yw_req_query(req, "status"), *role = yw_req_query(req, "role");
-    const char *resource = yw_req_query(req, "resource"), *overdue = yw_req_query(req, "overdue");
-    const char *why = NULL;
-    if (!one_of_or_null(status, "open", "accepted", "rejected"))
-        why = "status is open, accepted or rejected";
-    else if (!one_of_or_null(role, "consumer", "provider", NULL))
-        why = "role is consumer or provider";
-    else if (!one_of_or_null(overdue, "true", "false", NULL))
-        why = "overdue is true or false";
-    else if (resource && strlen(resource) > 64)
-        why = "resource is a resource code";
-    if (why) {
-        yw_reply_problem(req, 400, "invalid_request", "%s", why);
-        return;
-    }
     yw_db *db = yw_app_reader_or_reply(req);
     if (!db)
         return;
-    /* Without oversight of every org, a caller sees the objections its own org is a party to. */
-    const char *org = yw_authz_own_org_only(&req->principal, YW_ACT_OBJECTION_READ) ? req->principal.org_code : NULL;
-    bool is_overdue = overdue && strcmp(overdue, "true") == 0, not_overdue = overdue && !is_overdue;
     yw_stmt *s;
-    int rc = yw_db_query(
-        db, &s,
-        "SELECT " OBJECTION_COLUMNS " FROM objections WHERE id > coalesce($1, '')"
-        " AND ($2 IS NULL OR ($3 IS NULL AND (consumer_org = $2 OR provider_org = $2))"
-        "      OR ($3 = 'consumer' AND consumer_org = $2) OR ($3 = 'provider' AND provider_org = $2))"
-        " AND ($4 IS NULL OR status = $4) AND ($5 IS NULL OR resource = $5)"
-        " AND ($6 = 0 OR (status = 'open' AND due_at < $7)) AND ($8 = 0 OR NOT (status = 'open' AND due_at < $7))"
-        " ORDER BY id LIMIT $9",
-        "tttttiiii", cursor, org ? org : (role ? req->principal.org_code : NULL), role, status, resource,
-        (int64_t)is_overdue, yw_now_ms(), (int64_t)not_overdue, (int64_t)limit + 1);
+    int rc = yw_db_query(db, &s,
+                         "SELECT " OBJECTION_COLUMNS " FROM objections WHERE id > coalesce($1, '')" PARTY_SQL("$2", "$3")
+                         " AND ($4 IS NULL OR status = $4) AND ($5 IS NULL OR resource = $5)"
+                         " AND ($6 < 0 OR $6 = (status = 'open' AND due_at < $7)) ORDER BY id LIMIT $8",
+                         "tttttiii", cursor, f.org, f.role, f.status, f.resource, f.overdue, yw_now_ms(),
+                         (int64_t)limit + 1);
     if (rc < 0) {
         yw_reply_store_error(req, rc, "objection");
         return;

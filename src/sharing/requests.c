@@ -326,45 +326,23 @@ void share_requests_create(yw_req *req)
 
 void share_requests_list(yw_req *req)
 {
+    static const char *const statuses[] = {"pending", "approved", "rejected", NULL};
     int limit;
     const char *cursor;
-    if (!yw_app_list_or_reply(req, YW_ACT_SHARE_READ, &limit, &cursor))
+    list_filter f;
+    if (!yw_app_list_or_reply(req, YW_ACT_SHARE_READ, &limit, &cursor) ||
+        !list_filter_or_reply(req, YW_ACT_SHARE_READ, statuses, true, &f))
         return;
-    const char *status = yw_req_query(req, "status"), *role = yw_req_query(req, "role");
-    const char *resource = yw_req_query(req, "resource"), *overdue = yw_req_query(req, "overdue");
-    if (status && strcmp(status, "pending") != 0 && strcmp(status, "approved") != 0 && strcmp(status, "rejected") != 0) {
-        yw_reply_problem(req, 400, "invalid_request", "status is pending, approved or rejected");
-        return;
-    }
-    if (role && strcmp(role, "consumer") != 0 && strcmp(role, "provider") != 0) {
-        yw_reply_problem(req, 400, "invalid_request", "role is consumer or provider");
-        return;
-    }
-    if (overdue && strcmp(overdue, "true") != 0 && strcmp(overdue, "false") != 0) {
-        yw_reply_problem(req, 400, "invalid_request", "overdue is true or false");
-        return;
-    }
-    if (resource && strlen(resource) > 64) {
-        yw_reply_problem(req, 400, "invalid_request", "resource is a resource code");
-        return;
-    }
     yw_db *db = yw_app_reader_or_reply(req);
     if (!db)
         return;
-    /* Without oversight of every org, a caller sees the requests its own org is a party to. */
-    const char *org = yw_authz_own_org_only(&req->principal, YW_ACT_SHARE_READ) ? req->principal.org_code : NULL;
-    bool is_overdue = overdue && strcmp(overdue, "true") == 0, not_overdue = overdue && !is_overdue;
     yw_stmt *s;
-    int rc = yw_db_query(
-        db, &s,
-        "SELECT " REQUEST_COLUMNS " FROM share_requests WHERE id > coalesce($1, '')"
-        " AND ($2 IS NULL OR ($3 IS NULL AND (consumer_org = $2 OR provider_org = $2))"
-        "      OR ($3 = 'consumer' AND consumer_org = $2) OR ($3 = 'provider' AND provider_org = $2))"
-        " AND ($4 IS NULL OR status = $4) AND ($5 IS NULL OR resource = $5)"
-        " AND ($6 = 0 OR (status = 'pending' AND due_at < $7)) AND ($8 = 0 OR NOT (status = 'pending' AND due_at < $7))"
-        " ORDER BY id LIMIT $9",
-        "tttttiiii", cursor, org ? org : (role ? req->principal.org_code : NULL), role, status, resource,
-        (int64_t)is_overdue, yw_now_ms(), (int64_t)not_overdue, (int64_t)limit + 1);
+    int rc = yw_db_query(db, &s,
+                         "SELECT " REQUEST_COLUMNS " FROM share_requests WHERE id > coalesce($1, '')" PARTY_SQL("$2", "$3")
+                         " AND ($4 IS NULL OR status = $4) AND ($5 IS NULL OR resource = $5)"
+                         " AND ($6 < 0 OR $6 = (status = 'pending' AND due_at < $7)) ORDER BY id LIMIT $8",
+                         "tttttiii", cursor, f.org, f.role, f.status, f.resource, f.overdue, yw_now_ms(),
+                         (int64_t)limit + 1);
     if (rc < 0) {
         yw_reply_store_error(req, rc, "share request");
         return;

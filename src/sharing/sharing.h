@@ -82,6 +82,27 @@ int feed_collect(const record_ctx *ctx, yw_db *db, const resource_spec *r, const
                  int limit, feed_page *page);
 void feed_page_free(feed_page *page);
 
+/*
+ * The query arguments every list of the sharing module takes: ?status= (one
+ * of statuses), ?role=consumer|provider, ?resource=, and ?overdue=true|false
+ * where the list has deadlines; and the org the list is narrowed to (the
+ * caller's, unless its roles oversee every org).
+ */
+typedef struct {
+    const char *status, *role, *resource;
+    const char *org;   /* bind to PARTY_SQL's first parameter; NULL: every org */
+    int64_t overdue;   /* 1: only overdue ones, 0: only the others, -1: both */
+} list_filter;
+
+/* Reads the list arguments for action; false after replying 400. */
+bool list_filter_or_reply(yw_req *req, yw_action action, const char *const *statuses, bool deadlines,
+                          list_filter *f);
+
+/* Narrows a list to the caller's side of its objects: parameters $N (org) and $N+1 (role). */
+#define PARTY_SQL(org, role)                                                                                       \
+    " AND (" org " IS NULL OR (" role " IS NULL AND (consumer_org = " org " OR provider_org = " org "))"          \
+    " OR (" role " = 'consumer' AND consumer_org = " org ") OR (" role " = 'provider' AND provider_org = " org "))"
+
 /* The next id of a table whose ids are prefix + 8 digits, in order of creation; buf of 16 bytes. */
 int next_id(yw_db *db, const char *table, const char *prefix, char buf[16]);
 

@@ -198,29 +198,22 @@ void subscriptions_create(yw_req *req)
 
 void subscriptions_list(yw_req *req)
 {
+    static const char *const statuses[] = {"active", "stopped", "failed", NULL};
     int limit;
     const char *cursor;
-    if (!yw_app_list_or_reply(req, YW_ACT_SUBSCRIPTION_READ, &limit, &cursor))
+    list_filter f;
+    if (!yw_app_list_or_reply(req, YW_ACT_SUBSCRIPTION_READ, &limit, &cursor) ||
+        !list_filter_or_reply(req, YW_ACT_SUBSCRIPTION_READ, statuses, false, &f))
         return;
-    const char *resource = yw_req_query(req, "resource"), *status = yw_req_query(req, "status");
-    if (status && strcmp(status, "active") != 0 && strcmp(status, "stopped") != 0 && strcmp(status, "failed") != 0) {
-        yw_reply_problem(req, 400, "invalid_request", "status is active, stopped or failed");
-        return;
-    }
-    if (resource && strlen(resource) > 64) {
-        yw_reply_problem(req, 400, "invalid_request", "resource is a resource code");
-        return;
-    }
     yw_db *db = yw_app_reader_or_reply(req);
     if (!db)
         return;
-    const char *org = yw_authz_own_org_only(&req->principal, YW_ACT_SUBSCRIPTION_READ) ? req->principal.org_code : NULL;
     yw_stmt *s;
     int rc = yw_db_query(db, &s,
                          "SELECT " SUBSCRIPTION_COLUMNS " FROM subscriptions WHERE id > coalesce($1, '')"
-                         " AND status != 'deleted' AND ($2 IS NULL OR consumer_org = $2 OR provider_org = $2)"
-                         " AND ($3 IS NULL OR resource = $3) AND ($4 IS NULL OR status = $4) ORDER BY id LIMIT $5",
-                         "tttti", cursor, org, resource, status, (int64_t)limit + 1);
+                         " AND status != 'deleted'" PARTY_SQL("$2", "$3")
+                         " AND ($4 IS NULL OR resource = $4) AND ($5 IS NULL OR status = $5) ORDER BY id LIMIT $6",
+                         "ttttti", cursor, f.org, f.role, f.resource, f.status, (int64_t)limit + 1);
     if (rc < 0) {
         yw_reply_store_error(req, rc, "subscription");
         return;
