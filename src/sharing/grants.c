@@ -53,13 +53,14 @@ static bool listed(const char *v, const char *const *values)
     return false;
 }
 
-bool list_filter_or_reply(yw_req *req, yw_action action, const char *const *statuses, bool deadlines,
-                          list_filter *f)
+yw_db *list_begin(yw_req *req, yw_action action, const char *const *statuses, bool deadlines, list_filter *f)
 {
     static const char *const roles[] = {"consumer", "provider", NULL}, *const booleans[] = {"true", "false", NULL};
-    const char *overdue = deadlines ? yw_req_query(req, "overdue") : NULL;
     *f = (list_filter){.status = yw_req_query(req, "status"), .role = yw_req_query(req, "role"),
                        .resource = yw_req_query(req, "resource"), .overdue = -1};
+    if (!yw_app_list_or_reply(req, action, &f->limit, &f->cursor))
+        return NULL;
+    const char *overdue = deadlines ? yw_req_query(req, "overdue") : NULL;
     const char *why = NULL;
     if (f->status && !listed(f->status, statuses))
         why = "status is not one of this list's";
@@ -71,13 +72,13 @@ bool list_filter_or_reply(yw_req *req, yw_action action, const char *const *stat
         why = "resource is a resource code";
     if (why) {
         yw_reply_problem(req, 400, "invalid_request", "%s", why);
-        return false;
+        return NULL;
     }
     if (overdue)
         f->overdue = strcmp(overdue, "true") == 0;
     /* Without oversight of every org, a caller sees what its own org is a party to; a role narrows to one side. */
     f->org = yw_authz_own_org_only(&req->principal, action) || f->role ? req->principal.org_code : NULL;
-    return true;
+    return yw_app_reader_or_reply(req);
 }
 
 int next_id(yw_db *db, const char *table, const char *prefix, char buf[16])
@@ -162,13 +163,8 @@ int grant_find(yw_req *req, yw_db *db, const char *resource, const char *id, gra
 void grants_list(yw_req *req)
 {
     static const char *const statuses[] = {"active", "expired", "revoked", NULL};
-    int limit;
-    const char *cursor;
     list_filter f;
-    if (!yw_app_list_or_reply(req, YW_ACT_GRANT_READ, &limit, &cursor) ||
-        !list_filter_or_reply(req, YW_ACT_GRANT_READ, statuses, false, &f))
-        return;
-    yw_db *db = yw_app_reader_or_reply(req);
+    yw_db *db = list_begin(req, YW_ACT_GRANT_READ, statuses, false, &f);
     if (!db)
         return;
     yw_stmt *s;
@@ -179,12 +175,12 @@ void grants_list(yw_req *req)
                          "      OR ($5 = 'expired' AND revoked_at IS NULL AND valid_until <= $6)"
                          "      OR ($5 = 'active' AND revoked_at IS NULL AND valid_until > $6))"
                          " ORDER BY id LIMIT $7",
-                         "tttttii", cursor, f.org, f.role, f.resource, f.status, yw_now_ms(), (int64_t)limit + 1);
+                         "tttttii", f.cursor, f.org, f.role, f.resource, f.status, yw_now_ms(), (int64_t)f.limit + 1);
     if (rc < 0) {
         yw_reply_store_error(req, rc, "grant");
         return;
     }
-    yw_reply_page(req, s, limit, grant_json, "id");
+    yw_reply_page(req, s, f.limit, grant_json, "id");
 }
 
 /* The grant named by the path if the caller may do action on it; else replies. Kept by the request. */

@@ -327,13 +327,8 @@ void objections_create(yw_req *req)
 void objections_list(yw_req *req)
 {
     static const char *const statuses[] = {"open", "accepted", "rejected", NULL};
-    int limit;
-    const char *cursor;
     list_filter f;
-    if (!yw_app_list_or_reply(req, YW_ACT_OBJECTION_READ, &limit, &cursor) ||
-        !list_filter_or_reply(req, YW_ACT_OBJECTION_READ, statuses, true, &f))
-        return;
-    yw_db *db = yw_app_reader_or_reply(req);
+    yw_db *db = list_begin(req, YW_ACT_OBJECTION_READ, statuses, true, &f);
     if (!db)
         return;
     yw_stmt *s;
@@ -341,8 +336,8 @@ void objections_list(yw_req *req)
                          "SELECT " OBJECTION_COLUMNS " FROM objections WHERE id > coalesce($1, '')" PARTY_SQL("$2", "$3")
                          " AND ($4 IS NULL OR status = $4) AND ($5 IS NULL OR resource = $5)"
                          " AND ($6 < 0 OR $6 = (status = 'open' AND due_at < $7)) ORDER BY id LIMIT $8",
-                         "tttttiii", cursor, f.org, f.role, f.status, f.resource, f.overdue, yw_now_ms(),
-                         (int64_t)limit + 1);
+                         "tttttiii", f.cursor, f.org, f.role, f.status, f.resource, f.overdue, yw_now_ms(),
+                         (int64_t)f.limit + 1);
     if (rc < 0) {
         yw_reply_store_error(req, rc, "objection");
         return;
@@ -357,9 +352,9 @@ void objections_list(yw_req *req)
         return;
     }
     const char *next = NULL;
-    if (json_array_size(items) > (size_t)limit) {
-        json_array_remove(items, (size_t)limit);
-        next = yw_cursor_encode(req, yw_json_str(json_array_get(items, (size_t)limit - 1), "id"));
+    if (json_array_size(items) > (size_t)f.limit) {
+        json_array_remove(items, (size_t)f.limit);
+        next = yw_cursor_encode(req, yw_json_str(json_array_get(items, (size_t)f.limit - 1), "id"));
     }
     resource_spec spec = {0};
     size_t i;

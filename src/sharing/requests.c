@@ -327,13 +327,8 @@ void share_requests_create(yw_req *req)
 void share_requests_list(yw_req *req)
 {
     static const char *const statuses[] = {"pending", "approved", "rejected", NULL};
-    int limit;
-    const char *cursor;
     list_filter f;
-    if (!yw_app_list_or_reply(req, YW_ACT_SHARE_READ, &limit, &cursor) ||
-        !list_filter_or_reply(req, YW_ACT_SHARE_READ, statuses, true, &f))
-        return;
-    yw_db *db = yw_app_reader_or_reply(req);
+    yw_db *db = list_begin(req, YW_ACT_SHARE_READ, statuses, true, &f);
     if (!db)
         return;
     yw_stmt *s;
@@ -341,13 +336,13 @@ void share_requests_list(yw_req *req)
                          "SELECT " REQUEST_COLUMNS " FROM share_requests WHERE id > coalesce($1, '')" PARTY_SQL("$2", "$3")
                          " AND ($4 IS NULL OR status = $4) AND ($5 IS NULL OR resource = $5)"
                          " AND ($6 < 0 OR $6 = (status = 'pending' AND due_at < $7)) ORDER BY id LIMIT $8",
-                         "tttttiii", cursor, f.org, f.role, f.status, f.resource, f.overdue, yw_now_ms(),
-                         (int64_t)limit + 1);
+                         "tttttiii", f.cursor, f.org, f.role, f.status, f.resource, f.overdue, yw_now_ms(),
+                         (int64_t)f.limit + 1);
     if (rc < 0) {
         yw_reply_store_error(req, rc, "share request");
         return;
     }
-    yw_reply_page(req, s, limit, request_json, "id");
+    yw_reply_page(req, s, f.limit, request_json, "id");
 }
 
 void share_requests_get(yw_req *req)

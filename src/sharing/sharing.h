@@ -83,20 +83,21 @@ int feed_collect(const record_ctx *ctx, yw_db *db, const resource_spec *r, const
 void feed_page_free(feed_page *page);
 
 /*
- * The query arguments every list of the sharing module takes: ?status= (one
- * of statuses), ?role=consumer|provider, ?resource=, and ?overdue=true|false
- * where the list has deadlines; and the org the list is narrowed to (the
- * caller's, unless its roles oversee every org).
+ * The query arguments every list of the sharing module takes: ?limit=,
+ * ?cursor=, ?status= (one of statuses), ?role=consumer|provider,
+ * ?resource=, and ?overdue=true|false where the list has deadlines; and the
+ * org the list is narrowed to (the caller's, unless its roles oversee every
+ * org, or ?role= picks a side).
  */
 typedef struct {
-    const char *status, *role, *resource;
+    int limit;
+    const char *cursor, *status, *role, *resource;
     const char *org;   /* bind to PARTY_SQL's first parameter; NULL: every org */
     int64_t overdue;   /* 1: only overdue ones, 0: only the others, -1: both */
 } list_filter;
 
-/* Reads the list arguments for action; false after replying 400. */
-bool list_filter_or_reply(yw_req *req, yw_action action, const char *const *statuses, bool deadlines,
-                          list_filter *f);
+/* Checks that the caller may list (action) and reads the arguments; the read connection, or NULL after replying. */
+yw_db *list_begin(yw_req *req, yw_action action, const char *const *statuses, bool deadlines, list_filter *f);
 
 /* Narrows a list to the caller's side of its objects: parameters $N (org) and $N+1 (role). */
 #define PARTY_SQL(org, role)                                                                                       \

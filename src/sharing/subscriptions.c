@@ -199,13 +199,8 @@ void subscriptions_create(yw_req *req)
 void subscriptions_list(yw_req *req)
 {
     static const char *const statuses[] = {"active", "stopped", "failed", NULL};
-    int limit;
-    const char *cursor;
     list_filter f;
-    if (!yw_app_list_or_reply(req, YW_ACT_SUBSCRIPTION_READ, &limit, &cursor) ||
-        !list_filter_or_reply(req, YW_ACT_SUBSCRIPTION_READ, statuses, false, &f))
-        return;
-    yw_db *db = yw_app_reader_or_reply(req);
+    yw_db *db = list_begin(req, YW_ACT_SUBSCRIPTION_READ, statuses, false, &f);
     if (!db)
         return;
     yw_stmt *s;
@@ -213,12 +208,12 @@ void subscriptions_list(yw_req *req)
                          "SELECT " SUBSCRIPTION_COLUMNS " FROM subscriptions WHERE id > coalesce($1, '')"
                          " AND status != 'deleted'" PARTY_SQL("$2", "$3")
                          " AND ($4 IS NULL OR resource = $4) AND ($5 IS NULL OR status = $5) ORDER BY id LIMIT $6",
-                         "ttttti", cursor, f.org, f.role, f.resource, f.status, (int64_t)limit + 1);
+                         "ttttti", f.cursor, f.org, f.role, f.resource, f.status, (int64_t)f.limit + 1);
     if (rc < 0) {
         yw_reply_store_error(req, rc, "subscription");
         return;
     }
-    yw_reply_page(req, s, limit, subscription_json, "id");
+    yw_reply_page(req, s, f.limit, subscription_json, "id");
 }
 
 void subscriptions_get(yw_req *req)
