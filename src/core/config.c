@@ -29,6 +29,8 @@ static const option options[] = {
     {"--body-limit", "YIWANG_BODY_LIMIT", OPT_INT, OFF(body_limit), 1024, INT_MAX, "largest request body in bytes (1048576)"},
     {"--session-idle", "YIWANG_SESSION_IDLE", OPT_INT, OFF(session_idle), 1, INT_MAX, "session idle timeout, seconds (1800)"},
     {"--session-max", "YIWANG_SESSION_MAX", OPT_INT, OFF(session_max), 1, INT_MAX, "session absolute lifetime, seconds (43200)"},
+    {"--rate-limit", "YIWANG_RATE_LIMIT", OPT_INT, OFF(rate_limit), 0, 1000000,
+     "requests a second per user or client, bursts of twice that; 0: none (200)"},
     {"--demo", "YIWANG_DEMO", OPT_BOOL, OFF(demo), 0, 0, "load the demo city"},
     {"--bureau-code", "YIWANG_BUREAU_CODE", OPT_STRING, OFF(bureau_code), 0, 0, "USCC of the data bureau (init)"},
     {"--bureau-name", "YIWANG_BUREAU_NAME", OPT_STRING, OFF(bureau_name), 0, 0, "name of the data bureau (init)"},
@@ -54,6 +56,7 @@ void yw_config_defaults(yw_config *c)
     c->body_limit = 1 << 20;
     c->session_idle = 1800;
     c->session_max = 43200;
+    c->rate_limit = 200;
     c->demo_people = 10000;
     c->bureau_code = strdup("11330100002497102C");
     c->bureau_name = strdup("市大数据管理局");

@@ -20,6 +20,7 @@ typedef struct {
     int body_limit;      /* --body-limit bytes, default 1 MiB */
     int session_idle;    /* --session-idle seconds, default 1800 */
     int session_max;     /* --session-max seconds, default 43200 */
+    int rate_limit;      /* --rate-limit: requests a second per user or client, 0 = none */
     bool demo;           /* --demo: load the demo city */
     char *bureau_code;   /* --bureau-code: USCC of the data bureau created by init */
     char *bureau_name;   /* --bureau-name */

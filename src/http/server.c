@@ -16,6 +16,7 @@
  *   completed ─▶ access log, metrics, free
  */
 #include "http/server.h"
+#include "http/ratelimit.h"
 
 #include "core/buf.h"
 #include "core/histogram.h"
@@ -57,6 +58,7 @@ struct yw_server {
     _Atomic int in_flight;
     route_metrics *metrics; /* one per router route, then one for unmatched paths */
     size_t nmetrics;
+    yw_ratelimit *rate; /* NULL: no limit */
 };
 
 /* Per-request state around the yw_req while the body streams in. */
@@ -408,6 +410,13 @@ static bool admit(yw_server *s, req_state *st)
         authenticate(s, req);
         if (req->status)
             return false;
+        int wait = yw_ratelimit_take(s->rate, req->principal.id, yw_mono_ns());
+        if (wait > 0) {
+            yw_reply_header(req, "Retry-After", yw_arena_printf(req->arena, "%d", wait));
+            yw_reply_problem(req, 429, "rate_limited", "more than %d requests a second from %s: slow down",
+                             s->cfg.rate_limit, req->principal.id);
+            return false;
+        }
         if (req->principal.must_change_password && !(route->flags & YW_ROUTE_DURING_PW_CHANGE)) {
             yw_reply_problem(req, 403, "password_change_required",
                              "change your password first: POST /api/v1/users/%s/password", req->principal.id);
@@ -658,6 +667,7 @@ yw_server *yw_server_start(const yw_server_config *cfg, yw_router *router, char 
     s->router = router;
     s->nmetrics = yw_router_count(router) + 1;
     s->metrics = calloc(s->nmetrics, sizeof *s->metrics);
+    s->rate = yw_ratelimit_new(cfg->rate_limit, 2.0 * cfg->rate_limit);
     for (size_t i = 0; i + 1 < s->nmetrics; i++) {
         s->metrics[i].method = yw_router_at(router, i)->method;
         s->metrics[i].pattern = yw_router_at(router, i)->pattern;
@@ -690,6 +700,7 @@ yw_server *yw_server_start(const yw_server_config *cfg, yw_router *router, char 
     s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(err, errlen, "cannot serve on %s (address in use, or bad TLS certificate/key)", cfg->listen);
+        yw_ratelimit_free(s->rate);
         free(s->metrics);
         free(s);
         return NULL;
@@ -714,6 +725,7 @@ void yw_server_stop(yw_server *s, int timeout_ms)
     for (int waited = 0; atomic_load(&s->in_flight) > 0 && waited < timeout_ms; waited += 10)
         usleep(10 * 1000);
     MHD_stop_daemon(s->daemon);
+    yw_ratelimit_free(s->rate);
     free(s->metrics);
     free(s);
 }

@@ -5,7 +5,8 @@
  * X-Request-Id), matches the route, enforces the body limit while the body
  * streams in, authenticates the bearer credential through the application's
  * authenticator (unless the route is public), refuses everything but the
- * password change while one is pending, runs the handler, adds the common
+ * password change while one is pending, holds each user and client to its
+ * request rate (429 with Retry-After), runs the handler, adds the common
  * headers, and records the access log line and the metrics.
  *
  * It serves /healthz, /readyz and /metrics itself.
@@ -43,6 +44,7 @@ typedef struct {
     yw_authenticator authenticate;
     yw_audit_recorder record;
     void (*handler_done)(yw_req *req); /* after every handler, on its thread */
+    int rate_limit; /* requests a second per user or client (bursts of twice that); 0: none */
 } yw_server_config;
 
 /* Starts serving; NULL with a message in err. The router must outlive the server. */

@@ -366,3 +366,22 @@ test('oversized headers and URLs are refused, and the server goes on', async () 
   assertProblem(res, 401, 'invalid_token');
   assert.equal((await srv.call('GET', '/healthz')).status, 200);
 });
+
+test('each user and client is held to its request rate: 429 with Retry-After, others unaffected', async () => {
+  const limited = await startServer({ args: ['--rate-limit', '5'] });
+  try {
+    const clerk = await limited.login('gaj_clerk');
+    const answers = await Promise.all(Array.from({ length: 30 }, () => limited.call('GET', '/api/v1/auth/me', { token: clerk })));
+    const refused = answers.filter((r) => r.status === 429);
+    assert.ok(answers.filter((r) => r.status === 200).length >= 10, 'the burst (twice the rate) goes through');
+    assert.ok(refused.length >= 10, `${refused.length} refused of 30`);
+    assertProblem(refused[0], 429, 'rate_limited');
+    assert.ok(Number(refused[0].headers.get('retry-after')) >= 1);
+    const other = await limited.login('gaj_steward');
+    assert.equal((await limited.call('GET', '/api/v1/auth/me', { token: other })).status, 200, 'another caller');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    assert.equal((await limited.call('GET', '/api/v1/auth/me', { token: clerk })).status, 200, 'after waiting');
+  } finally {
+    await limited.stop();
+  }
+});
