@@ -43,7 +43,7 @@ USER_NAME=${BENCH_USER:-gaj_clerk}
 # shellcheck source=bench/lib/compare.sh
 . "$ROOT/bench/lib/compare.sh"
 
-start_yiwang
+start_yiwang ${BENCH_THREADS:+YIWANG_THREADS=$BENCH_THREADS}
 TOKEN=$(login "$USER_NAME")
 AUTH="Authorization: Bearer $TOKEN"
 WRK_PATH=/api/v1/auth/me

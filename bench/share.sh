@@ -32,7 +32,8 @@ GEN=$ROOT/build/release/gen-people
 
 echo "generating $ROWS residents x 12 items..." >&2
 "$GEN" "$ROWS" >"$TMP/people.csv"
-start_yiwang YIWANG_DEMO_PEOPLE=0
+# Workers wait for the durable audit entry of each read: enough of them keep the group commits full.
+start_yiwang YIWANG_DEMO_PEOPLE=0 YIWANG_THREADS="${BENCH_THREADS:-64}"
 GAJ_AUTH="Authorization: Bearer $(login gaj_steward)"
 JTJ_AUTH="Authorization: Bearer $(login jtj_steward)"
 http "$YPORT" GET /api/v1/auth/me "$JTJ_AUTH"

@@ -108,9 +108,13 @@ static int sqlite_open(const char *target, int flags, void **impl, char *err, si
         return YW_EDB;
     }
     sqlite3_busy_timeout(c->db, 10000);
-    /* Readers map the file: point lookups (sessions, proofs) then cost no system call. */
+    /*
+     * Readers do not map the file: SQLite drops a reader's map whenever the
+     * WAL changed since its last read, and every audited read commits, so a
+     * map would be unmapped and faulted in again on nearly every request.
+     */
     const char *setup = (flags & YW_DB_READONLY)
-                            ? "PRAGMA foreign_keys=ON; PRAGMA query_only=1; PRAGMA mmap_size=4294967296;"
+                            ? "PRAGMA foreign_keys=ON; PRAGMA query_only=1; PRAGMA mmap_size=0;"
                             : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
                               /* the writer touches records all over their index: keep it in memory */
                               " PRAGMA cache_size=-65536; PRAGMA mmap_size=4294967296;";
