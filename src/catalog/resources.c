@@ -229,36 +229,36 @@ static const char *publish_check(const json_t *doc)
 
 /*
  * Full-text search (GET /api/v1/resources?q=), over the resources_fts table
- * of migrations 0005 and 0007: one row per resource, its text tokenized by
- * yw_cjk (Chinese as character bigrams and unigrams, so a term matches
- * exactly the texts that contain it), and its status, provider, category and
- * share type as one-word columns, so that every filter is part of the MATCH
- * expression and is answered by the index, without reading other tables.
+ * of migration 0007: one row per resource, its text tokenized by yw_cjk
+ * (Chinese as character bigrams and unigrams, so that a term matches exactly
+ * the texts that contain it), and its status, provider, category and share
+ * type as one-word columns, so that every filter, and who may see a draft,
+ * is part of the MATCH expression and answered by the index alone.
  *
  * The order of the results:
  *
  *   1. resources whose name contains every term (the "name" group), then
  *   2. the other matches (the "other" group);
  *   3. within a group, best bm25 first (yw_bm25: a hit in the name weighs
- *      ten, in the items two, in the summary or the provider's name one), then
- *      the row's place in the index;
- *   4. but a group of more than RANK_LIMIT matches, a term so common that
- *      ranking says little about it, is listed most recently indexed first,
- *      straight from the index, instead of ranked.
+ *      ten, in the items two, in the summary or the provider's name one),
+ *      shorter text first among equals;
+ *   4. but a group of more than RANK_LIMIT matches (a term so common that
+ *      thousands of resources contain it) is listed shortest text first,
+ *      straight from the index (the rowid starts with the length), instead
+ *      of ranked: for a term found once in each, that is bm25's order too.
  *
- * So a page never scores more than RANK_LIMIT rows, however common the
- * term: bm25 must look up each row's length, and doing that for every one
- * of the 100,000 resources that contain 信 took 200 ms.
+ * So a page never scores more than RANK_LIMIT + 1 rows, however common the
+ * term. (Scoring all 100,000 resources that contain 信 took 200 ms.)
  *
  * Cursor (the text the client gets back base64-encoded): the group and the
  * mode of the last result shown, and where it was: "nr:50" (name group,
- * ranked, 50 shown), "ol:812" (other group, listed, FTS rowid 812 shown
+ * ranked, 50 shown), "ol:81604378640" (other group, listed, the rowid shown
  * last). A ranked group that grows past RANK_LIMIT between two pages is
  * listed from its start on the next one.
  */
 #define RANK_LIMIT 2000
 #define TEXT_COLUMNS "{name summary items provider}"
-/* yw_bm25's arguments after the table: the ranked phrases, then a weight per column (code, name, summary, items, provider; the filter columns after them weigh nothing). */
+/* yw_bm25's weights per column: code, name, summary, items, provider; the filter columns after them weigh nothing. */
 #define RANK_WEIGHTS "0.0, 10.0, 1.0, 2.0, 1.0"
 
 /* Appends s to b as one FTS5 phrase: quoted, quotes doubled, so it is never read as query syntax. */
@@ -317,39 +317,39 @@ typedef struct {
     bool more;              /* a result follows the page */
 } search_page;
 
-/* Whether the group has more matches than are ranked. */
-static int group_too_large(search_page *pg, bool *large)
-{
-    int64_t n = 0;
-    int rc = yw_db_int(pg->db, &n,
-                       "SELECT count(*) FROM (SELECT 1 FROM resources_fts WHERE resources_fts MATCH $1 LIMIT $2)",
-                       "ti", pg->match, (int64_t)RANK_LIMIT + 1);
-    *large = n > RANK_LIMIT;
-    return rc < 0 ? rc : 0;
-}
-
-/* Adds the group's results from pg->position on to the page; sets pg->more when the page is full and one follows. */
-static int search_group(search_page *pg)
+/*
+ * Adds the group's results from pg->position on to the page and sets
+ * pg->more when the page is full and a result follows. A group found
+ * larger than RANK_LIMIT while being ranked is listed instead (*too_large).
+ */
+static int search_group(search_page *pg, bool *too_large)
 {
     yw_stmt *s;
     int64_t want = pg->limit - (int64_t)json_array_size(pg->items) + 1;
+    *too_large = false;
+    /* Ranked: the group's first RANK_LIMIT + 1 rows are scored, and counted; more than RANK_LIMIT means listed. */
     int rc = pg->mode == 'r'
                  ? yw_db_query(pg->db, &s,
                                "SELECT r.code, r.provider_org, r.status, r.version, r.doc, r.published_at,"
-                               " r.created_at, r.updated_at, p.id FROM (SELECT rowid AS id, yw_bm25(resources_fts, $2,"
-                               " " RANK_WEIGHTS ") AS score FROM resources_fts WHERE resources_fts MATCH $1"
-                               " ORDER BY score, rowid LIMIT $3 OFFSET $4) p JOIN resources_fts f ON f.rowid = p.id"
+                               " r.created_at, r.updated_at, p.id, p.matches FROM (SELECT id, score, count(*) OVER ()"
+                               " AS matches FROM (SELECT rowid AS id, yw_bm25(resources_fts, $2, " RANK_WEIGHTS ") AS score"
+                               " FROM resources_fts WHERE resources_fts MATCH $1 LIMIT $5) ORDER BY score, id"
+                               " LIMIT $3 OFFSET $4) p JOIN resources_fts f ON f.rowid = p.id"
                                " JOIN resources r ON r.code = f.code ORDER BY p.score, p.id",
-                               "tiii", pg->match, (int64_t)pg->phrases, want, pg->position)
+                               "tiiii", pg->match, (int64_t)pg->phrases, want, pg->position, (int64_t)RANK_LIMIT + 1)
                  : yw_db_query(pg->db, &s,
                                "SELECT r.code, r.provider_org, r.status, r.version, r.doc, r.published_at,"
                                " r.created_at, r.updated_at, f.rowid FROM resources_fts f JOIN resources r"
-                               " ON r.code = f.code WHERE resources_fts MATCH $1 AND f.rowid < $2"
-                               " ORDER BY f.rowid DESC LIMIT $3",
+                               " ON r.code = f.code WHERE resources_fts MATCH $1 AND f.rowid > $2"
+                               " ORDER BY f.rowid LIMIT $3",
                                "tii", pg->match, pg->position, want);
     if (rc < 0)
         return rc;
     while ((rc = yw_stmt_step(s)) == YW_DB_ROW) {
+        if (pg->mode == 'r' && yw_stmt_int(s, 9) > RANK_LIMIT) {
+            *too_large = true;
+            break;
+        }
         if ((int)json_array_size(pg->items) == pg->limit) {
             pg->more = true;
             break;
@@ -381,14 +381,21 @@ int yw_catalog_search(yw_db *db, const yw_catalog_search_query *q, json_t *items
     /* No org's code is anything but one word of capitals and digits: another provider finds nothing. */
     if (rc < 0 || (q->provider && !one_word_code(q->provider)))
         goto done;
+    /*
+     * Who may see what: the published, and the viewer's own org's drafts and retired ones. Few are not
+     * published, so "not (unpublished and not mine)" costs less than "published or mine": the index
+     * then seeks in short lists. The same for status=published.
+     */
+    yw_buf_puts(&filters, " NOT ({status}: (\"draft\" OR \"retired\")");
     if (q->viewer_org && one_word_code(q->viewer_org)) {
-        yw_buf_puts(&filters, " AND ({status}: \"published\" OR {provider_org}: ");
+        yw_buf_puts(&filters, " NOT {provider_org}: ");
         put_phrase(&filters, q->viewer_org, strlen(q->viewer_org));
-        yw_buf_puts(&filters, ")");
-    } else {
-        yw_buf_puts(&filters, " AND {status}: \"published\"");
     }
-    put_filter(&filters, "status", q->status);
+    yw_buf_puts(&filters, ")");
+    if (q->status && strcmp(q->status, "published") == 0)
+        yw_buf_puts(&filters, " NOT {status}: (\"draft\" OR \"retired\")");
+    else
+        put_filter(&filters, "status", q->status);
     put_filter(&filters, "category", q->category);
     put_filter(&filters, "share_type", q->share_type);
     put_filter(&filters, "provider_org", q->provider);
@@ -399,18 +406,16 @@ int yw_catalog_search(yw_db *db, const yw_catalog_search_query *q, json_t *items
         else
             yw_buf_printf(&match, "(" TEXT_COLUMNS ": (%s)%s) NOT {name}: (%s)", terms.data, filters.data, terms.data);
         pg.match = match.data;
-        if (pg.mode != 'l') {
-            bool large;
-            rc = group_too_large(&pg, &large);
-            if (rc == 0 && large && pg.mode == 'r')
-                pg.position = 0; /* grew past the limit since the last page: listed from its start */
-            if (rc == 0)
-                pg.mode = large ? 'l' : 'r';
+        if (pg.mode == 0)
+            pg.mode = 'r';
+        bool too_large;
+        rc = search_group(&pg, &too_large);
+        if (rc == 0 && too_large) {
+            /* listed from its start, whatever a ranked cursor said */
+            pg.mode = 'l';
+            pg.position = 0;
+            rc = search_group(&pg, &too_large);
         }
-        if (rc == 0 && pg.mode == 'l' && pg.position == 0)
-            pg.position = INT64_MAX;
-        if (rc == 0)
-            rc = search_group(&pg);
         if (rc == 0 && pg.more) {
             if (asprintf(next, "%c%c:%lld", pg.group, pg.mode, (long long)pg.position) < 0) {
                 *next = NULL;
@@ -519,14 +524,20 @@ int yw_catalog_index_resource(yw_db *db, const char *code)
                        " WHERE resources_fts MATCH $1 AND code = $2)",
                        "tt", phrase.data, code);
     yw_buf_free(&phrase);
+    /* The rowid: the ranked length in the high 32 bits, for yw_bm25 (store/fts_cjk.h), then the next number of that length. */
     if (rc >= 0)
         rc = yw_db_run(db,
-                       "INSERT INTO resources_fts(code, name, summary, items, provider, status, provider_org, category,"
-                       " share_type) SELECT r.code, r.name, coalesce(json_extract(r.doc, '$.summary'), ''),"
-                       " (SELECT coalesce(group_concat(coalesce(json_extract(i.value, '$.name'), '') || ' ' ||"
-                       "  coalesce(json_extract(i.value, '$.title'), ''), ' '), '') FROM json_each(r.doc, '$.items') i),"
-                       " o.name, r.status, r.provider_org, coalesce(r.category, ''), coalesce(r.share_type, '')"
-                       " FROM resources r JOIN orgs o ON o.code = r.provider_org WHERE r.code = $1",
+                       "WITH row AS (SELECT r.code, r.name, coalesce(json_extract(r.doc, '$.summary'), '') AS summary,"
+                       "  (SELECT coalesce(group_concat(coalesce(json_extract(i.value, '$.name'), '') || ' ' ||"
+                       "   coalesce(json_extract(i.value, '$.title'), ''), ' '), '') FROM json_each(r.doc, '$.items') i) AS items,"
+                       "  o.name AS provider, r.status, r.provider_org, coalesce(r.category, '') AS category,"
+                       "  coalesce(r.share_type, '') AS share_type"
+                       "  FROM resources r JOIN orgs o ON o.code = r.provider_org WHERE r.code = $1),"
+                       " length AS (SELECT yw_cjk_length(name, summary, items, provider) << 32 AS base FROM row)"
+                       " INSERT INTO resources_fts(rowid, code, name, summary, items, provider, status, provider_org,"
+                       " category, share_type) SELECT length.base + 1 + coalesce((SELECT f.rowid - length.base"
+                       "  FROM resources_fts f WHERE f.rowid BETWEEN length.base AND length.base + 4294967295"
+                       "  ORDER BY f.rowid DESC LIMIT 1), 0), row.* FROM row, length",
                        "t", code);
     return rc < 0 ? rc : 0;
 }

@@ -207,10 +207,15 @@ static int bm25_query_of(const Fts5ExtensionApi *api, Fts5Context *fts, int nval
 /*
  * yw_bm25(table, ranked_phrases, weight of column 0, of column 1, ...):
  * Okapi BM25 (k1 = 1.2, b = 0.75) as FTS5's bm25() computes it, negated so
- * that the best row sorts first, but over the first ranked_phrases phrases
- * of the query only: the phrases after them are filters (a status, an
- * owner) and weigh nothing. A column without a positive weight is not
- * ranked text: its hits and its length do not count.
+ * that the best row sorts first, with two differences:
+ *
+ *  - only the first ranked_phrases phrases of the query count: the phrases
+ *    after them are filters (a status, an owner) and weigh nothing;
+ *  - a row's length is the high 32 bits of its rowid (see fts_cjk.h),
+ *    not FTS5's own record of it, which costs a lookup per row.
+ *
+ * A column without a positive weight is not ranked text: its hits do not
+ * count, nor its length in the average.
  */
 static void bm25_rank(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx, int nval,
                       sqlite3_value **val)
@@ -229,21 +234,42 @@ static void bm25_rank(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_con
         if (rc == SQLITE_OK && phrase < q->phrases)
             q->freq[phrase] += column_weight(column, nval, val);
     }
-    double length = 0;
-    for (int c = 0; rc == SQLITE_OK && c < api->xColumnCount(fts); c++) {
-        int size = 0;
-        if (column_weight(c, nval, val) > 0)
-            rc = api->xColumnSize(fts, c, &size);
-        length += size;
-    }
     if (rc != SQLITE_OK) {
         sqlite3_result_error_code(ctx, rc);
         return;
     }
+    double length = (double)(api->xRowid(fts) >> 32);
     double score = 0;
     for (int i = 0; i < q->phrases; i++)
         score += q->idf[i] * (q->freq[i] * (k1 + 1)) / (q->freq[i] + k1 * (1 - b + b * length / q->avg_length));
     sqlite3_result_double(ctx, -score);
+}
+
+static int count_position(void *count, int flags, const char *token, int len, int start, int end)
+{
+    (void)token;
+    (void)len;
+    (void)start;
+    (void)end;
+    if (!(flags & FTS5_TOKEN_COLOCATED))
+        (*(sqlite3_int64 *)count)++;
+    return SQLITE_OK;
+}
+
+/* yw_cjk_length(text, ...): the positions yw_cjk indexes for the texts, summed (FTS5 counts the same). */
+static void length_of_texts(sqlite3_context *ctx, int nval, sqlite3_value **val)
+{
+    sqlite3_int64 count = 0;
+    int rc = SQLITE_OK;
+    for (int i = 0; rc == SQLITE_OK && i < nval; i++) {
+        const char *text = (const char *)sqlite3_value_text(val[i]);
+        if (text)
+            rc = cjk_tokenize(NULL, &count, FTS5_TOKENIZE_DOCUMENT, text, sqlite3_value_bytes(val[i]), count_position);
+    }
+    if (rc == SQLITE_OK)
+        sqlite3_result_int64(ctx, count);
+    else
+        sqlite3_result_error_code(ctx, rc);
 }
 
 int yw_fts_cjk_register(sqlite3 *db)
@@ -262,5 +288,8 @@ int yw_fts_cjk_register(sqlite3 *db)
     rc = api->xCreateTokenizer(api, "yw_cjk", NULL, &tokenizer, NULL);
     if (rc == SQLITE_OK)
         rc = api->xCreateFunction(api, "yw_bm25", NULL, bm25_rank, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(db, "yw_cjk_length", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, length_of_texts,
+                                     NULL, NULL);
     return rc;
 }
