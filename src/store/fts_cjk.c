@@ -152,7 +152,7 @@ static int count_row(const Fts5ExtensionApi *api, Fts5Context *fts, void *count)
 {
     (void)api;
     (void)fts;
-    (*(int64_t *)count)++;
+    (*(sqlite3_int64 *)count)++;
     return SQLITE_OK;
 }
 
@@ -206,8 +206,8 @@ static int bm25_query_of(const Fts5ExtensionApi *api, Fts5Context *fts, int nval
 
 /*
  * yw_bm25(table, ranked_phrases, weight of column 0, of column 1, ...):
- * Okapi BM25 (k1 = 1.2, b = 0.75) as FTS5's bm25() computes it, negated so
- * that the best row sorts first, with two differences:
+ * Okapi BM25 (k1 = 1.2, b = 0.75) as FTS5's bm25() computes it, and like it
+ * negative, so that the best row sorts first; with two differences:
  *
  *  - only the first ranked_phrases phrases of the query count: the phrases
  *    after them are filters (a status, an owner) and weigh nothing;

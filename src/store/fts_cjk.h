@@ -16,10 +16,11 @@
  *
  * Ranking: yw_bm25(table, ranked_phrases, column weights...) is FTS5's
  * bm25 over the query's first ranked_phrases phrases (those after them are
- * filters), negated so that ORDER BY puts the best first. FTS5 keeps each
- * row's length in a side table that bm25 must look up row by row (two
- * microseconds a row: 200 ms over 100,000 matches), so yw_bm25 reads it
- * from the rowid instead: a table ranked with it gives each row the rowid
+ * filters), negative like it, so that ORDER BY puts the best first. FTS5
+ * keeps each row's length in a side table that bm25 must look up row by
+ * row (two microseconds a row: 200 ms over 100,000 matches), so yw_bm25
+ * reads it from the rowid instead: a table ranked with it gives each row
+ * the rowid
  *
  *     yw_cjk_length(its weighted columns' texts) << 32 | a number unique within that length
  *
