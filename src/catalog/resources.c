@@ -247,8 +247,9 @@ static const char *publish_check(const json_t *doc)
  *      straight from the index (the rowid starts with the length), instead
  *      of ranked: for a term found once in each, that is bm25's order too.
  *
- * So a page never scores more than RANK_LIMIT rows, however common the
- * term. (Scoring all 100,000 resources that contain 信 took 200 ms.)
+ * So a page never scores more than RANK_LIMIT + 1 rows of a group, however
+ * common the term. (Scoring all 100,000 resources that contain 信 took
+ * 200 ms.)
  *
  * Cursor (the text the client gets back base64-encoded): the group and the
  * mode of the last result shown, and where it was: "nr:50" (name group,
@@ -317,30 +318,26 @@ typedef struct {
     bool more;              /* a result follows the page */
 } search_page;
 
-/* Whether the group has more matches than are ranked: counting them costs a fifth of scoring them. */
-static int group_too_large(search_page *pg, bool *large)
-{
-    int64_t n = 0;
-    int rc = yw_db_int(pg->db, &n,
-                       "SELECT count(*) FROM (SELECT 1 FROM resources_fts WHERE resources_fts MATCH $1 LIMIT $2)",
-                       "ti", pg->match, (int64_t)RANK_LIMIT + 1);
-    *large = n > RANK_LIMIT;
-    return rc < 0 ? rc : 0;
-}
-
-/* Adds the group's results from pg->position on to the page; sets pg->more when the page is full and one follows. */
-static int search_group(search_page *pg)
+/*
+ * Adds the group's results from pg->position on to the page and sets
+ * pg->more when the page is full and a result follows. Ranking scores the
+ * group's first RANK_LIMIT + 1 matches and counts them: more than
+ * RANK_LIMIT sets *too_large and adds nothing.
+ */
+static int search_group(search_page *pg, bool *too_large)
 {
     yw_stmt *s;
     int64_t want = pg->limit - (int64_t)json_array_size(pg->items) + 1;
+    *too_large = false;
     int rc = pg->mode == 'r'
                  ? yw_db_query(pg->db, &s,
                                "SELECT r.code, r.provider_org, r.status, r.version, r.doc, r.published_at,"
-                               " r.created_at, r.updated_at, p.id FROM (SELECT rowid AS id, yw_bm25(resources_fts, $2,"
-                               " " RANK_WEIGHTS ") AS score FROM resources_fts WHERE resources_fts MATCH $1"
-                               " ORDER BY score, rowid LIMIT $3 OFFSET $4) p JOIN resources_fts f ON f.rowid = p.id"
+                               " r.created_at, r.updated_at, p.id, p.matches FROM (SELECT id, score, count(*) OVER ()"
+                               " AS matches FROM (SELECT rowid AS id, yw_bm25(resources_fts, $2, " RANK_WEIGHTS ") AS score"
+                               " FROM resources_fts WHERE resources_fts MATCH $1 LIMIT $5) ORDER BY score, id"
+                               " LIMIT $3 OFFSET $4) p JOIN resources_fts f ON f.rowid = p.id"
                                " JOIN resources r ON r.code = f.code ORDER BY p.score, p.id",
-                               "tiii", pg->match, (int64_t)pg->phrases, want, pg->position)
+                               "tiiii", pg->match, (int64_t)pg->phrases, want, pg->position, (int64_t)RANK_LIMIT + 1)
                  : yw_db_query(pg->db, &s,
                                "SELECT r.code, r.provider_org, r.status, r.version, r.doc, r.published_at,"
                                " r.created_at, r.updated_at, f.rowid FROM resources_fts f JOIN resources r"
@@ -350,6 +347,10 @@ static int search_group(search_page *pg)
     if (rc < 0)
         return rc;
     while ((rc = yw_stmt_step(s)) == YW_DB_ROW) {
+        if (pg->mode == 'r' && yw_stmt_int(s, 9) > RANK_LIMIT) {
+            *too_large = true;
+            break;
+        }
         if ((int)json_array_size(pg->items) == pg->limit) {
             pg->more = true;
             break;
@@ -406,15 +407,16 @@ int yw_catalog_search(yw_db *db, const yw_catalog_search_query *q, json_t *items
         else
             yw_buf_printf(&match, "(" TEXT_COLUMNS ": (%s)%s) NOT {name}: (%s)", terms.data, filters.data, terms.data);
         pg.match = match.data;
-        if (pg.mode != 'l') {
-            bool large;
-            rc = group_too_large(&pg, &large);
-            if (rc == 0 && large && pg.mode == 'r')
-                pg.position = 0; /* grew past the limit since the last page: listed from its start */
-            pg.mode = large ? 'l' : 'r';
+        bool large = false;
+        if (pg.mode != 'l')
+            pg.mode = 'r';
+        rc = search_group(&pg, &large);
+        if (rc == 0 && large) {
+            /* too large to rank: listed from its start (also after ranked pages, if it has grown since) */
+            pg.mode = 'l';
+            pg.position = 0;
+            rc = search_group(&pg, &large);
         }
-        if (rc == 0)
-            rc = search_group(&pg);
         if (rc == 0 && pg.more) {
             if (asprintf(next, "%c%c:%lld", pg.group, pg.mode, (long long)pg.position) < 0) {
                 *next = NULL;
