@@ -528,17 +528,17 @@ int yw_catalog_index_resource(yw_db *db, const char *code)
     /* The rowid: the ranked length in the high 32 bits, for yw_bm25 (store/fts_cjk.h), then the next number of that length. */
     if (rc >= 0)
         rc = yw_db_run(db,
-                       "WITH row AS (SELECT r.code, r.name, coalesce(json_extract(r.doc, '$.summary'), '') AS summary,"
+                       "WITH indexed AS (SELECT r.code, r.name, coalesce(json_extract(r.doc, '$.summary'), '') AS summary,"
                        "  (SELECT coalesce(group_concat(coalesce(json_extract(i.value, '$.name'), '') || ' ' ||"
                        "   coalesce(json_extract(i.value, '$.title'), ''), ' '), '') FROM json_each(r.doc, '$.items') i) AS items,"
                        "  o.name AS provider, r.status, r.provider_org, coalesce(r.category, '') AS category,"
                        "  coalesce(r.share_type, '') AS share_type"
                        "  FROM resources r JOIN orgs o ON o.code = r.provider_org WHERE r.code = $1),"
-                       " length AS (SELECT yw_cjk_length(name, summary, items, provider) << 32 AS base FROM row)"
+                       " sized AS (SELECT yw_cjk_length(name, summary, items, provider) << 32 AS base FROM indexed)"
                        " INSERT INTO resources_fts(rowid, code, name, summary, items, provider, status, provider_org,"
-                       " category, share_type) SELECT length.base + 1 + coalesce((SELECT f.rowid - length.base"
-                       "  FROM resources_fts f WHERE f.rowid BETWEEN length.base AND length.base + 4294967295"
-                       "  ORDER BY f.rowid DESC LIMIT 1), 0), row.* FROM row, length",
+                       " category, share_type) SELECT sized.base + 1 + coalesce((SELECT f.rowid - sized.base"
+                       "  FROM resources_fts f WHERE f.rowid BETWEEN sized.base AND sized.base + 4294967295"
+                       "  ORDER BY f.rowid DESC LIMIT 1), 0), indexed.* FROM indexed, sized",
                        "t", code);
     return rc < 0 ? rc : 0;
 }
