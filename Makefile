@@ -12,7 +12,7 @@ PKGS     := libmicrohttpd jansson sqlite3 libsodium libcrypto libcurl
 WARN     := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter \
             -Wno-missing-field-initializers
 BASE     := -std=gnu11 -pthread -Isrc -D_GNU_SOURCE $(WARN)
-LIBS      = $(shell pkg-config --libs $(PKGS)) -lpthread
+LIBS      = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
 RELEASE_CFLAGS := $(BASE) -O2 -g
 ASAN_CFLAGS    := $(BASE) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all

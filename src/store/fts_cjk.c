@@ -1,6 +1,7 @@
-/* The yw_cjk FTS5 tokenizer (see fts_cjk.h). */
+/* The yw_cjk FTS5 tokenizer and the yw_bm25 ranking function (see fts_cjk.h). */
 #include "store/fts_cjk.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -139,6 +140,138 @@ static int cjk_tokenize(Fts5Tokenizer *t, void *ctx, int flags, const char *text
     return rc;
 }
 
+/* What yw_bm25 computes once per query: the average ranked length and each ranked phrase's weight. */
+typedef struct {
+    int phrases;
+    double avg_length;
+    double *idf;  /* per ranked phrase */
+    double *freq; /* per ranked phrase, scratch for the current row */
+} bm25_query;
+
+static int count_row(const Fts5ExtensionApi *api, Fts5Context *fts, void *count)
+{
+    (void)api;
+    (void)fts;
+    (*(sqlite3_int64 *)count)++;
+    return SQLITE_OK;
+}
+
+static double column_weight(int column, int nval, sqlite3_value **val)
+{
+    return column + 1 < nval ? sqlite3_value_double(val[column + 1]) : 0.0;
+}
+
+/* The query-wide figures, computed on the first row and kept with the query. */
+static int bm25_query_of(const Fts5ExtensionApi *api, Fts5Context *fts, int nval, sqlite3_value **val,
+                         bm25_query **out)
+{
+    bm25_query *q = api->xGetAuxdata(fts, 0);
+    if (q) {
+        *out = q;
+        return SQLITE_OK;
+    }
+    int phrases = nval > 0 ? sqlite3_value_int(val[0]) : 0;
+    if (phrases < 0 || phrases > api->xPhraseCount(fts))
+        phrases = api->xPhraseCount(fts);
+    q = sqlite3_malloc64(sizeof *q + sizeof(double) * 2 * (size_t)(phrases + 1));
+    if (!q)
+        return SQLITE_NOMEM;
+    q->phrases = phrases;
+    q->idf = (double *)(q + 1);
+    q->freq = q->idf + phrases + 1;
+    sqlite3_int64 rows = 0, total = 0;
+    int rc = api->xRowCount(fts, &rows);
+    for (int c = 0; rc == SQLITE_OK && c < api->xColumnCount(fts); c++) {
+        sqlite3_int64 size = 0;
+        if (column_weight(c, nval, val) > 0)
+            rc = api->xColumnTotalSize(fts, c, &size);
+        total += size;
+    }
+    q->avg_length = rows > 0 && total > 0 ? (double)total / (double)rows : 1.0;
+    /* With one phrase its weight scales every score alike: the scan that counts its rows is saved. */
+    for (int i = 0; rc == SQLITE_OK && i < phrases; i++) {
+        sqlite3_int64 hits = 0;
+        if (phrases > 1)
+            rc = api->xQueryPhrase(fts, i, &hits, count_row);
+        double idf = phrases > 1 ? log(((double)rows - (double)hits + 0.5) / ((double)hits + 0.5)) : 1.0;
+        q->idf[i] = idf > 1e-6 ? idf : 1e-6;
+    }
+    if (rc == SQLITE_OK)
+        rc = api->xSetAuxdata(fts, q, sqlite3_free);
+    else
+        sqlite3_free(q);
+    *out = rc == SQLITE_OK ? q : NULL;
+    return rc;
+}
+
+/*
+ * yw_bm25(table, ranked_phrases, weight of column 0, of column 1, ...):
+ * Okapi BM25 (k1 = 1.2, b = 0.75) as FTS5's bm25() computes it, and like it
+ * negative, so that the best row sorts first; with two differences:
+ *
+ *  - only the first ranked_phrases phrases of the query count: the phrases
+ *    after them are filters (a status, an owner) and weigh nothing;
+ *  - a row's length is the high 32 bits of its rowid (see fts_cjk.h),
+ *    not FTS5's own record of it, which costs a lookup per row.
+ *
+ * A column without a positive weight is not ranked text: its hits do not
+ * count, nor its length in the average.
+ */
+static void bm25_rank(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx, int nval,
+                      sqlite3_value **val)
+{
+    const double k1 = 1.2, b = 0.75;
+    bm25_query *q;
+    int rc = bm25_query_of(api, fts, nval, val, &q);
+    int hits = 0;
+    if (rc == SQLITE_OK) {
+        memset(q->freq, 0, sizeof(double) * (size_t)q->phrases);
+        rc = api->xInstCount(fts, &hits);
+    }
+    for (int i = 0; rc == SQLITE_OK && i < hits; i++) {
+        int phrase, column, offset;
+        rc = api->xInst(fts, i, &phrase, &column, &offset);
+        if (rc == SQLITE_OK && phrase < q->phrases)
+            q->freq[phrase] += column_weight(column, nval, val);
+    }
+    if (rc != SQLITE_OK) {
+        sqlite3_result_error_code(ctx, rc);
+        return;
+    }
+    double length = (double)(api->xRowid(fts) >> 32);
+    double score = 0;
+    for (int i = 0; i < q->phrases; i++)
+        score += q->idf[i] * (q->freq[i] * (k1 + 1)) / (q->freq[i] + k1 * (1 - b + b * length / q->avg_length));
+    sqlite3_result_double(ctx, -score);
+}
+
+static int count_position(void *count, int flags, const char *token, int len, int start, int end)
+{
+    (void)token;
+    (void)len;
+    (void)start;
+    (void)end;
+    if (!(flags & FTS5_TOKEN_COLOCATED))
+        (*(sqlite3_int64 *)count)++;
+    return SQLITE_OK;
+}
+
+/* yw_cjk_length(text, ...): the positions yw_cjk indexes for the texts, summed (FTS5 counts the same). */
+static void length_of_texts(sqlite3_context *ctx, int nval, sqlite3_value **val)
+{
+    sqlite3_int64 count = 0;
+    int rc = SQLITE_OK;
+    for (int i = 0; rc == SQLITE_OK && i < nval; i++) {
+        const char *text = (const char *)sqlite3_value_text(val[i]);
+        if (text)
+            rc = cjk_tokenize(NULL, &count, FTS5_TOKENIZE_DOCUMENT, text, sqlite3_value_bytes(val[i]), count_position);
+    }
+    if (rc == SQLITE_OK)
+        sqlite3_result_int64(ctx, count);
+    else
+        sqlite3_result_error_code(ctx, rc);
+}
+
 int yw_fts_cjk_register(sqlite3 *db)
 {
     fts5_api *api = NULL;
@@ -152,5 +285,11 @@ int yw_fts_cjk_register(sqlite3 *db)
     if (!api)
         return SQLITE_ERROR;
     static fts5_tokenizer tokenizer = {cjk_create, cjk_delete, cjk_tokenize};
-    return api->xCreateTokenizer(api, "yw_cjk", NULL, &tokenizer, NULL);
+    rc = api->xCreateTokenizer(api, "yw_cjk", NULL, &tokenizer, NULL);
+    if (rc == SQLITE_OK)
+        rc = api->xCreateFunction(api, "yw_bm25", NULL, bm25_rank, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(db, "yw_cjk_length", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, length_of_texts,
+                                     NULL, NULL);
+    return rc;
 }

@@ -169,6 +169,88 @@ test('Chinese full-text search: two-character words, one character, ranking by n
   assert.deepEqual(filtered.json.items.map((r) => r.code).filter((c) => mine.has(c)), [byName]);
 });
 
+test('search pages through every match once, name matches first, exactly as a substring scan finds them', async () => {
+  const term = '琥珀'; // in no demo resource
+  const resource = (name, summary, provider, extra = {}) => ({
+    name, provider_org: provider, summary, category: 'department', format: 'table', share_type: 'unconditional',
+    share_method: 'api', open_type: 'closed', update_cycle: 'daily', key_item: 'id_number',
+    items: [{ name: 'id_number', title: '公民身份号码', element: 'id_number' }], ...extra,
+  });
+  const make = async (token, body, publish = true) => {
+    const r = await srv.call('POST', '/api/v1/resources', { token, body });
+    assert.equal(r.status, 201, r.text);
+    if (publish) assert.equal((await srv.call('POST', `/api/v1/resources/${r.json.code}/publish`, { token })).status, 200);
+    return r.json.code;
+  };
+  await make(gaj, resource('琥珀档案信息', '一般的摘要', GAJ));
+  await make(scjg, resource('城市琥珀矿产名录', '矿产数据', SCJG, { category: 'theme' }));
+  const exact = await make(gaj, resource('琥珀', '琥珀琥珀琥珀', GAJ));
+  await make(scjg, resource('普通名称甲', '含有琥珀的摘要', SCJG));
+  await make(gaj, resource('普通名称乙', '摘要里说到琥珀色', GAJ, { share_type: 'conditional', share_condition: '依申请' }));
+  await make(gaj, resource('普通名称丙', '另一条摘要', GAJ,
+    { items: [{ name: 'amber_grade', title: '琥珀等级', type: 'C', length: 8 }], key_item: 'amber_grade' }));
+  await make(scjg, resource('琥 珀 分开写', '两个字不相连', SCJG));
+  await make(gaj, resource('珀琥倒过来', '顺序相反', GAJ));
+  const scjgDraft = await make(scjg, resource('琥珀草稿', '尚未发布', SCJG), false);
+
+  // the reference: every resource the caller may see, scanned for the term
+  const visible = async (token) => (await srv.call('GET', '/api/v1/resources?limit=1000', { token })).json.items;
+  const texts = (r) => [r.summary ?? '', ...(r.items ?? []).flatMap((i) => [i.name, i.title ?? ''])];
+  const scan = (all, filter = () => true) => {
+    const hits = all.filter(filter).filter((r) => r.name.includes(term) || texts(r).some((t) => t.includes(term)));
+    return { byName: new Set(hits.filter((r) => r.name.includes(term)).map((r) => r.code)),
+      all: new Set(hits.map((r) => r.code)) };
+  };
+  const pages = async (token, extra = '') => {
+    const codes = [];
+    let cursor = null, n = 0;
+    do {
+      const url = `/api/v1/resources?q=${encodeURIComponent(term)}&limit=2${extra}${cursor ? `&cursor=${cursor}` : ''}`;
+      const res = await srv.call('GET', url, { token });
+      assert.equal(res.status, 200, res.text);
+      assert.ok(res.json.items.length <= 2);
+      codes.push(...res.json.items.map((r) => r.code));
+      cursor = res.json.next_cursor;
+      assert.ok(++n < 50, 'paging ends');
+    } while (cursor);
+    return codes;
+  };
+  const check = async (token, extra = '', filter = undefined) => {
+    const codes = await pages(token, extra);
+    const expected = scan(await visible(token), filter);
+    assert.equal(new Set(codes).size, codes.length, `no result twice: ${codes.join()}`);
+    assert.deepEqual(new Set(codes), expected.all, 'recall and precision of a substring scan');
+    const firstOther = codes.findIndex((c) => !expected.byName.has(c));
+    assert.ok(firstOther === -1 || codes.slice(firstOther).every((c) => !expected.byName.has(c)),
+      `name matches first: ${codes.join()}`);
+    return codes;
+  };
+  const everyone = await check(gaj);
+  assert.equal(everyone.length, 6);
+  assert.equal(everyone[0], exact, 'the resource named just the term, and about it, ranks first');
+  assert.ok(!everyone.includes(scjgDraft));
+  assert.ok((await check(scjg)).includes(scjgDraft), 'one\'s own draft is found');
+  await check(gaj, '&category=theme', (r) => r.category === 'theme');
+  await check(gaj, '&share_type=conditional', (r) => r.share_type === 'conditional');
+  await check(gaj, `&provider=${SCJG}`, (r) => r.provider_org === SCJG);
+  await check(scjg, '&status=draft', (r) => r.status === 'draft');
+  await check(gaj, '&status=published', (r) => r.status === 'published');
+  assert.deepEqual(await pages(gaj, '&provider=nonsense'), []);
+
+  // publishing and retiring change who finds a resource at once
+  assert.equal((await srv.call('POST', `/api/v1/resources/${scjgDraft}/publish`, { token: scjg })).status, 200);
+  assert.ok((await check(gaj)).includes(scjgDraft), 'found by everyone once published');
+  assert.equal((await srv.call('POST', `/api/v1/resources/${scjgDraft}/retire`, { token: scjg })).status, 200);
+  assert.ok(!(await check(gaj)).includes(scjgDraft), 'retired: no longer found by others');
+  assert.ok((await check(scjg, '&status=retired', (r) => r.status === 'retired')).includes(scjgDraft));
+
+  // a cursor this server did not make
+  for (const bad of ['zz', Buffer.from('xr:5').toString('base64url'), Buffer.from('nr:-1').toString('base64url')]) {
+    assertProblem(await srv.call('GET', `/api/v1/resources?q=${encodeURIComponent(term)}&cursor=${bad}`, { token: gaj }),
+      400, 'invalid_request');
+  }
+});
+
 test('the demo city publishes twelve resources across the base libraries and departments, with valid data', async () => {
   const all = await srv.call('GET', '/api/v1/resources?status=published&limit=1000', { token: gaj });
   const demo = all.json.items.filter((r) => /-1000\d\d$/.test(r.code));

@@ -3,8 +3,11 @@
  * query finds exactly the texts that contain it (recall and precision of a
  * substring search), for queries of one to five characters; Latin words
  * match case-insensitively; FTS5 syntax in a quoted term is just text.
+ * yw_bm25, reading each row's length from its rowid (yw_cjk_length), scores
+ * as FTS5's bm25 does, and phrases after the ranked ones weigh nothing.
  */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,4 +121,81 @@ Test(fts, syntax_inside_a_quoted_term_is_text)
     sqlite3_bind_text(s, 1, "\"OR * NEAR( 户籍 )\"", -1, SQLITE_STATIC);
     cr_assert_eq(sqlite3_step(s), SQLITE_ROW, "%s", sqlite3_errmsg(db));
     sqlite3_finalize(s);
+}
+
+/*
+ * A second table over the same texts, with rowids as yw_bm25 wants them
+ * (length << 32 | document) and, if asked, a filter column.
+ */
+static void make_ranked_table(bool tagged)
+{
+    cr_assert_eq(sqlite3_exec(db,
+                              tagged ? "CREATE VIRTUAL TABLE r USING fts5(body, tag, tokenize = 'yw_cjk');"
+                                       "INSERT INTO r(rowid, body, tag) SELECT (yw_cjk_length(body) << 32) | rowid,"
+                                       " body, CASE WHEN rowid % 2 THEN 'odd' ELSE 'even' END FROM t;"
+                                     : "CREATE VIRTUAL TABLE r USING fts5(body, tokenize = 'yw_cjk');"
+                                       "INSERT INTO r(rowid, body) SELECT (yw_cjk_length(body) << 32) | rowid, body FROM t;",
+                              NULL, NULL, NULL),
+                 SQLITE_OK, "%s", sqlite3_errmsg(db));
+}
+
+/* The score of each matching document by both functions, keyed by document. */
+static int scores(const char *expr, int ranked, double ours[NDOCS], double fts5[NDOCS])
+{
+    sqlite3_stmt *s;
+    cr_assert_eq(sqlite3_prepare_v2(db,
+                                    "SELECT rowid & 4294967295, yw_bm25(r, ?2, 1.0), bm25(r, 1.0)"
+                                    " FROM r WHERE r MATCH ?1",
+                                    -1, &s, NULL),
+                 SQLITE_OK, "%s", sqlite3_errmsg(db));
+    sqlite3_bind_text(s, 1, expr, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, ranked);
+    int n = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        int d = sqlite3_column_int(s, 0);
+        ours[d] = sqlite3_column_double(s, 1);
+        fts5[d] = sqlite3_column_double(s, 2);
+        n++;
+    }
+    cr_assert_eq(sqlite3_errcode(db), SQLITE_DONE, "%s", sqlite3_errmsg(db));
+    sqlite3_finalize(s);
+    return n;
+}
+
+Test(fts, bm25_from_the_rowid_scores_as_fts5_does)
+{
+    make_ranked_table(false);
+    double ours[NDOCS], fts5[NDOCS];
+    /* two phrases: the same score, so the lengths from the rowid are FTS5's own */
+    const char *const pairs[] = {"\"户\" \"籍\"", "\"人口\" \"社\"", "\"数\" \"证\""};
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        memset(fts5, 0, sizeof fts5);
+        int n = scores(pairs[i], 2, ours, fts5);
+        cr_assert_gt(n, 3, "%s finds something", pairs[i]);
+        for (int d = 0; d < NDOCS; d++)
+            if (fts5[d] != 0)
+                cr_assert_float_eq(ours[d], fts5[d], 1e-9, "%s, document %d \"%s\"", pairs[i], d, docs[d]);
+    }
+    /* one phrase: its weight is left out, the order is the same */
+    memset(fts5, 0, sizeof fts5);
+    int n = scores("\"户\"", 1, ours, fts5);
+    cr_assert_gt(n, 3);
+    for (int a = 0; a < NDOCS; a++)
+        for (int b = 0; b < NDOCS; b++)
+            if (fts5[a] != 0 && fts5[b] != 0 && fabs(fts5[a] - fts5[b]) > 1e-9)
+                cr_assert_eq(ours[a] < ours[b], fts5[a] < fts5[b], "documents %d and %d", a, b);
+}
+
+Test(fts, phrases_after_the_ranked_ones_weigh_nothing)
+{
+    make_ranked_table(true);
+    double plain[NDOCS], filtered[NDOCS], unused[NDOCS];
+    memset(plain, 0, sizeof plain);
+    memset(filtered, 0, sizeof filtered);
+    scores("\"人\"", 1, plain, unused);
+    int n = scores("\"人\" AND {tag}: \"odd\"", 1, filtered, unused);
+    cr_assert_gt(n, 3);
+    for (int d = 0; d < NDOCS; d++)
+        if (filtered[d] != 0)
+            cr_assert_float_eq(filtered[d], plain[d], 1e-12, "document %d", d);
 }
