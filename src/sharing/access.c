@@ -82,14 +82,14 @@ static bool reader_or_reply(yw_req *req, yw_db **db, reader *rd)
         }
         return true;
     }
-    if (yw_authz(p, YW_ACT_RECORD_READ, p->org_code, NULL) != YW_AUTHZ_ALLOW) {
-        yw_reply_problem(req, 403, "forbidden", "your roles do not allow reading shared data");
-        return false;
-    }
     /* Drafts and retired resources exist for their provider's people only. */
     bool own_org = p->org_code && strcmp(rd->r.provider, p->org_code) == 0;
     if ((strcmp(rd->r.status, "published") != 0 && !own_org) || !rd->r.key_item) {
         yw_reply_problem(req, 404, "not_found", "no such record");
+        return false;
+    }
+    if (yw_authz(p, YW_ACT_RECORD_READ, p->org_code, NULL) != YW_AUTHZ_ALLOW) {
+        yw_reply_problem(req, 403, "forbidden", "your roles do not allow reading shared data");
         return false;
     }
     const char *id = yw_req_query(req, "grant");

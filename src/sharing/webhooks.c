@@ -233,18 +233,20 @@ static void prepare(yw_webhooks *w, yw_db *db, const due *d)
     /* the grant must hold at the moment of sending */
     yw_stmt *s;
     int64_t now = yw_now_ms();
-    const char *stopped = "the grant is no longer active";
     if (yw_db_query(db, &s, "SELECT items FROM grants WHERE id = $1 AND revoked_at IS NULL AND valid_until > $2", "ti",
-                    grant_id, now) == 0) {
-        if (yw_stmt_step(s) == YW_DB_ROW)
-            grant_items = json_loads(yw_stmt_text(s, 0), 0, NULL);
-        yw_stmt_release(s);
-    }
-    if (!grant_items) {
-        stop_job_arg a = {w->audit, sub, stopped};
+                    grant_id, now) < 0)
+        goto done; /* the database cannot be read now: try again at the next scan */
+    int step = yw_stmt_step(s);
+    if (step == YW_DB_ROW)
+        grant_items = json_loads(yw_stmt_text(s, 0), 0, NULL);
+    yw_stmt_release(s);
+    if (step == YW_DB_DONE) {
+        stop_job_arg a = {w->audit, sub, "the grant is no longer active"};
         yw_writer_run(yw_store_writer(w->store), stop_job, &a);
         goto done;
     }
+    if (!grant_items)
+        goto done;
     /* a batch that failed before goes again, the same id and range */
     char delivery[16] = "";
     int64_t pending_last = 0;
