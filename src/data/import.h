@@ -23,7 +23,14 @@
 
 #include "data/record.h"
 
-#define IMPORT_BATCH 500
+/*
+ * Batches grow: the first has IMPORT_FIRST_BATCH rows, each next one twice
+ * as many, up to IMPORT_BATCH. A small import lands at once; a large one
+ * commits few large transactions, each touching a page of the key index
+ * once for many rows.
+ */
+#define IMPORT_FIRST_BATCH 500
+#define IMPORT_BATCH 20000
 
 typedef struct import_state import_state;
 typedef struct {
