@@ -348,10 +348,10 @@ static void ndjson_bytes(import_state *st, const char *data, size_t len)
 }
 
 /*
- * A bulk load mostly brings keys the resource does not have yet: each row
- * first tries to go in as version 1, which costs one probe of the key
- * index; only a key already there takes the way of single writes (compare,
- * keep the old version in the history, replace). The change sequence is
+ * A bulk load mostly brings keys the resource does not have yet: a row
+ * whose key is not there goes in as version 1 at once; only a key already
+ * there takes the way of single writes (compare, keep the old version in
+ * the history, replace). The change sequence is
  * read once per batch and counted on from there.
  */
 int import_store_rows(yw_db *db, record_write *rows, int n, bool *changed)
@@ -364,10 +364,15 @@ int import_store_rows(yw_db *db, record_write *rows, int n, bool *changed)
                        rows[0].resource);
     for (int i = 0; rc >= 0 && i < n; i++) {
         record_write *w = &rows[i];
-        rc = yw_db_run(db,
-                       "INSERT INTO records(resource, key_index, version, data, hash, deleted, source, updated_at)"
-                       " VALUES ($1, $2, 1, $3, $4, 0, $5, $6) ON CONFLICT(resource, key_index) DO NOTHING",
-                       "ttttti", w->resource, w->key_index, w->data, w->hash, w->source, now);
+        int64_t found = 0;
+        rc = yw_db_int(db, &found, "SELECT 1 FROM records WHERE " RECORD_OF_KEY, "tt", w->resource, w->key_index);
+        if (rc == YW_DB_DONE)
+            rc = yw_db_run(db,
+                           "INSERT INTO records(resource, key_index, version, data, hash, deleted, source, updated_at)"
+                           " VALUES ($1, $2, 1, $3, $4, 0, $5, $6)",
+                           "ttttti", w->resource, w->key_index, w->data, w->hash, w->source, now);
+        else if (rc == YW_DB_ROW)
+            rc = 0;
         if (rc == 1) {
             *w = (record_write){.resource = w->resource, .key_index = w->key_index, .source = w->source, .data = w->data,
                                 .hash = w->hash, .version = 1, .created = true, .changed = true, .updated_at = now};

@@ -145,7 +145,7 @@ int record_job(yw_db *db, void *arg)
 {
     record_write *w = arg;
     yw_stmt *s;
-    int rc = yw_db_query(db, &s, "SELECT version, hash, deleted, updated_at FROM records WHERE resource = $1 AND key_index = $2",
+    int rc = yw_db_query(db, &s, "SELECT version, hash, deleted, updated_at, rowid FROM records WHERE " RECORD_OF_KEY,
                          "tt", w->resource, w->key_index);
     if (rc < 0)
         return rc;
@@ -154,6 +154,7 @@ int record_job(yw_db *db, void *arg)
     bool deleted = exists && yw_stmt_int(s, 2);
     bool same = exists && !deleted && w->data && strcmp(yw_stmt_text(s, 1), w->hash) == 0;
     w->updated_at = exists ? yw_stmt_int(s, 3) : 0;
+    int64_t rowid = exists ? yw_stmt_int(s, 4) : 0;
     yw_stmt_release(s);
     w->version = version;
     if (!w->data && (!exists || deleted))
@@ -169,15 +170,19 @@ int record_job(yw_db *db, void *arg)
     rc = exists ? yw_db_run(db,
                             "INSERT INTO record_versions(resource, key_index, version, data, hash, deleted, source,"
                             " updated_at) SELECT resource, key_index, version, data, hash, deleted, source, updated_at"
-                            " FROM records WHERE resource = $1 AND key_index = $2",
-                            "tt", w->resource, w->key_index)
+                            " FROM records WHERE rowid = $1",
+                            "i", rowid)
                 : 0;
-    if (rc >= 0)
+    if (rc >= 0 && exists)
+        rc = yw_db_run(db,
+                       "UPDATE records SET version = $2, data = $3, hash = $4, deleted = $5, source = $6, updated_at = $7"
+                       " WHERE rowid = $1",
+                       "iittiti", rowid, w->version, w->data, w->hash ? w->hash : "", (int64_t)(w->data == NULL),
+                       w->source, now);
+    else if (rc >= 0)
         rc = yw_db_run(db,
                        "INSERT INTO records(resource, key_index, version, data, hash, deleted, source, updated_at)"
-                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT(resource, key_index) DO UPDATE SET"
-                       " version = excluded.version, data = excluded.data, hash = excluded.hash, deleted = excluded.deleted,"
-                       " source = excluded.source, updated_at = excluded.updated_at",
+                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                        "ttittiti", w->resource, w->key_index, w->version, w->data, w->hash ? w->hash : "",
                        (int64_t)(w->data == NULL), w->source, now);
     if (rc >= 0)
@@ -521,8 +526,8 @@ void records_get(yw_req *req)
         return;
     req->audit.hash_bodies = true;
     yw_stmt *s;
-    int rc = yw_db_query(db, &s, "SELECT version, data, updated_at FROM records WHERE resource = $1 AND key_index = $2"
-                                 " AND deleted = 0", "tt", r.code, index);
+    int rc = yw_db_query(db, &s, "SELECT version, data, updated_at FROM records WHERE " RECORD_OF_KEY " AND deleted = 0",
+                         "tt", r.code, index);
     if (rc < 0) {
         yw_reply_store_error(req, rc, "record");
         return;
@@ -560,7 +565,7 @@ void records_versions(yw_req *req)
                          "SELECT version, data, deleted, source, updated_at FROM record_versions"
                          " WHERE resource = $1 AND key_index = $2 UNION ALL"
                          " SELECT version, data, deleted, source, updated_at FROM records"
-                         " WHERE resource = $1 AND key_index = $2 ORDER BY version",
+                         " WHERE " RECORD_OF_KEY " ORDER BY version",
                          "tt", r.code, index);
     if (rc < 0) {
         yw_reply_store_error(req, rc, "record");
