@@ -21,6 +21,7 @@
 
 struct yw_keyring {
     unsigned char blind[crypto_auth_hmacsha256_KEYBYTES];
+    crypto_auth_hmacsha256_state blind_start; /* HMAC keyed with blind, before any data: copied for each index */
     struct {
         int id;
         unsigned char key[KEY_LEN];
@@ -110,6 +111,7 @@ yw_keyring *yw_keyring_open(const char *dir, char *err, size_t errlen)
         sodium_free(k);
         return NULL;
     }
+    crypto_auth_hmacsha256_init(&k->blind_start, k->blind, sizeof k->blind);
     atomic_store(&k->nkeys, n);
     return k;
 }
@@ -245,9 +247,13 @@ int yw_field_encrypt(const yw_keyring *k, const char *context, const char *plain
                                                (const unsigned char *)context, strlen(context), NULL, box,
                                                k->keys[kid].key);
     sodium_bin2base64(text, b64len, box, boxlen, sodium_base64_VARIANT_ORIGINAL);
-    char prefix[24];
-    int n = snprintf(prefix, sizeof prefix, "enc:1:%d:", k->keys[kid].id);
-    yw_buf_append(out, prefix, (size_t)n);
+    char digits[12];
+    int n = 0;
+    for (unsigned id = (unsigned)k->keys[kid].id; n == 0 || id; id /= 10)
+        digits[sizeof digits - ++n] = (char)('0' + id % 10);
+    yw_buf_append(out, "enc:1:", 6);
+    yw_buf_append(out, digits + sizeof digits - n, (size_t)n);
+    yw_buf_append(out, ":", 1);
     yw_buf_append(out, text, b64len - 1);
     if (!small) {
         free(text);
@@ -300,7 +306,7 @@ void yw_blind_index(const yw_keyring *k, const char *context, const char *value,
 {
     crypto_auth_hmacsha256_state st;
     unsigned char mac[crypto_auth_hmacsha256_BYTES];
-    crypto_auth_hmacsha256_init(&st, k->blind, sizeof k->blind);
+    st = k->blind_start; /* the keyed start, computed once */
     crypto_auth_hmacsha256_update(&st, (const unsigned char *)context, strlen(context) + 1); /* with the NUL */
     crypto_auth_hmacsha256_update(&st, (const unsigned char *)value, strlen(value));
     crypto_auth_hmacsha256_final(&st, mac);
