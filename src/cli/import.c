@@ -21,37 +21,45 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+typedef struct cli_sink cli_sink;
+
+/* One batch on its way to the writer. */
 typedef struct {
+    cli_sink *sink;
+    record_write *rows;
+    int n;
+    yw_write_ticket ticket;
+} cli_batch;
+
+struct cli_sink {
     yw_store *store;
     yw_audit *audit;
     const char *code;
-    record_write *rows;
-    int n;
-    int rc[2];
-} cli_sink;
+    cli_batch batches[2];
+};
 
 static int store_job(yw_db *db, void *arg)
 {
-    cli_sink *s = arg;
+    cli_batch *b = arg;
     bool changed;
-    int rc = import_store_rows(db, s->rows, s->n, &changed);
+    int rc = import_store_rows(db, b->rows, b->n, &changed);
     if (rc >= 0 && changed)
-        rc = (int)yw_audit_system(s->audit, db, "yiwang import", "record.import", "resource", s->code);
+        rc = (int)yw_audit_system(b->sink->audit, db, "yiwang import", "record.import", "resource", b->sink->code);
     return rc < 0 ? rc : 0;
 }
 
-/* The command stores each batch as it comes: a file reads fast enough. */
+/* The file is read and the next batch prepared while this one commits. */
 static void submit(void *sink, int slot, record_write *rows, int n)
 {
     cli_sink *s = sink;
-    s->rows = rows;
-    s->n = n;
-    s->rc[slot] = yw_writer_run(yw_store_writer(s->store), store_job, s);
+    s->batches[slot] = (cli_batch){.sink = s, .rows = rows, .n = n};
+    yw_writer_submit(yw_store_writer(s->store), &s->batches[slot].ticket, store_job, &s->batches[slot]);
 }
 
 static int wait_for(void *sink, int slot)
 {
-    return ((cli_sink *)sink)->rc[slot];
+    cli_sink *s = sink;
+    return yw_writer_wait(yw_store_writer(s->store), &s->batches[slot].ticket);
 }
 
 static const import_sink sink_ops = {submit, wait_for};

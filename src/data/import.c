@@ -6,8 +6,8 @@
  * The input (CSV whose header row names items or data elements, or NDJSON
  * with one JSON object per line) is fed in pieces as it arrives: rows are
  * parsed, checked like single writes, and the good ones handed to the
- * caller's commit function in batches of IMPORT_BATCH, so a file of any size
- * imports in constant memory. The report gives the counts and, for the
+ * caller's commit function in batches of 500 rows growing to IMPORT_BATCH
+ * (import.h), so a file of any size imports in constant memory. The report gives the counts and, for the
  * first MAX_ERRORS rejected rows, the line, the item and the reason.
  * Loading the same data again leaves every record as it was ("unchanged").
  *
@@ -19,6 +19,7 @@
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/time.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,21 +42,25 @@ struct import_state {
     int bom;              /* bytes of a byte order mark seen at the start */
     int64_t line;         /* the line being read, from 1 */
     int64_t record_line;  /* the line where the current row began */
-    /* CSV */
+    /* CSV: the fields of the row being read, one after the other in row, each ended by a NUL */
     csv_state state;
-    yw_buf field;
-    char **fields;
+    yw_buf row;
+    size_t field_start;                 /* where the field being read begins in row */
+    size_t starts[MAX_COLUMNS + 1];     /* where each complete field begins */
     size_t nfields;
+    given_value given[MAX_COLUMNS];
     const item_spec *columns[MAX_COLUMNS];
     size_t ncolumns;
     bool header_done;
     /* NDJSON */
     yw_buf text;
+    record_scratch scratch; /* buffers reused by every row's preparation */
     /* two batches: one prepared (slot cur) while the other commits; each in its own arena */
     yw_arena *arenas[2];
     record_write batches[2][IMPORT_BATCH];
     int sizes[2];    /* rows of a batch in flight, 0 when none */
     int cur, nbatch; /* the slot being prepared and its rows */
+    int batch_rows;  /* the size of the batch being prepared */
     /* the report */
     int64_t accepted, unchanged, rejected;
     json_t *errors;
@@ -112,41 +117,45 @@ static void flush(import_state *st)
     st->sizes[st->cur] = st->nbatch;
     st->cur = other;
     st->nbatch = 0;
+    st->batch_rows = st->batch_rows * 2 < IMPORT_BATCH ? st->batch_rows * 2 : IMPORT_BATCH;
 }
 
-/* Checks one row and adds it to the batch, or reports it. data is stolen. */
-static void take_row(import_state *st, int64_t line, const char *key, json_t *data)
+/* Where the next row is prepared: the current batch, in its arena (freed once the batch is committed). */
+static record_ctx batch_ctx(import_state *st)
 {
-    /* Everything prepared for the batch lives in the batch's arena, freed when it is committed. */
     record_ctx ctx = st->base;
     ctx.arena = st->arenas[st->cur];
-    const char *item = NULL;
-    const char *why =
-        key ? prepare_record(&ctx, st->r, key, data, &st->batches[st->cur][st->nbatch], &item) : "is missing";
-    if (!key)
-        item = st->r->key_item;
-    if (why)
-        reject(st, line, item, why); /* item may point into data: report before letting it go */
-    json_decref(data);
-    if (why)
+    ctx.scratch = &st->scratch;
+    return ctx;
+}
+
+/* A row was prepared into the batch (why NULL), or is reported. */
+static void take_row(import_state *st, int64_t line, const char *why, const char *item)
+{
+    if (why) {
+        reject(st, line, item, why);
         return;
-    if (++st->nbatch == IMPORT_BATCH)
+    }
+    if (++st->nbatch == st->batch_rows)
         flush(st);
 }
 
 /* A CSV record is complete: the header, or a row. */
 static void csv_record(import_state *st)
 {
-    if (st->nfields == 1 && st->fields[0][0] == '\0')
+    if (st->nfields == 1 && st->row.data[st->starts[0]] == '\0')
         return; /* a blank line */
     if (!st->header_done) {
+        char *fields[MAX_COLUMNS + 1];
+        for (size_t c = 0; c < st->nfields; c++)
+            fields[c] = st->row.data + st->starts[c];
         if (st->nfields > MAX_COLUMNS) {
             fail(st, 0, "the header has more than %d columns", MAX_COLUMNS);
             return;
         }
         bool has_key = false;
         for (size_t c = 0; c < st->nfields; c++) {
-            const char *name = st->fields[c];
+            const char *name = fields[c];
             const item_spec *item = NULL;
             for (size_t i = 0; i < st->r->nitems && !item; i++)
                 if (strcmp(st->r->items[i].name, name) == 0 ||
@@ -177,81 +186,113 @@ static void csv_record(import_state *st)
         reject(st, st->record_line, NULL, "the row has a different number of fields than the header");
         return;
     }
-    json_t *data = json_object();
+    size_t n = 0;
     const char *key = NULL;
     for (size_t c = 0; c < st->ncolumns; c++) {
-        if (!st->fields[c][0])
+        const char *field = st->row.data + st->starts[c];
+        if (!field[0])
             continue; /* an empty field leaves the item out */
-        json_object_set_new(data, st->columns[c]->name, json_string(st->fields[c]));
-        if (strcmp(st->columns[c]->name, st->r->key_item) == 0)
-            key = yw_arena_strdup(st->arenas[st->cur], st->fields[c]);
+        int item = (int)(st->columns[c] - st->r->items);
+        st->given[n++] = (given_value){.name = st->columns[c]->name, .item = item, .kind = VALUE_STRING, .text = field};
+        if (item == st->r->key)
+            key = field;
     }
-    take_row(st, st->record_line, key, data);
+    if (!key) {
+        take_row(st, st->record_line, "is missing", st->r->key_item);
+        return;
+    }
+    record_ctx ctx = batch_ctx(st);
+    const char *item = NULL;
+    const char *why = prepare_values(&ctx, st->r, key, st->given, n, &st->batches[st->cur][st->nbatch], &item);
+    take_row(st, st->record_line, why, item);
 }
 
+/* The field being read is complete: it ends with a NUL in row (fields past the limit are dropped). */
 static void end_field(import_state *st)
 {
     if (st->nfields < MAX_COLUMNS + 1) {
-        st->fields[st->nfields++] = strdup(st->field.data ? st->field.data : "");
+        yw_buf_append(&st->row, "", 1);
+        st->starts[st->nfields++] = st->field_start;
+    } else {
+        st->row.len = st->field_start;
     }
-    yw_buf_reset(&st->field);
+    st->field_start = st->row.len;
 }
 
 static void clear_fields(import_state *st)
 {
-    for (size_t i = 0; i < st->nfields; i++)
-        free(st->fields[i]);
+    yw_buf_reset(&st->row);
+    st->field_start = 0;
     st->nfields = 0;
 }
 
+/* Appends a run of field bytes; false (and the import stops) when the field grows past the limit. */
+static bool field_bytes(import_state *st, const char *data, size_t len)
+{
+    yw_buf_append(&st->row, data, len);
+    if (st->row.len - st->field_start <= MAX_LINE)
+        return true;
+    fail(st, 0, "line %lld: a field longer than 1 MiB", (long long)st->line);
+    return false;
+}
+
+/* The CSV state machine, taking runs of plain bytes at once. */
 static void csv_bytes(import_state *st, const char *data, size_t len)
 {
-    for (size_t i = 0; i < len && !st->failure[0]; i++) {
-        char c = data[i];
-        if (st->field.len > MAX_LINE) {
-            fail(st, 0, "line %lld: a field longer than 1 MiB", (long long)st->line);
-            return;
-        }
+    size_t i = 0;
+    while (i < len && !st->failure[0]) {
         switch (st->state) {
-        case QUOTED:
-            if (c == '"')
+        case QUOTED: {
+            size_t j = i;
+            while (j < len && data[j] != '"' && data[j] != '\n')
+                j++;
+            if (!field_bytes(st, data + i, j - i) || j == len)
+                return;
+            if (data[j] == '\n') {
+                st->line++;
+                field_bytes(st, "\n", 1);
+            } else {
                 st->state = QUOTE_IN_QUOTED;
-            else {
-                if (c == '\n')
-                    st->line++;
-                yw_buf_append(&st->field, &c, 1);
             }
+            i = j + 1;
             continue;
+        }
         case QUOTE_IN_QUOTED:
-            if (c == '"') {
-                yw_buf_append(&st->field, &c, 1);
+            if (data[i] == '"') { /* a doubled quote is one quote */
+                field_bytes(st, "\"", 1);
                 st->state = QUOTED;
+                i++;
                 continue;
             }
-            st->state = UNQUOTED; /* the closing quote; c is handled below */
+            st->state = UNQUOTED; /* the closing quote; what follows is read below */
             break;
         case FIELD_START:
-            if (c == '"') {
+            if (data[i] == '"') {
                 st->state = QUOTED;
+                i++;
                 continue;
             }
             st->state = UNQUOTED;
             break;
         case UNQUOTED: break;
         }
-        if (c == ',') {
+        size_t j = i;
+        while (j < len && data[j] != ',' && data[j] != '\n' && data[j] != '\r')
+            j++;
+        if (!field_bytes(st, data + i, j - i) || j == len)
+            return;
+        i = j + 1;
+        if (data[j] == ',') {
             end_field(st);
             st->state = FIELD_START;
-        } else if (c == '\n') {
+        } else if (data[j] == '\n') {
             end_field(st);
             csv_record(st);
             clear_fields(st);
             st->state = FIELD_START;
             st->line++;
             st->record_line = st->line;
-        } else if (c != '\r') {
-            yw_buf_append(&st->field, &c, 1);
-        }
+        } /* a carriage return outside quotes is dropped */
     }
 }
 
@@ -277,8 +318,13 @@ static void ndjson_line(import_state *st)
             json_array_append_new(st->items, json_string(name));
     }
     json_t *k = json_object_get(obj, st->r->key_item);
-    const char *key = json_is_string(k) ? yw_arena_strdup(st->arenas[st->cur], json_string_value(k)) : NULL;
-    take_row(st, st->line, key, obj);
+    const char *item = st->r->key_item, *why = "is missing";
+    if (json_is_string(k)) {
+        record_ctx ctx = batch_ctx(st);
+        why = prepare_record(&ctx, st->r, json_string_value(k), obj, &st->batches[st->cur][st->nbatch], &item);
+    }
+    take_row(st, st->line, why, item); /* item may point into obj: report before letting it go */
+    json_decref(obj);
 }
 
 static void ndjson_bytes(import_state *st, const char *data, size_t len)
@@ -301,16 +347,46 @@ static void ndjson_bytes(import_state *st, const char *data, size_t len)
     }
 }
 
+/*
+ * A bulk load mostly brings keys the resource does not have yet: a row
+ * whose key is not there goes in as version 1 at once; only a key already
+ * there takes the way of single writes (compare, keep the old version in
+ * the history, replace). The change sequence is
+ * read once per batch and counted on from there.
+ */
 int import_store_rows(yw_db *db, record_write *rows, int n, bool *changed)
 {
     *changed = false;
-    for (int i = 0; i < n; i++) {
-        int rc = record_job(db, &rows[i]);
-        if (rc < 0)
-            return rc;
-        *changed |= rows[i].changed;
+    if (n == 0)
+        return 0;
+    int64_t seq = 0, now = yw_now_ms();
+    int rc = yw_db_int(db, &seq, "SELECT coalesce(max(seq), 0) FROM record_changes WHERE resource = $1", "t",
+                       rows[0].resource);
+    for (int i = 0; rc >= 0 && i < n; i++) {
+        record_write *w = &rows[i];
+        int64_t found = 0;
+        rc = yw_db_int(db, &found, "SELECT 1 FROM records WHERE " RECORD_OF_KEY, "tt", w->resource, w->key_index);
+        if (rc == YW_DB_DONE)
+            rc = yw_db_run(db,
+                           "INSERT INTO records(resource, key_index, version, data, hash, deleted, source, updated_at)"
+                           " VALUES ($1, $2, 1, $3, $4, 0, $5, $6)",
+                           "ttttti", w->resource, w->key_index, w->data, w->hash, w->source, now);
+        else if (rc == YW_DB_ROW)
+            rc = 0;
+        if (rc == 1) {
+            *w = (record_write){.resource = w->resource, .key_index = w->key_index, .source = w->source, .data = w->data,
+                                .hash = w->hash, .version = 1, .created = true, .changed = true, .updated_at = now};
+            rc = yw_db_run(db,
+                           "INSERT INTO record_changes(resource, seq, key_index, version, deleted, changed_at)"
+                           " VALUES ($1, $2, $3, 1, 0, $4)",
+                           "titi", w->resource, ++seq, w->key_index, now);
+        } else if (rc == 0) {
+            rc = record_job(db, w);
+            seq += w->changed;
+        }
+        *changed |= w->changed;
     }
-    return 0;
+    return rc < 0 ? rc : 0;
 }
 
 import_state *import_begin(const resource_spec *r, bool csv, record_ctx base, const import_sink *ops, void *sink)
@@ -324,15 +400,11 @@ import_state *import_begin(const resource_spec *r, bool csv, record_ctx base, co
     st->ops = ops;
     st->sink = sink;
     st->line = st->record_line = 1;
-    st->fields = calloc(MAX_COLUMNS + 1, sizeof *st->fields);
+    st->batch_rows = IMPORT_FIRST_BATCH;
     st->arenas[0] = yw_arena_new(65536);
     st->arenas[1] = yw_arena_new(65536);
     st->errors = json_array();
     st->items = json_array();
-    if (!st->fields) {
-        import_free(st);
-        return NULL;
-    }
     return st;
 }
 
@@ -356,7 +428,7 @@ void import_feed(import_state *st, const char *data, size_t len)
 
 int import_finish(import_state *st)
 {
-    if (st->csv && (st->field.len || st->nfields || st->state != FIELD_START)) {
+    if (st->csv && (st->row.len || st->nfields || st->state != FIELD_START)) {
         if (st->state == QUOTED) {
             reject(st, st->record_line, NULL, "a quoted field is not closed");
         } else {
@@ -402,10 +474,10 @@ void import_free(import_state *st)
 {
     if (!st)
         return;
-    clear_fields(st);
-    free(st->fields);
-    yw_buf_free(&st->field);
+    yw_buf_free(&st->row);
     yw_buf_free(&st->text);
+    yw_buf_free(&st->scratch.plain);
+    yw_buf_free(&st->scratch.stored);
     /* a batch still in flight must land before its memory goes */
     for (int slot = 0; slot < 2; slot++)
         if (st->sizes[slot])

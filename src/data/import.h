@@ -23,7 +23,15 @@
 
 #include "data/record.h"
 
-#define IMPORT_BATCH 500
+/*
+ * Batches grow: the first has IMPORT_FIRST_BATCH rows, each next one twice
+ * as many, up to IMPORT_BATCH. A small import lands at once; a large one
+ * commits few large transactions, each touching a page of the key index
+ * once for many rows. Larger batches would push the key index out of the
+ * writer's page cache (64 MB) at a million records.
+ */
+#define IMPORT_FIRST_BATCH 500
+#define IMPORT_BATCH 10000
 
 typedef struct import_state import_state;
 typedef struct {

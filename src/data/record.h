@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "catalog/element.h"
+#include "core/buf.h"
 #include "core/arena.h"
 #include "http/request.h"
 #include "sec/keyring.h"
@@ -22,6 +23,7 @@ typedef struct {
     const char *element_id; /* the data element it is bound to, or NULL */
     const char *mask;       /* how a masked grant shows it (sec/mask.h) */
     yw_element element;     /* type and length of the item, validator of its element */
+    const char *context;    /* "code/item": what its encrypted values are bound to */
     bool required, sensitive;
 } item_spec;
 
@@ -29,8 +31,31 @@ typedef struct {
     const char *code, *provider, *status, *key_item;
     item_spec *items;
     size_t nitems;
+    size_t *by_name;          /* item indexes in the order stored data lists them (by name, bytewise) */
+    const char *hash_context; /* "record:code", the context of the keyed hash of a record's data */
+    int key;                  /* index of the key item, or -1 */
     bool key_sensitive;
 } resource_spec;
+
+/* A value as it arrived for one item (or for a name that is not one). */
+typedef enum {
+    VALUE_NULL,   /* JSON null: as if absent, but part of the hashed data */
+    VALUE_STRING, /* text is the string */
+    VALUE_JSON,   /* text is the JSON of a number or a boolean */
+    VALUE_NESTED, /* an object or an array: never valid */
+} value_kind;
+
+typedef struct {
+    const char *name; /* as given */
+    int item;         /* index in the resource's items, or -1: no such item */
+    value_kind kind;
+    const char *text;
+} given_value;
+
+/* Buffers reused from one record to the next while preparing many. */
+typedef struct {
+    yw_buf plain, stored;
+} record_scratch;
 
 typedef struct {
     const char *resource, *key_index, *source;
@@ -45,6 +70,7 @@ typedef struct {
     yw_arena *arena;
     const yw_keyring *keys;
     const char *source;
+    record_scratch *scratch; /* NULL: preparation uses buffers of its own */
 } record_ctx;
 
 /* The context of a request: its arena, the platform's keys, its principal. */
@@ -70,6 +96,24 @@ const char *key_index(const record_ctx *c, const resource_spec *r, const char *k
  */
 const char *prepare_record(const record_ctx *c, const resource_spec *r, const char *key, json_t *data,
                            record_write *w, const char **bad_item);
+
+/*
+ * The same from values as they arrived (a CSV row, a JSON object): n given
+ * values, each item at most once, in the order they came (the first bad one
+ * is reported). The key item's value, when given, must be key.
+ */
+const char *prepare_values(const record_ctx *c, const resource_spec *r, const char *key, const given_value *given,
+                           size_t n, record_write *w, const char **bad_item);
+
+/*
+ * The condition finding the record of resource $1 and key index $2. The
+ * key index of records (migration 0009) holds only the last 16 characters
+ * of each key index, a quarter of the whole: a bulk load touches fewer of
+ * its pages. The full key and the resource settle the few that share them
+ * ("+key_index": SQLite would otherwise put $2 into the indexed expression
+ * and no longer see the index).
+ */
+#define RECORD_OF_KEY "substr(key_index, -16) = substr($2, -16) AND +key_index = $2 AND resource = $1"
 
 /*
  * The current data of the record stored under index, its sensitive values

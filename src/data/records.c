@@ -41,6 +41,7 @@ int resource_spec_load(yw_arena *a, yw_db *db, const char *code, resource_spec *
 {
     memset(r, 0, sizeof *r);
     r->code = yw_arena_strdup(a, code);
+    r->key = -1;
     yw_stmt *s;
     int rc = yw_db_query(db, &s, "SELECT provider_org, status, doc FROM resources WHERE code = $1", "t", code);
     if (rc < 0)
@@ -76,10 +77,22 @@ int resource_spec_load(yw_arena *a, yw_db *db, const char *code, resource_spec *
                 spec->element.validator = yw_arena_strdup(a, yw_stmt_text(s, 0));
             yw_stmt_release(s);
         }
-        if (r->key_item && strcmp(r->key_item, spec->name) == 0)
+        spec->context = yw_arena_printf(a, "%s/%s", r->code, spec->name);
+        if (r->key_item && strcmp(r->key_item, spec->name) == 0) {
             r->key_sensitive = spec->sensitive;
+            r->key = (int)i;
+        }
     }
     json_decref(doc);
+    /* stored data lists items by name, as JSON_SORT_KEYS does: a reload then hashes the same */
+    r->by_name = yw_arena_alloc(a, (r->nitems + 1) * sizeof *r->by_name);
+    for (size_t i = 0; i < r->nitems; i++) {
+        size_t j = i;
+        for (; j > 0 && strcmp(r->items[r->by_name[j - 1]].name, r->items[i].name) > 0; j--)
+            r->by_name[j] = r->by_name[j - 1];
+        r->by_name[j] = i;
+    }
+    r->hash_context = yw_arena_printf(a, "record:%s", r->code);
     return 0;
 }
 
@@ -129,27 +142,11 @@ record_ctx record_ctx_of(yw_req *req)
     return (record_ctx){.arena = req->arena, .keys = yw_req_app(req)->keys, .source = req->principal.id};
 }
 
-static char *item_context(yw_arena *a, const resource_spec *r, const char *item)
-{
-    return yw_arena_printf(a, "%s/%s", r->code, item);
-}
-
-/* A value as text for validation: strings as they are, numbers and booleans as JSON writes them. */
-static const char *value_text(yw_arena *a, const json_t *v)
-{
-    if (json_is_string(v))
-        return json_string_value(v);
-    char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-    const char *out = yw_arena_strdup(a, t ? t : "");
-    free(t);
-    return out;
-}
-
 int record_job(yw_db *db, void *arg)
 {
     record_write *w = arg;
     yw_stmt *s;
-    int rc = yw_db_query(db, &s, "SELECT version, hash, deleted, updated_at FROM records WHERE resource = $1 AND key_index = $2",
+    int rc = yw_db_query(db, &s, "SELECT version, hash, deleted, updated_at, rowid FROM records WHERE " RECORD_OF_KEY,
                          "tt", w->resource, w->key_index);
     if (rc < 0)
         return rc;
@@ -158,6 +155,7 @@ int record_job(yw_db *db, void *arg)
     bool deleted = exists && yw_stmt_int(s, 2);
     bool same = exists && !deleted && w->data && strcmp(yw_stmt_text(s, 1), w->hash) == 0;
     w->updated_at = exists ? yw_stmt_int(s, 3) : 0;
+    int64_t rowid = exists ? yw_stmt_int(s, 4) : 0;
     yw_stmt_release(s);
     w->version = version;
     if (!w->data && (!exists || deleted))
@@ -173,15 +171,19 @@ int record_job(yw_db *db, void *arg)
     rc = exists ? yw_db_run(db,
                             "INSERT INTO record_versions(resource, key_index, version, data, hash, deleted, source,"
                             " updated_at) SELECT resource, key_index, version, data, hash, deleted, source, updated_at"
-                            " FROM records WHERE resource = $1 AND key_index = $2",
-                            "tt", w->resource, w->key_index)
+                            " FROM records WHERE rowid = $1",
+                            "i", rowid)
                 : 0;
-    if (rc >= 0)
+    if (rc >= 0 && exists)
+        rc = yw_db_run(db,
+                       "UPDATE records SET version = $2, data = $3, hash = $4, deleted = $5, source = $6, updated_at = $7"
+                       " WHERE rowid = $1",
+                       "iittiti", rowid, w->version, w->data, w->hash ? w->hash : "", (int64_t)(w->data == NULL),
+                       w->source, now);
+    else if (rc >= 0)
         rc = yw_db_run(db,
                        "INSERT INTO records(resource, key_index, version, data, hash, deleted, source, updated_at)"
-                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT(resource, key_index) DO UPDATE SET"
-                       " version = excluded.version, data = excluded.data, hash = excluded.hash, deleted = excluded.deleted,"
-                       " source = excluded.source, updated_at = excluded.updated_at",
+                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                        "ttittiti", w->resource, w->key_index, w->version, w->data, w->hash ? w->hash : "",
                        (int64_t)(w->data == NULL), w->source, now);
     if (rc >= 0)
@@ -193,72 +195,216 @@ int record_job(yw_db *db, void *arg)
     return rc < 0 ? rc : 0;
 }
 
-const char *prepare_record(const record_ctx *c, const resource_spec *r, const char *key, json_t *data,
-                           record_write *w, const char **bad_item)
+/* Appends s as a JSON string, escaped as jansson escapes it (so hashes of data written by either agree). */
+static void append_json_string(yw_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    yw_buf_append(b, "\"", 1);
+    const char *run = s;
+    for (const char *p = s; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch >= 0x20 && ch != '"' && ch != '\\')
+            continue;
+        yw_buf_append(b, run, (size_t)(p - run));
+        run = p + 1;
+        char esc[6] = {'\\', 0};
+        size_t n = 2;
+        switch (ch) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[ch >> 4];
+            esc[5] = hex[ch & 15];
+            n = 6;
+        }
+        yw_buf_append(b, esc, n);
+    }
+    yw_buf_append(b, run, strlen(run));
+    yw_buf_append(b, "\"", 1);
+}
+
+/* True when s is well-formed UTF-8 (no overlong forms, no surrogates), as JSON strings must be. */
+static bool valid_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        int n = (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2 : (*p & 0xF8) == 0xF0 ? 3 : -1;
+        if (n < 0 || *p == 0xC0 || *p == 0xC1 || *p > 0xF4)
+            return false;
+        unsigned cp = *p & (0x3F >> n);
+        for (int i = 1; i <= n; i++) {
+            if ((p[i] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i] & 0x3F);
+        }
+        if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return false;
+        p += n + 1;
+    }
+    return true;
+}
+
+static const char *check_value(const resource_spec *r, const given_value *g)
+{
+    if (g->item < 0)
+        return "is not an item of the resource";
+    switch (g->kind) {
+    case VALUE_NESTED: return "must be a string, a number, true, false or null";
+    case VALUE_NULL: return NULL;
+    case VALUE_STRING:
+        if (!valid_utf8(g->text))
+            return "is not valid UTF-8";
+        break;
+    case VALUE_JSON: break;
+    }
+    return yw_element_check_value(&r->items[g->item].element, g->text);
+}
+
+/* Appends the value's JSON: the text that is hashed, and encrypted for a sensitive item. */
+static void append_value_json(yw_buf *b, const given_value *g)
+{
+    if (g->kind == VALUE_STRING)
+        append_json_string(b, g->text);
+    else if (g->kind == VALUE_JSON)
+        yw_buf_puts(b, g->text);
+    else
+        yw_buf_append(b, "null", 4);
+}
+
+const char *prepare_values(const record_ctx *c, const resource_spec *r, const char *key, const given_value *given,
+                           size_t n, record_write *w, const char **bad_item)
 {
     memset(w, 0, sizeof *w);
     *bad_item = r->key_item;
-    if (strlen(key) == 0 || strlen(key) > MAX_KEY)
+    if (r->key < 0)
+        return "the resource has no key item";
+    size_t key_len = strlen(key);
+    if (key_len == 0 || key_len > MAX_KEY)
         return "the key has 1 to 256 bytes";
     /* The key item takes the record's key; a different value in the data is a mistake. */
-    json_t *given = json_object_get(data, r->key_item);
-    if (given && !json_is_null(given) && (!json_is_string(given) || strcmp(json_string_value(given), key) != 0))
+    const given_value **by_item = yw_arena_alloc(c->arena, (r->nitems + 1) * sizeof *by_item);
+    memset(by_item, 0, (r->nitems + 1) * sizeof *by_item);
+    for (size_t i = 0; i < n; i++)
+        if (given[i].item >= 0)
+            by_item[given[i].item] = &given[i];
+    const given_value *key_given = by_item[r->key];
+    if (key_given && key_given->kind != VALUE_NULL &&
+        (key_given->kind != VALUE_STRING || strcmp(key_given->text, key) != 0))
         return "differs from the key in the path";
-    json_object_set_new(data, r->key_item, json_string(key));
-    const char *name;
-    json_t *v;
-    json_object_foreach(data, name, v) {
-        const item_spec *item = find_item(r, name);
-        const char *why = NULL;
-        *bad_item = name;
-        if (!item)
-            why = "is not an item of the resource";
-        else if (json_is_object(v) || json_is_array(v))
-            why = "must be a string, a number, true, false or null";
-        else if (!json_is_null(v))
-            why = yw_element_check_value(&item->element, value_text(c->arena, v));
+    given_value key_value = {.name = r->key_item, .item = r->key, .kind = VALUE_STRING, .text = key};
+    by_item[r->key] = &key_value;
+    /* In the order given; a key item not given comes last. */
+    for (size_t i = 0; i <= n; i++) {
+        const given_value *g = i < n ? &given[i] : key_given ? NULL : &key_value;
+        if (!g)
+            continue;
+        if (g->item == r->key)
+            g = &key_value;
+        *bad_item = g->name;
+        const char *why = check_value(r, g);
         if (why)
             return why;
     }
     for (size_t i = 0; i < r->nitems; i++) {
-        json_t *value = json_object_get(data, r->items[i].name);
-        if (r->items[i].required && (!value || json_is_null(value))) {
+        if (r->items[i].required && (!by_item[i] || by_item[i]->kind == VALUE_NULL)) {
             *bad_item = r->items[i].name;
             return "is required";
         }
     }
     *bad_item = NULL;
-    /* The keyed hash of the plaintext recognises a reload; sensitive values are then encrypted. */
-    char *plain = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
-    char *hash = yw_arena_alloc(c->arena, YW_BLIND_INDEX_LEN);
-    yw_blind_index(c->keys, yw_arena_printf(c->arena, "record:%s", r->code), plain, hash);
-    free(plain);
-    json_t *stored = json_object();
-    json_object_foreach(data, name, v) {
-        if (json_is_null(v))
+    /*
+     * Both forms at once, items by name: the plaintext (its keyed hash
+     * recognises a reload) and the stored form, where sensitive values are
+     * encrypted and nulls left out.
+     */
+    record_scratch own = {YW_BUF_INIT, YW_BUF_INIT};
+    record_scratch *sc = c->scratch ? c->scratch : &own;
+    yw_buf *plain = &sc->plain, *stored = &sc->stored;
+    yw_buf_reset(plain);
+    yw_buf_reset(stored);
+    yw_buf_append(plain, "{", 1);
+    yw_buf_append(stored, "{", 1);
+    const char *why = NULL;
+    for (size_t k = 0; k < r->nitems && !why; k++) {
+        size_t i = r->by_name[k];
+        const given_value *g = by_item[i];
+        if (!g)
             continue;
-        if (!find_item(r, name)->sensitive) {
-            json_object_set(stored, name, v);
+        if (plain->len > 1)
+            yw_buf_append(plain, ",", 1);
+        append_json_string(plain, r->items[i].name);
+        yw_buf_append(plain, ":", 1);
+        size_t value_at = plain->len;
+        append_value_json(plain, g);
+        if (g->kind == VALUE_NULL)
+            continue;
+        if (stored->len > 1)
+            yw_buf_append(stored, ",", 1);
+        append_json_string(stored, r->items[i].name);
+        yw_buf_append(stored, ":", 1);
+        if (!r->items[i].sensitive) {
+            yw_buf_append(stored, plain->data + value_at, plain->len - value_at);
             continue;
         }
-        char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-        yw_buf enc = YW_BUF_INIT;
-        int rc = yw_field_encrypt(c->keys, item_context(c->arena, r, name), text, strlen(text), &enc);
-        free(text);
-        if (rc == 0)
-            json_object_set_new(stored, name, json_string(enc.data));
-        yw_buf_free(&enc);
-        if (rc < 0) {
-            json_decref(stored);
-            return "cannot be encrypted";
+        yw_buf_append(stored, "\"", 1);
+        if (yw_field_encrypt(c->keys, r->items[i].context, plain->data + value_at, plain->len - value_at, stored) < 0) {
+            *bad_item = r->items[i].name;
+            why = "cannot be encrypted";
+        }
+        yw_buf_append(stored, "\"", 1);
+    }
+    yw_buf_append(plain, "}", 1);
+    yw_buf_append(stored, "}", 1);
+    if (!why) {
+        char *hash = yw_arena_alloc(c->arena, YW_BLIND_INDEX_LEN);
+        yw_blind_index(c->keys, r->hash_context, plain->data, hash);
+        *w = (record_write){.resource = r->code, .key_index = key_index(c, r, key), .source = c->source,
+                            .data = yw_arena_strndup(c->arena, stored->data, stored->len), .hash = hash};
+    }
+    yw_buf_free(&own.plain);
+    yw_buf_free(&own.stored);
+    return why;
+}
+
+const char *prepare_record(const record_ctx *c, const resource_spec *r, const char *key, json_t *data,
+                           record_write *w, const char **bad_item)
+{
+    json_t *given_key = json_object_get(data, r->key_item);
+    if (!given_key || json_is_null(given_key))
+        json_object_set_new(data, r->key_item, json_string(key)); /* the data names its key, as stored */
+    size_t n = json_object_size(data), i = 0;
+    given_value *given = yw_arena_alloc(c->arena, (n + 1) * sizeof *given);
+    const char *name;
+    json_t *v;
+    json_object_foreach(data, name, v) {
+        const item_spec *item = find_item(r, name);
+        given_value *g = &given[i++];
+        *g = (given_value){.name = name, .item = item ? (int)(item - r->items) : -1};
+        if (json_is_object(v) || json_is_array(v)) {
+            g->kind = VALUE_NESTED;
+        } else if (json_is_null(v)) {
+            g->kind = VALUE_NULL;
+        } else if (json_is_string(v)) {
+            g->kind = VALUE_STRING;
+            g->text = json_string_value(v);
+        } else {
+            char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+            g->kind = VALUE_JSON;
+            g->text = yw_arena_strdup(c->arena, text ? text : "");
+            free(text);
         }
     }
-    char *stored_text = json_dumps(stored, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(stored);
-    *w = (record_write){.resource = r->code, .key_index = key_index(c, r, key), .source = c->source,
-                        .data = yw_arena_strdup(c->arena, stored_text), .hash = hash};
-    free(stored_text);
-    return NULL;
+    return prepare_values(c, r, key, given, n, w, bad_item);
 }
 
 /* Audit names the record by resource and key index, never by a sensitive key. */
@@ -358,7 +504,9 @@ static json_t *decrypt_data(const record_ctx *c, const resource_spec *r, const c
         if (!json_is_string(v) || !yw_field_is_encrypted(json_string_value(v)))
             continue;
         yw_buf plain = YW_BUF_INIT;
-        int rc = yw_field_decrypt(c->keys, item_context(c->arena, r, name), json_string_value(v), &plain);
+        const item_spec *item = find_item(r, name);
+        const char *context = item ? item->context : yw_arena_printf(c->arena, "%s/%s", r->code, name);
+        int rc = yw_field_decrypt(c->keys, context, json_string_value(v), &plain);
         json_t *value = rc == 0 ? json_loadb(plain.data, plain.len, JSON_DECODE_ANY, NULL) : NULL;
         yw_buf_free(&plain);
         if (!value) {
@@ -375,8 +523,8 @@ int record_read(const record_ctx *c, yw_db *db, const resource_spec *r, const ch
 {
     *data = NULL;
     yw_stmt *s;
-    int rc = yw_db_query(db, &s, "SELECT version, data, updated_at FROM records WHERE resource = $1 AND key_index = $2"
-                                 " AND deleted = 0", "tt", r->code, index);
+    int rc = yw_db_query(db, &s, "SELECT version, data, updated_at FROM records WHERE " RECORD_OF_KEY " AND deleted = 0",
+                         "tt", r->code, index);
     if (rc < 0)
         return rc;
     if (yw_stmt_step(s) != YW_DB_ROW) {
@@ -418,7 +566,7 @@ int record_at_version(const record_ctx *c, yw_db *db, const resource_spec *r, co
     yw_stmt *s;
     /* The newest version at or before the one asked for that has data: the version itself, or what a deletion removed. */
     int rc = yw_db_query(db, &s,
-                         "SELECT version, data FROM records WHERE resource = $1 AND key_index = $2 AND version <= $3"
+                         "SELECT version, data FROM records WHERE " RECORD_OF_KEY " AND version <= $3"
                          " AND data IS NOT NULL UNION ALL"
                          " SELECT version, data FROM record_versions WHERE resource = $1 AND key_index = $2"
                          " AND version <= $3 AND data IS NOT NULL ORDER BY version DESC LIMIT 1",
@@ -456,7 +604,7 @@ void records_versions(yw_req *req)
                          "SELECT version, data, deleted, source, updated_at FROM record_versions"
                          " WHERE resource = $1 AND key_index = $2 UNION ALL"
                          " SELECT version, data, deleted, source, updated_at FROM records"
-                         " WHERE resource = $1 AND key_index = $2 ORDER BY version",
+                         " WHERE " RECORD_OF_KEY " ORDER BY version",
                          "tt", r.code, index);
     if (rc < 0) {
         yw_reply_store_error(req, rc, "record");

@@ -4,6 +4,7 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/time.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -66,6 +67,16 @@ static char *reseal(yw_reencryptor *r, const char *resource, const char *data, i
 static int chunk_job(yw_db *db, void *arg)
 {
     yw_reencryptor *r = arg;
+    if (r->table == 0 && r->cursor == 0) { /* a pass begins: was it finished for this key already? */
+        int64_t done = 0;
+        int rc = yw_db_int(db, &done, "SELECT 1 FROM reencrypt_passes WHERE key_id = $1", "i", (int64_t)r->key);
+        if (rc < 0)
+            return rc;
+        if (rc == YW_DB_ROW) {
+            r->table = 2;
+            return 0;
+        }
+    }
     const char *table = tables[r->table];
     char select[160], update[160];
     snprintf(select, sizeof select, "SELECT rowid, resource, data FROM %s WHERE rowid > $1 ORDER BY rowid LIMIT $2",
@@ -109,6 +120,11 @@ static int chunk_job(yw_db *db, void *arg)
             return (int)seq;
     }
     if (n < CHUNK) {
+        /* the last table done: the pass is remembered, and not made again at the next start */
+        if (r->table == 1 &&
+            (rc = yw_db_run(db, "INSERT OR REPLACE INTO reencrypt_passes(key_id, finished_at) VALUES ($1, $2)", "ii",
+                            (int64_t)r->key, yw_now_ms())) < 0)
+            return rc;
         r->table++;
         r->cursor = 0;
     } else {

@@ -6,7 +6,9 @@
  * thread walks records and their history in small writer jobs, decrypting
  * every value sealed under an older key and sealing it under the new one.
  * Requests go on meanwhile: a value is readable under either key. Each
- * chunk that changed something is an audit entry.
+ * chunk that changed something is an audit entry. A finished pass is
+ * remembered for its key (table reencrypt_passes), so a server restarting
+ * with the same current key does not scan every record again.
  */
 #ifndef YW_DATA_REENCRYPT_H
 #define YW_DATA_REENCRYPT_H

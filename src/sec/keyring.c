@@ -7,6 +7,8 @@
 #include <stdatomic.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 
 struct yw_keyring {
     unsigned char blind[crypto_auth_hmacsha256_KEYBYTES];
+    crypto_auth_hmacsha256_state blind_start; /* HMAC keyed with blind, before any data: copied for each index */
     struct {
         int id;
         unsigned char key[KEY_LEN];
@@ -108,6 +111,7 @@ yw_keyring *yw_keyring_open(const char *dir, char *err, size_t errlen)
         sodium_free(k);
         return NULL;
     }
+    crypto_auth_hmacsha256_init(&k->blind_start, k->blind, sizeof k->blind);
     atomic_store(&k->nkeys, n);
     return k;
 }
@@ -184,28 +188,77 @@ bool yw_field_is_encrypted(const char *text)
     return text && strncmp(text, "enc:1:", 6) == 0;
 }
 
+/*
+ * Nonces come from a pool per thread, drawn from libsodium 64 at a time:
+ * libsodium's generator asks the kernel for the process id on every call,
+ * which costs more than the encryption of a short value. A child process
+ * starts with an empty pool, so it never repeats a nonce of its parent.
+ */
+#define NONCE_POOL 64
+static _Thread_local struct {
+    unsigned char bytes[NONCE_POOL * NONCE_LEN];
+    int left;
+} nonces;
+static pthread_once_t nonces_once = PTHREAD_ONCE_INIT;
+
+static void nonces_forget(void)
+{
+    sodium_memzero(&nonces, sizeof nonces);
+}
+
+static void nonces_register(void)
+{
+    pthread_atfork(NULL, NULL, nonces_forget);
+}
+
+static void next_nonce(unsigned char *out)
+{
+    pthread_once(&nonces_once, nonces_register);
+    if (nonces.left == 0) {
+        randombytes_buf(nonces.bytes, sizeof nonces.bytes);
+        nonces.left = NONCE_POOL;
+    }
+    nonces.left--;
+    memcpy(out, nonces.bytes + (size_t)nonces.left * NONCE_LEN, NONCE_LEN);
+    sodium_memzero(nonces.bytes + (size_t)nonces.left * NONCE_LEN, NONCE_LEN);
+}
+
 int yw_field_encrypt(const yw_keyring *k, const char *context, const char *plain, size_t len, yw_buf *out)
 {
     const int kid = atomic_load(&k->nkeys) - 1;
     size_t boxlen = NONCE_LEN + len + crypto_aead_xchacha20poly1305_ietf_ABYTES;
-    unsigned char *box = malloc(boxlen);
-    if (!box)
+    size_t b64len = sodium_base64_ENCODED_LEN(boxlen, sodium_base64_VARIANT_ORIGINAL);
+    /* short values (nearly all) are sealed on the stack */
+    unsigned char box_space[512];
+    char text_space[704];
+    bool small = boxlen <= sizeof box_space && b64len <= sizeof text_space;
+    unsigned char *box = small ? box_space : malloc(boxlen);
+    char *text = small ? text_space : malloc(b64len);
+    if (!box || !text) {
+        if (!small) {
+            free(box);
+            free(text);
+        }
         return YW_ENOMEM;
-    randombytes_buf(box, NONCE_LEN);
+    }
+    next_nonce(box);
     unsigned long long clen = 0;
     crypto_aead_xchacha20poly1305_ietf_encrypt(box + NONCE_LEN, &clen, (const unsigned char *)plain, len,
                                                (const unsigned char *)context, strlen(context), NULL, box,
                                                k->keys[kid].key);
-    size_t b64len = sodium_base64_ENCODED_LEN(boxlen, sodium_base64_VARIANT_ORIGINAL);
-    char *text = malloc(b64len);
-    if (!text) {
-        free(box);
-        return YW_ENOMEM;
-    }
     sodium_bin2base64(text, b64len, box, boxlen, sodium_base64_VARIANT_ORIGINAL);
-    yw_buf_printf(out, "enc:1:%d:%s", k->keys[kid].id, text);
-    free(text);
-    free(box);
+    char digits[12];
+    int n = 0;
+    for (unsigned id = (unsigned)k->keys[kid].id; n == 0 || id; id /= 10)
+        digits[sizeof digits - ++n] = (char)('0' + id % 10);
+    yw_buf_append(out, "enc:1:", 6);
+    yw_buf_append(out, digits + sizeof digits - n, (size_t)n);
+    yw_buf_append(out, ":", 1);
+    yw_buf_append(out, text, b64len - 1);
+    if (!small) {
+        free(text);
+        free(box);
+    }
     return 0;
 }
 
@@ -253,7 +306,7 @@ void yw_blind_index(const yw_keyring *k, const char *context, const char *value,
 {
     crypto_auth_hmacsha256_state st;
     unsigned char mac[crypto_auth_hmacsha256_BYTES];
-    crypto_auth_hmacsha256_init(&st, k->blind, sizeof k->blind);
+    st = k->blind_start; /* the keyed start, computed once */
     crypto_auth_hmacsha256_update(&st, (const unsigned char *)context, strlen(context) + 1); /* with the NUL */
     crypto_auth_hmacsha256_update(&st, (const unsigned char *)value, strlen(value));
     crypto_auth_hmacsha256_final(&st, mac);

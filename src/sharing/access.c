@@ -357,8 +357,9 @@ static const char *add_filter(yw_req *req, yw_db *db, const reader *rd, const ch
     bool is_key = strcmp(item, rd->r.key_item) == 0;
     if (!is_key && !yw_catalog_item_indexed(db, rd->r.code, item))
         return yw_arena_printf(req->arena, "'%.64s' is not indexed: its provider can mark it \"indexed\"", item);
+    /* The key is found through the index of key index tails (RECORD_OF_KEY), then compared whole. */
     char column[128];
-    snprintf(column, sizeof column, is_key ? "key_index" : "json_extract(data, '$.%s')", item);
+    snprintf(column, sizeof column, is_key ? "substr(key_index, -16)" : "json_extract(data, '$.%s')", item);
     const char *op;
     json_t *v;
     json_object_foreach(cond, op, v) {
@@ -369,6 +370,7 @@ static const char *add_filter(yw_req *req, yw_db *db, const reader *rd, const ch
         if (strcmp(op, "in") == 0) {
             if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > MAX_IN)
                 return yw_arena_printf(req->arena, "'%.64s': in takes 1 to %d values", item, MAX_IN);
+            int first = q->nparams + 2;
             yw_buf_printf(&q->sql, "%s IN (", column);
             size_t i;
             json_t *x;
@@ -378,9 +380,19 @@ static const char *add_filter(yw_req *req, yw_db *db, const reader *rd, const ch
                 if (is_key)
                     x = yw_req_keep(req, json_string(key_index(&rd->ctx, &rd->r, json_string_value(x) ? json_string_value(x) : "")));
                 yw_buf_puts(&q->sql, i ? ", " : "");
-                add_param(q, x);
+                if (is_key)
+                    yw_buf_printf(&q->sql, "substr($%d, -16)", q->nparams + 2);
+                q->params[q->nparams++] = x;
+                if (!is_key)
+                    yw_buf_printf(&q->sql, "$%d", q->nparams + 1);
             }
             yw_buf_puts(&q->sql, ")");
+            if (is_key) {
+                yw_buf_puts(&q->sql, " AND +key_index IN (");
+                for (int k = first; k < q->nparams + 2; k++)
+                    yw_buf_printf(&q->sql, "%s$%d", k > first ? ", " : "", k);
+                yw_buf_puts(&q->sql, ")");
+            }
             continue;
         }
         if (!scalar)
@@ -402,8 +414,12 @@ static const char *add_filter(yw_req *req, yw_db *db, const reader *rd, const ch
                 sql_op = ops[i][1];
         if (!sql_op)
             return yw_arena_printf(req->arena, "'%.64s': unknown condition '%.16s'", item, op);
-        if (is_key)
+        if (is_key) {
             v = yw_req_keep(req, json_string(key_index(&rd->ctx, &rd->r, json_string_value(v) ? json_string_value(v) : "")));
+            q->params[q->nparams++] = v;
+            yw_buf_printf(&q->sql, "%s = substr($%d, -16) AND +key_index = $%d", column, q->nparams + 1, q->nparams + 1);
+            continue;
+        }
         yw_buf_printf(&q->sql, "%s %s ", column, sql_op);
         add_param(q, v);
     }

@@ -215,7 +215,7 @@ static int objection_insert_job(yw_db *db, void *arg)
     objection_write *w = arg;
     /* The record may have gone since the request looked: then there is nothing to object to. */
     int64_t version = 0;
-    int rc = yw_db_int(db, &version, "SELECT version FROM records WHERE resource = $1 AND key_index = $2 AND deleted = 0",
+    int rc = yw_db_int(db, &version, "SELECT version FROM records WHERE " RECORD_OF_KEY " AND deleted = 0",
                        "tt", w->n.resource, w->n.record);
     if (rc < 0)
         return rc;
