@@ -324,9 +324,10 @@ static int bind_value(yw_stmt *s, int idx, const json_t *v)
 }
 
 typedef struct {
-    yw_buf sql;
+    yw_buf sql; /* the conditions */
     const json_t *params[MAX_FILTERS * (MAX_IN + 8)]; /* per filter: an in list, a prefix's two, four bounds, eq */
     int nparams;
+    bool by_key; /* a condition on the key: read through the index of key tails */
 } query_sql;
 
 static void add_param(query_sql *q, const json_t *v)
@@ -388,10 +389,11 @@ static const char *add_filter(yw_req *req, yw_db *db, const reader *rd, const ch
             }
             yw_buf_puts(&q->sql, ")");
             if (is_key) {
-                yw_buf_puts(&q->sql, " AND +key_index IN (");
+                yw_buf_puts(&q->sql, " AND key_index IN (");
                 for (int k = first; k < q->nparams + 2; k++)
-                    yw_buf_printf(&q->sql, "%s$%d", k > first ? ", " : "", k);
+                    yw_buf_printf(&q->sql, "%sCAST($%d AS TEXT)", k > first ? ", " : "", k);
                 yw_buf_puts(&q->sql, ")");
+                q->by_key = true;
             }
             continue;
         }
@@ -417,7 +419,9 @@ static const char *add_filter(yw_req *req, yw_db *db, const reader *rd, const ch
         if (is_key) {
             v = yw_req_keep(req, json_string(key_index(&rd->ctx, &rd->r, json_string_value(v) ? json_string_value(v) : "")));
             q->params[q->nparams++] = v;
-            yw_buf_printf(&q->sql, "%s = substr($%d, -16) AND +key_index = $%d", column, q->nparams + 1, q->nparams + 1);
+            yw_buf_printf(&q->sql, "%s = substr($%d, -16) AND key_index = CAST($%d AS TEXT)", column, q->nparams + 1,
+                          q->nparams + 1);
+            q->by_key = true;
             continue;
         }
         yw_buf_printf(&q->sql, "%s %s ", column, sql_op);
@@ -449,10 +453,7 @@ void shared_records_query(yw_req *req)
         why = "'limit' is 1 to 1000";
     else if (cursor && (!*cursor || *end || after < 0))
         why = "'cursor' is not one this query gave";
-    /* resource codes are letters, digits and '-': safe as SQL text, which lets SQLite use the partial indexes */
     query_sql q = {.sql = YW_BUF_INIT};
-    yw_buf_printf(&q.sql, "SELECT rowid, key_index FROM records WHERE resource = '%s' AND deleted = 0 AND rowid > $1",
-                  rd.r.code);
     const char *item;
     json_t *cond;
     json_object_foreach(json_object_get(body, "filter"), item, cond) {
@@ -467,10 +468,20 @@ void shared_records_query(yw_req *req)
         yw_reply_problem(req, 422, "validation_failed", "%s", why);
         return;
     }
-    yw_buf_printf(&q.sql, " ORDER BY rowid LIMIT %lld", (long long)limit + 1);
-    yw_stmt *s;
-    int rc = yw_db_prepare(db, &s, q.sql.data);
+    /*
+     * Resource codes are letters, digits and '-': safe as SQL text, which lets
+     * SQLite use the partial indexes of items. A key condition goes through the
+     * index of key tails, never through the records of the whole resource.
+     */
+    yw_buf sql = YW_BUF_INIT;
+    yw_buf_printf(&sql,
+                  "SELECT rowid, key_index FROM records%s WHERE resource = '%s' AND deleted = 0 AND rowid > $1%s"
+                  " ORDER BY rowid LIMIT %lld",
+                  q.by_key ? " INDEXED BY records_key_tail" : "", rd.r.code, q.sql.data, (long long)limit + 1);
     yw_buf_free(&q.sql);
+    yw_stmt *s;
+    int rc = yw_db_prepare(db, &s, sql.data);
+    yw_buf_free(&sql);
     if (rc == 0)
         rc = yw_stmt_bind_int(s, 1, after);
     for (int i = 0; rc == 0 && i < q.nparams; i++)
