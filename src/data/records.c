@@ -27,6 +27,7 @@
 #include "core/error.h"
 #include "core/time.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,23 +38,17 @@
  * otherwise replies (404 for callers outside the provider org, as if it did
  * not exist). Strings live in the request arena.
  */
-int resource_spec_load(yw_arena *a, yw_db *db, const char *code, resource_spec *r)
+/* Builds r from the stored row of resource code, looking up the validators of its items' elements. */
+static void parse_spec(yw_arena *a, yw_db *db, const char *code, const char *provider, const char *status,
+                       const char *doc_text, resource_spec *r)
 {
     memset(r, 0, sizeof *r);
     r->code = yw_arena_strdup(a, code);
     r->key = -1;
     yw_stmt *s;
-    int rc = yw_db_query(db, &s, "SELECT provider_org, status, doc FROM resources WHERE code = $1", "t", code);
-    if (rc < 0)
-        return rc;
-    if (yw_stmt_step(s) != YW_DB_ROW) {
-        yw_stmt_release(s);
-        return YW_ENOTFOUND;
-    }
-    r->provider = yw_arena_strdup(a, yw_stmt_text(s, 0));
-    r->status = yw_arena_strdup(a, yw_stmt_text(s, 1));
-    json_t *doc = json_loads(yw_stmt_text(s, 2), 0, NULL);
-    yw_stmt_release(s);
+    r->provider = yw_arena_strdup(a, provider);
+    r->status = yw_arena_strdup(a, status);
+    json_t *doc = json_loads(doc_text, 0, NULL);
     const char *key_item = yw_json_str(doc, "key_item");
     r->key_item = key_item ? yw_arena_strdup(a, key_item) : NULL;
     json_t *items = json_object_get(doc, "items");
@@ -93,6 +88,137 @@ int resource_spec_load(yw_arena *a, yw_db *db, const char *code, resource_spec *
         r->by_name[j] = i;
     }
     r->hash_context = yw_arena_printf(a, "record:%s", r->code);
+}
+
+/* A copy of spec in arena a: every string and array, so that it outlives the cache entry it came from. */
+static void copy_spec(yw_arena *a, const resource_spec *from, resource_spec *r)
+{
+    *r = *from;
+    r->code = yw_arena_strdup(a, from->code);
+    r->provider = yw_arena_strdup(a, from->provider);
+    r->status = yw_arena_strdup(a, from->status);
+    r->key_item = from->key_item ? yw_arena_strdup(a, from->key_item) : NULL;
+    r->hash_context = yw_arena_strdup(a, from->hash_context);
+    r->items = yw_arena_alloc(a, (from->nitems + 1) * sizeof *r->items);
+    r->by_name = yw_arena_alloc(a, (from->nitems + 1) * sizeof *r->by_name);
+    memcpy(r->by_name, from->by_name, from->nitems * sizeof *r->by_name);
+    for (size_t i = 0; i < from->nitems; i++) {
+        const item_spec *f = &from->items[i];
+        item_spec *t = &r->items[i];
+        *t = *f;
+        t->name = yw_arena_strdup(a, f->name);
+        t->element_id = f->element_id ? yw_arena_strdup(a, f->element_id) : NULL;
+        t->mask = yw_arena_strdup(a, f->mask);
+        t->context = yw_arena_strdup(a, f->context);
+        t->element.id = t->element.name = t->name;
+        t->element.type = yw_arena_strdup(a, f->element.type);
+        t->element.validator = f->element.validator ? yw_arena_strdup(a, f->element.validator) : NULL;
+    }
+}
+
+/*
+ * Resources as records see them, kept per thread: building one parses its
+ * metadata and looks up each item's element, which every granted read
+ * would otherwise pay. An entry serves while the stored row is the same
+ * (status and metadata compared whole; elements never change once made).
+ */
+#define SPEC_CACHE 8
+
+typedef struct {
+    char *code, *provider, *status, *doc;
+    yw_arena *arena;
+    resource_spec spec;
+    uint64_t used;
+} spec_entry;
+
+typedef struct {
+    spec_entry entries[SPEC_CACHE];
+    uint64_t clock;
+} spec_cache;
+
+static pthread_key_t spec_key;
+static pthread_once_t spec_once = PTHREAD_ONCE_INIT;
+
+static void entry_clear(spec_entry *e)
+{
+    free(e->code);
+    free(e->provider);
+    free(e->status);
+    free(e->doc);
+    yw_arena_free(e->arena);
+    memset(e, 0, sizeof *e);
+}
+
+static void cache_free(void *p)
+{
+    spec_cache *c = p;
+    for (int i = 0; i < SPEC_CACHE; i++)
+        entry_clear(&c->entries[i]);
+    free(c);
+}
+
+static void cache_key_create(void)
+{
+    pthread_key_create(&spec_key, cache_free);
+}
+
+static spec_cache *thread_cache(void)
+{
+    pthread_once(&spec_once, cache_key_create);
+    spec_cache *c = pthread_getspecific(spec_key);
+    if (!c && (c = calloc(1, sizeof *c)) && pthread_setspecific(spec_key, c) != 0) {
+        free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+static bool same(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+int resource_spec_load(yw_arena *a, yw_db *db, const char *code, resource_spec *r)
+{
+    yw_stmt *s;
+    int rc = yw_db_query(db, &s, "SELECT provider_org, status, doc FROM resources WHERE code = $1", "t", code);
+    if (rc < 0)
+        return rc;
+    if (yw_stmt_step(s) != YW_DB_ROW) {
+        yw_stmt_release(s);
+        return YW_ENOTFOUND;
+    }
+    const char *provider = yw_stmt_text(s, 0), *status = yw_stmt_text(s, 1), *doc = yw_stmt_text(s, 2);
+    spec_cache *c = thread_cache();
+    spec_entry *hit = NULL, *oldest = NULL;
+    for (int i = 0; c && i < SPEC_CACHE && !hit; i++) {
+        spec_entry *e = &c->entries[i];
+        if (same(e->code, code) && same(e->provider, provider) && same(e->status, status) && same(e->doc, doc))
+            hit = e;
+        else if (!oldest || e->used < oldest->used)
+            oldest = e;
+    }
+    if (!hit && c) {
+        entry_clear(oldest);
+        oldest->arena = yw_arena_new(1 << 12);
+        oldest->code = strdup(code);
+        oldest->provider = strdup(provider);
+        oldest->status = strdup(status);
+        oldest->doc = strdup(doc);
+        if (oldest->arena && oldest->code && oldest->provider && oldest->status && oldest->doc) {
+            parse_spec(oldest->arena, db, code, provider, status, doc, &oldest->spec);
+            hit = oldest;
+        } else {
+            entry_clear(oldest);
+        }
+    }
+    if (hit) {
+        hit->used = ++c->clock;
+        copy_spec(a, &hit->spec, r);
+    } else {
+        parse_spec(a, db, code, provider, status, doc, r);
+    }
+    yw_stmt_release(s);
     return 0;
 }
 

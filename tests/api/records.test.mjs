@@ -270,3 +270,19 @@ test('a key rotation takes effect at once for new values and re-encrypts stored 
   const trail = await srv.call('GET', '/api/v1/audit/events?action=keys.reencrypt', { token: auditor });
   assert.ok(trail.json.items.length >= 1);
 });
+
+test('a change of the resource applies to the very next record written', async () => {
+  const made = await srv.call('POST', '/api/v1/resources', { token: steward, body: {
+    name: '变更即生效', provider_org: GAJ, key_item: 'id_number',
+    items: [{ name: 'id_number', element: 'id_number', required: true }, { name: 'note', type: 'C', length: 10, sensitivity: 'L1' }],
+  } });
+  assert.equal(made.status, 201, made.text);
+  const at = (key, data) => srv.call('PUT', `/api/v1/resources/${made.json.code}/records/${key}`, { token: steward, body: { data } });
+  // every worker has seen the resource as it was
+  for (let i = 0; i < 8; i++) assert.equal((await at('11010519491231002X', { note: `第${i}次` })).status, 200 + (i === 0 ? 1 : 0));
+  const shorter = await srv.call('PATCH', `/api/v1/resources/${made.json.code}`, { token: steward, body: {
+    items: [{ name: 'id_number', element: 'id_number', required: true }, { name: 'note', type: 'C', length: 2, sensitivity: 'L1' }],
+  } });
+  assert.equal(shorter.status, 200, shorter.text);
+  for (let i = 0; i < 8; i++) assertProblem(await at('11010519491231002X', { note: '五个字备注' }), 422, 'validation_failed', /note/);
+});
