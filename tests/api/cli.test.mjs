@@ -203,7 +203,11 @@ test('serve --demo twice on one directory: the same accounts, the same rows', as
   const b = await startServer({ dataDir: dir, demo: true, keepData: true });
   await b.stop();
   assert.deepEqual(b.accounts, a.accounts);
-  assert.deepEqual(counts(dir), c1);
+  // the background re-encryption notes when it has checked every record: whichever start gets there first
+  const again = counts(dir);
+  delete again.reencrypt_passes;
+  delete c1.reencrypt_passes;
+  assert.deepEqual(again, c1);
 });
 
 test('version and help exit 0; an unknown command exits 2', () => {
