@@ -371,26 +371,24 @@ static const char *add_filter(yw_req *req, yw_db *db, const reader *rd, const ch
         if (strcmp(op, "in") == 0) {
             if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > MAX_IN)
                 return yw_arena_printf(req->arena, "'%.64s': in takes 1 to %d values", item, MAX_IN);
-            int first = q->nparams + 2;
-            yw_buf_printf(&q->sql, "%s IN (", column);
+            int first = q->nparams + 2; /* $1 is the cursor */
             size_t i;
             json_t *x;
             json_array_foreach(v, i, x) {
                 if (!json_is_string(x) && !json_is_integer(x) && !json_is_boolean(x))
                     return yw_arena_printf(req->arena, "'%.64s': in takes strings, integers or booleans", item);
-                if (is_key)
-                    x = yw_req_keep(req, json_string(key_index(&rd->ctx, &rd->r, json_string_value(x) ? json_string_value(x) : "")));
-                yw_buf_puts(&q->sql, i ? ", " : "");
-                if (is_key)
-                    yw_buf_printf(&q->sql, "substr($%d, -16)", q->nparams + 2);
-                q->params[q->nparams++] = x;
-                if (!is_key)
-                    yw_buf_printf(&q->sql, "$%d", q->nparams + 1);
+                q->params[q->nparams++] = is_key ? yw_req_keep(req, json_string(key_index(
+                                                       &rd->ctx, &rd->r, json_string_value(x) ? json_string_value(x) : "")))
+                                                 : x;
             }
+            int last = q->nparams + 1;
+            yw_buf_printf(&q->sql, "%s IN (", column);
+            for (int k = first; k <= last; k++)
+                yw_buf_printf(&q->sql, is_key ? "%ssubstr($%d, -16)" : "%s$%d", k > first ? ", " : "", k);
             yw_buf_puts(&q->sql, ")");
             if (is_key) {
                 yw_buf_puts(&q->sql, " AND key_index IN (");
-                for (int k = first; k < q->nparams + 2; k++)
+                for (int k = first; k <= last; k++)
                     yw_buf_printf(&q->sql, "%sCAST($%d AS TEXT)", k > first ? ", " : "", k);
                 yw_buf_puts(&q->sql, ")");
                 q->by_key = true;
