@@ -125,6 +125,24 @@ static int finish_write(yw_req *req, audited_write *w, int rc)
     return rc;
 }
 
+/* A deferred write: the ticket first, so that the writer's notification finds the rest. */
+typedef struct {
+    audited_write w;
+    char req_hash[65], resp_hash[65];
+    void (*then)(yw_req *req, int rc);
+} deferred_write;
+
+static void deferred_written(yw_write_ticket *t)
+{
+    yw_req_resume(((deferred_write *)t)->w.req);
+}
+
+static void deferred_reply(yw_req *req)
+{
+    deferred_write *d = req->deferred_arg;
+    d->then(req, finish_write(req, &d->w, d->w.ticket.rc));
+}
+
 static void sha256_hex(const char *data, size_t len, char out[65])
 {
     unsigned char h[crypto_hash_sha256_BYTES];
@@ -151,6 +169,20 @@ int yw_app_write(yw_req *req, yw_write_fn fn, void *arg, int status)
     hash_bodies(req, &w, req_hash, resp_hash);
     int rc = yw_writer_run(yw_store_writer(yw_req_app(req)->store), audited_job, &w);
     return finish_write(req, &w, rc);
+}
+
+void yw_app_write_defer(yw_req *req, yw_write_fn fn, void *arg, int status, void (*then)(yw_req *req, int rc))
+{
+    end_snapshot();
+    deferred_write *d = yw_arena_alloc(req->arena, sizeof *d);
+    *d = (deferred_write){.w = {.req = req, .fn = fn, .arg = arg, .status = status, .seq = -1, .prepared = true},
+                          .then = then};
+    /* The handler returns while the job runs: the entry is described now, on the request's thread. */
+    yw_app_audit_event(req, status, &d->w.event);
+    hash_bodies(req, &d->w, d->req_hash, d->resp_hash);
+    yw_req_defer(req, deferred_reply, d);
+    yw_writer_submit_notify(yw_store_writer(yw_req_app(req)->store), &d->w.ticket, audited_job, &d->w,
+                            deferred_written);
 }
 
 void yw_app_write_submit(yw_req *req, yw_app_write_ticket *t, yw_write_fn fn, void *arg, int status)

@@ -83,6 +83,15 @@ typedef struct {
 void yw_app_write_submit(yw_req *req, yw_app_write_ticket *t, yw_write_fn fn, void *arg, int status);
 int yw_app_write_wait(yw_req *req, yw_app_write_ticket *t);
 
+/*
+ * yw_app_write without holding the worker: the request's connection waits
+ * while fn and the audit entry commit, and then(req, rc) runs on a worker to
+ * finish the reply (rc as yw_app_write returns it; the X-Yiwang-Audit-Seq
+ * header is already set on success). The handler returns right after this
+ * call, having made its reply or not; arg must live in the request arena.
+ */
+void yw_app_write_defer(yw_req *req, yw_write_fn fn, void *arg, int status, void (*then)(yw_req *req, int rc));
+
 /* The server's recorder: appends the request's entry on its own (see yw_audit_recorder). */
 void yw_app_record(yw_req *req);
 

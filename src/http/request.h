@@ -82,6 +82,8 @@ typedef struct yw_req {
     void *conn; /* the libmicrohttpd connection */
     yw_req_audit audit;
     void *route_state; /* a streaming route's state between pieces of the body */
+    void (*deferred)(struct yw_req *req); /* set by yw_req_defer: makes the reply once resumed */
+    void *deferred_arg;
     /* the reply */
     int status;
     char *reply_body;
@@ -138,6 +140,15 @@ const char *yw_cursor_encode(yw_req *req, const char *key);
 
 /* Sets the audited object: its type and one id (copied). */
 void yw_req_audit_object(yw_req *req, const char *type, const char *id);
+
+/*
+ * Defers the reply: the handler returns without one, and the connection
+ * waits, holding no thread, until yw_req_resume(req) is called (from any
+ * thread, exactly once); then the server calls then(req) on one of its
+ * workers to make the reply. arg is kept in req->deferred_arg.
+ */
+void yw_req_defer(yw_req *req, void (*then)(yw_req *req), void *arg);
+void yw_req_resume(yw_req *req);
 
 /* Keeps v alive until the request ends; returns v. */
 json_t *yw_req_keep(yw_req *req, json_t *v);

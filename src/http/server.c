@@ -71,6 +71,9 @@ typedef struct {
     int64_t start_ns;
     const char *allow;
     yw_match_result match;
+    /* a deferred reply: the connection is suspended until the work it waits for is done */
+    pthread_mutex_t defer_lock;
+    bool suspended, resumed;
 } req_state;
 
 /* ---- metrics ---- */
@@ -236,6 +239,58 @@ void yw_reply_problem(yw_req *req, int status, const char *code, const char *fmt
 static void decref_cb(void *v)
 {
     json_decref(v);
+}
+
+static void record_audit(yw_server *s, yw_req *req);
+static enum MHD_Result queue_reply(struct MHD_Connection *conn, yw_req *req);
+
+void yw_req_defer(yw_req *req, void (*then)(yw_req *req), void *arg)
+{
+    req->deferred = then;
+    req->deferred_arg = arg;
+}
+
+void yw_req_resume(yw_req *req)
+{
+    req_state *st = (req_state *)req; /* the request is the state's first member */
+    struct MHD_Connection *conn = req->conn;
+    pthread_mutex_lock(&st->defer_lock);
+    st->resumed = true;
+    bool suspended = st->suspended;
+    pthread_mutex_unlock(&st->defer_lock);
+    /* Last: once resumed, a worker may finish the request and free st at any moment. */
+    if (suspended)
+        MHD_resume_connection(conn);
+}
+
+/*
+ * After a handler deferred its reply: suspends the connection until
+ * yw_req_resume, unless that came already. True when suspended.
+ */
+static bool suspend_deferred(struct MHD_Connection *conn, req_state *st)
+{
+    pthread_mutex_lock(&st->defer_lock);
+    bool wait = !st->resumed;
+    if (wait) {
+        MHD_suspend_connection(conn);
+        st->suspended = true;
+    }
+    pthread_mutex_unlock(&st->defer_lock);
+    return wait;
+}
+
+/* Makes the reply of a deferred request, now resumed, and queues it. */
+static enum MHD_Result finish_deferred(yw_server *s, struct MHD_Connection *conn, req_state *st)
+{
+    void (*then)(yw_req *) = st->req.deferred;
+    st->req.deferred = NULL;
+    then(&st->req);
+    if (s->cfg.handler_done)
+        s->cfg.handler_done(&st->req);
+    if (!st->req.status)
+        yw_reply_problem(&st->req, 500, "internal", "the request could not be completed");
+    record_audit(s, &st->req);
+    return queue_reply(conn, &st->req);
 }
 
 void yw_req_audit_object(yw_req *req, const char *type, const char *id)
@@ -445,7 +500,7 @@ static void dispatch(yw_server *s, req_state *st)
     if (!admit(s, st))
         return;
     run_route(s, req, NULL, 0, true);
-    if (!req->status)
+    if (!req->status && !req->deferred)
         yw_reply_problem(req, 500, "internal", "the request could not be completed");
 }
 
@@ -480,6 +535,8 @@ static enum MHD_Result queue_reply(struct MHD_Connection *conn, yw_req *req)
 static req_state *begin_request(yw_server *s, struct MHD_Connection *conn, const char *url, const char *method)
 {
     req_state *st = calloc(1, sizeof *st);
+    if (st)
+        pthread_mutex_init(&st->defer_lock, NULL);
     if (!st)
         return NULL;
     st->start_ns = yw_mono_ns();
@@ -584,9 +641,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         record_audit(s, &st->req);
         return queue_reply(conn, &st->req);
     }
+    if (st->req.deferred) { /* resumed: the work it waited for is done */
+        if (!st->resumed)
+            return MHD_YES;
+        return finish_deferred(s, conn, st);
+    }
     if (st->req.status) /* already answered */
         return MHD_YES;
     dispatch(s, st);
+    if (st->req.deferred)
+        return suspend_deferred(conn, st) ? MHD_YES : finish_deferred(s, conn, st);
     record_audit(s, &st->req);
     return queue_reply(conn, &st->req);
 }
@@ -617,6 +681,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         yw_log(YW_LOG_INFO, "request", f);
     }
     yw_arena_free(req->arena);
+    pthread_mutex_destroy(&st->defer_lock);
     free(st);
     atomic_fetch_sub(&s->in_flight, 1);
 }
@@ -678,7 +743,7 @@ yw_server *yw_server_start(const yw_server_config *cfg, yw_router *router, char 
     randombytes_buf(rnd, sizeof rnd);
     snprintf(s->id_prefix, sizeof s->id_prefix, "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
 
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (cfg->tls_cert)
         flags |= MHD_USE_TLS;
     struct MHD_OptionItem opts[16];

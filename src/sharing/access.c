@@ -142,33 +142,41 @@ static int usage_job(yw_db *db, void *arg)
     return rc < 0 ? rc : 0;
 }
 
+/* The reply already made leaves once its entry is durable; on failure it is replaced. */
+static void disclosure_done(yw_req *req, int rc)
+{
+    if (rc == 0)
+        return;
+    const usage *u = req->route_state;
+    /* Nothing was disclosed after all. */
+    req->audit.items = NULL;
+    req->audit.hash_bodies = false;
+    if (rc == YW_ERANGE) {
+        yw_reply_header(req, "Retry-After",
+                        yw_arena_printf(req->arena, "%lld", (long long)seconds_to_next_day(yw_now_ms())));
+        yw_reply_problem(req, 429, "quota_exhausted", "grant %s allows %lld records a day; %lld more would exceed it",
+                         u->grant_id, (long long)u->quota, (long long)u->n);
+    } else if (rc == YW_ESTATE) {
+        yw_reply_problem(req, 403, "no_grant", "grant %s was revoked or expired meanwhile", u->grant_id);
+    } else {
+        yw_reply_store_error(req, rc, "record");
+    }
+}
+
 /*
  * Commits the reply already made: for a consumer, its audit entry with the
- * count of n records against the grant; the provider's entry is written by
- * the server after the handler. On failure replaces the reply.
+ * count of n records against the grant, while the connection waits without
+ * holding a worker; the provider's entry is written by the server after the
+ * handler.
  */
 static void commit_disclosure(yw_req *req, const reader *rd, int64_t n)
 {
     if (rd->provider)
         return;
-    int64_t now = yw_now_ms();
-    usage u = {.grant_id = rd->g.id, .quota = rd->g.daily_quota, .day = quota_day(now), .n = n};
-    int rc = yw_app_write(req, usage_job, &u, 200);
-    if (rc == 0)
-        return;
-    /* Nothing was disclosed after all. */
-    req->audit.items = NULL;
-    req->audit.hash_bodies = false;
-    if (rc == YW_ERANGE) {
-        yw_reply_header(req, "Retry-After", yw_arena_printf(req->arena, "%lld", (long long)seconds_to_next_day(now)));
-        yw_reply_problem(req, 429, "quota_exhausted",
-                         "grant %s allows %lld records a day; %lld more would exceed it", rd->g.id,
-                         (long long)rd->g.daily_quota, (long long)n);
-    } else if (rc == YW_ESTATE) {
-        yw_reply_problem(req, 403, "no_grant", "grant %s was revoked or expired meanwhile", rd->g.id);
-    } else {
-        yw_reply_store_error(req, rc, "record");
-    }
+    usage *u = yw_arena_alloc(req->arena, sizeof *u);
+    *u = (usage){.grant_id = rd->g.id, .quota = rd->g.daily_quota, .day = quota_day(yw_now_ms()), .n = n};
+    req->route_state = u;
+    yw_app_write_defer(req, usage_job, u, 200, disclosure_done);
 }
 
 /*

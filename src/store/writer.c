@@ -208,6 +208,11 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&w->lock);
         for (job *j = posted, *next; j; j = next) {
             next = j->next;
+            if (j->notify) {
+                j->done = true;
+                j->notify(j); /* the caller's: not freed here */
+                continue;
+            }
             if (j->release)
                 j->release(j->arg);
             free(j);
@@ -242,6 +247,13 @@ yw_writer *yw_writer_start(const char *url, char *err, size_t errlen)
 void yw_writer_submit(yw_writer *w, yw_write_ticket *t, yw_write_fn fn, void *arg)
 {
     *t = (yw_write_ticket){.fn = fn, .arg = arg, .waited = true};
+    enqueue(w, t);
+}
+
+void yw_writer_submit_notify(yw_writer *w, yw_write_ticket *t, yw_write_fn fn, void *arg,
+                             void (*notify)(yw_write_ticket *t))
+{
+    *t = (yw_write_ticket){.fn = fn, .arg = arg, .notify = notify};
     enqueue(w, t);
 }
 

@@ -49,6 +49,7 @@ typedef struct yw_write_ticket {
     yw_write_fn fn;
     void *arg;
     void (*release)(void *); /* posted jobs: run after commit, then free the job */
+    void (*notify)(struct yw_write_ticket *t); /* notified jobs: run after commit (rc set); the caller owns t */
     bool waited;             /* a caller will wait for this job */
     bool done;
     int rc;
@@ -57,6 +58,14 @@ typedef struct yw_write_ticket {
 void yw_writer_submit(yw_writer *w, yw_write_ticket *t, yw_write_fn fn, void *arg);
 /* Waits until t's batch is durable; returns what yw_writer_run would have. */
 int yw_writer_wait(yw_writer *w, yw_write_ticket *t);
+
+/*
+ * Queues fn(db, arg) without waiting: once its batch is durable (or failed),
+ * notify(t) runs on the writer thread with t->rc set. t (and arg) must stay
+ * alive until then; notify must be quick (it wakes whoever waits).
+ */
+void yw_writer_submit_notify(yw_writer *w, yw_write_ticket *t, yw_write_fn fn, void *arg,
+                             void (*notify)(yw_write_ticket *t));
 
 /*
  * Queues fn(db, arg) without waiting, for bookkeeping that may be lost in
