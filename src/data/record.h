@@ -71,6 +71,7 @@ typedef struct {
     const yw_keyring *keys;
     const char *source;
     record_scratch *scratch; /* NULL: preparation uses buffers of its own */
+    const json_t *only;      /* reads keep only these items (an object's member names); NULL: every item */
 } record_ctx;
 
 /* The context of a request: its arena, the platform's keys, its principal. */

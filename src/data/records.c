@@ -627,6 +627,10 @@ static json_t *decrypt_data(const record_ctx *c, const resource_spec *r, const c
     json_t *v;
     void *tmp;
     json_object_foreach_safe(data, tmp, name, v) {
+        if (c->only && !json_object_get(c->only, name)) {
+            json_object_del(data, name); /* not wanted: never decrypted */
+            continue;
+        }
         if (!json_is_string(v) || !yw_field_is_encrypted(json_string_value(v)))
             continue;
         yw_buf plain = YW_BUF_INIT;

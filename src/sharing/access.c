@@ -109,6 +109,7 @@ static bool reader_or_reply(yw_req *req, yw_db **db, reader *rd)
     }
     req->audit.stage = "share";
     req->audit.purpose = rd->g.id;
+    rd->ctx.only = rd->g.items; /* what the grant does not show is not even decrypted */
     return true;
 }
 

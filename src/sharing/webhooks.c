@@ -259,7 +259,7 @@ static void prepare(yw_webhooks *w, yw_db *db, const due *d)
         yw_stmt_release(s);
     }
     resource_spec r;
-    record_ctx ctx = {.arena = arena, .keys = w->keys, .source = NULL};
+    record_ctx ctx = {.arena = arena, .keys = w->keys, .only = grant_items};
     int limit = delivery[0] ? (int)(pending_last - cursor) : BATCH;
     if (limit <= 0 || resource_spec_load(arena, db, resource, &r) < 0 ||
         feed_collect(&ctx, db, &r, grant_items, cursor, limit, &page) < 0 || json_array_size(page.changes) == 0)
