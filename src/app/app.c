@@ -200,6 +200,28 @@ int yw_app_write_wait(yw_req *req, yw_app_write_ticket *t)
     return finish_write(req, t, rc);
 }
 
+/* There is no unaudited access: a success that cannot be recorded is not sent. */
+static void record_failed(yw_req *req, int rc)
+{
+    yw_log(YW_LOG_ERROR, "audit entry not written",
+           json_pack("{s:s, s:s}", "request_id", req->request_id, "error", yw_strerror(rc)));
+    if (req->status < 400) {
+        req->nreply_headers = 0;
+        yw_reply_problem(req, 503, "unavailable", "the request could not be recorded; try again shortly");
+    }
+}
+
+static void recorded(yw_req *req, int rc)
+{
+    if (rc < 0 || !req->audit.recorded)
+        record_failed(req, rc < 0 ? rc : YW_EIO);
+}
+
+void yw_app_record_deferred(yw_req *req)
+{
+    yw_app_write_defer(req, NULL, NULL, req->status, recorded);
+}
+
 void yw_app_record(yw_req *req)
 {
     char req_hash[65], resp_hash[65];
@@ -211,13 +233,7 @@ void yw_app_record(yw_req *req)
         req->audit.seq = w.seq;
         return;
     }
-    yw_log(YW_LOG_ERROR, "audit entry not written",
-           json_pack("{s:s, s:s}", "request_id", req->request_id, "error", yw_strerror(rc)));
-    /* There is no unaudited access: a success that cannot be recorded is not sent. */
-    if (req->status < 400) {
-        req->nreply_headers = 0;
-        yw_reply_problem(req, 503, "unavailable", "the request could not be recorded; try again shortly");
-    }
+    record_failed(req, rc);
 }
 void yw_reply_store_error(yw_req *req, int rc, const char *what)
 {

@@ -94,6 +94,8 @@ void yw_app_write_defer(yw_req *req, yw_write_fn fn, void *arg, int status, void
 
 /* The server's recorder: appends the request's entry on its own (see yw_audit_recorder). */
 void yw_app_record(yw_req *req);
+/* The same, deferring the reply until the entry is durable (see yw_audit_deferred_recorder). */
+void yw_app_record_deferred(yw_req *req);
 
 /* The audit event describing req with the given status. */
 void yw_app_audit_event(yw_req *req, int status, yw_audit_event *e);

@@ -119,6 +119,7 @@ int cli_serve(int argc, char **argv)
     yw_server_config scfg = {.listen = cfg.listen, .threads = yw_config_threads(&cfg), .body_limit = (size_t)cfg.body_limit,
                              .tls_cert = cert, .tls_key = key, .store = d.store, .app = &app,
                              .authenticate = yw_identity_authenticate, .record = yw_app_record,
+                             .record_deferred = yw_app_record_deferred,
                              .handler_done = yw_app_handler_done, .rate_limit = cfg.rate_limit};
     char err[512];
     reencryptor = yw_reencrypt_start(d.store, d.audit, d.keys, cfg.data_dir);

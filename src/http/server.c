@@ -649,10 +649,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (st->req.status) /* already answered */
         return MHD_YES;
     dispatch(s, st);
-    if (st->req.deferred)
+    yw_req *req = &st->req;
+    if (!req->deferred && req->audit.action && !req->audit.recorded && s->cfg.record && s->cfg.record_deferred)
+        s->cfg.record_deferred(req); /* the entry commits while the connection waits */
+    if (req->deferred)
         return suspend_deferred(conn, st) ? MHD_YES : finish_deferred(s, conn, st);
-    record_audit(s, &st->req);
-    return queue_reply(conn, &st->req);
+    record_audit(s, req);
+    return queue_reply(conn, req);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

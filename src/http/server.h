@@ -33,6 +33,12 @@ typedef int (*yw_authenticator)(yw_req *req, const char *secret, size_t len, con
  */
 typedef void (*yw_audit_recorder)(yw_req *req);
 
+/*
+ * The same without holding the worker: it defers the reply (yw_req_defer)
+ * and resumes the request once the entry is durable.
+ */
+typedef void (*yw_audit_deferred_recorder)(yw_req *req);
+
 typedef struct {
     const char *listen;   /* "ADDR:PORT"; port 0 picks a free one */
     int threads;
@@ -43,6 +49,7 @@ typedef struct {
     void *app;
     yw_authenticator authenticate;
     yw_audit_recorder record;
+    yw_audit_deferred_recorder record_deferred; /* NULL: record waits */
     void (*handler_done)(yw_req *req); /* after every handler, on its thread */
     int rate_limit; /* requests a second per user or client (bursts of twice that); 0: none */
 } yw_server_config;
