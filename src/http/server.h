@@ -9,6 +9,10 @@
  * request rate (429 with Retry-After), runs the handler, adds the common
  * headers, and records the access log line and the metrics.
  *
+ * A reply that must wait for a durable write (an audit entry) is deferred:
+ * the connection is suspended, holding no worker, until the write is done
+ * (yw_req_defer, yw_req_resume), then finished on a worker.
+ *
  * It serves /healthz, /readyz and /metrics itself.
  */
 #ifndef YW_HTTP_SERVER_H
