@@ -620,6 +620,20 @@ void records_delete(yw_req *req)
 }
 
 /* The stored data with sensitive values decrypted, as a new object; NULL when one does not decrypt. */
+/*
+ * The value whose JSON text a sealed item held: a plain string (most of
+ * them: names, addresses, numbers as text) is taken as it is, anything with
+ * an escape, a number or a boolean goes through the JSON parser. NULL when
+ * it is not JSON.
+ */
+static json_t *plain_value(const char *text, size_t len)
+{
+    if (len >= 2 && text[0] == '"' && text[len - 1] == '"' && !memchr(text + 1, '\\', len - 2) &&
+        !memchr(text + 1, '"', len - 2))
+        return json_stringn(text + 1, len - 2);
+    return json_loadb(text, len, JSON_DECODE_ANY, NULL);
+}
+
 static json_t *decrypt_data(const record_ctx *c, const resource_spec *r, const char *stored)
 {
     json_t *data = json_loads(stored ? stored : "{}", 0, NULL);
@@ -637,7 +651,7 @@ static json_t *decrypt_data(const record_ctx *c, const resource_spec *r, const c
         const item_spec *item = find_item(r, name);
         const char *context = item ? item->context : yw_arena_printf(c->arena, "%s/%s", r->code, name);
         int rc = yw_field_decrypt(c->keys, context, json_string_value(v), &plain);
-        json_t *value = rc == 0 ? json_loadb(plain.data, plain.len, JSON_DECODE_ANY, NULL) : NULL;
+        json_t *value = rc == 0 ? plain_value(plain.data, plain.len) : NULL;
         yw_buf_free(&plain);
         if (!value) {
             json_decref(data);
