@@ -274,6 +274,19 @@ json_t *yw_app_load_one(yw_req *req, yw_db *db, const char *sql, const char *key
     return NULL;
 }
 
+json_t *yw_app_load_written(yw_req *req, const char *sql, const char *key, json_t *(*to_json)(yw_stmt *),
+                            const char *what)
+{
+    yw_db *db = yw_app_reader_or_reply(req);
+    if (!db)
+        return NULL;
+    bool failed;
+    json_t *v = yw_app_load_one(req, db, sql, key, to_json, &failed);
+    if (!v && !failed)
+        yw_reply_store_error(req, YW_ENOTFOUND, what);
+    return v;
+}
+
 void yw_reply_page(yw_req *req, yw_stmt *s, int limit, json_t *(*to_json)(yw_stmt *), const char *key_field)
 {
     json_t *items = json_array();

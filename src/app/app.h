@@ -121,6 +121,14 @@ json_t *yw_app_load_one(yw_req *req, yw_db *db, const char *sql, const char *key
                         bool *failed);
 
 /*
+ * After a write, the object as stored now: the row of sql (one text
+ * parameter, key) as to_json makes it, kept by the request; NULL after
+ * replying (a store error, or 404 "no such <what>" when the row is gone).
+ */
+json_t *yw_app_load_written(yw_req *req, const char *sql, const char *key, json_t *(*to_json)(yw_stmt *),
+                            const char *what);
+
+/*
  * Replies with one page of a list: rows of s (fetched with LIMIT limit+1)
  * turned into JSON by to_json; when a row beyond limit exists, next_cursor
  * resumes after the key_field member of the last item. Releases s.

@@ -592,16 +592,10 @@ static json_t *changeable_resource(yw_req *req, yw_db **db)
 /* Replies with the resource as stored now. */
 static void reply_resource(yw_req *req, const char *code, int status)
 {
-    yw_db *db = yw_app_reader_or_reply(req);
-    if (!db)
-        return;
-    bool failed;
-    json_t *r = yw_app_load_one(req, db, "SELECT " RESOURCE_COLUMNS " FROM resources WHERE code = $1", code,
-                                resource_json, &failed);
+    json_t *r = yw_app_load_written(req, "SELECT " RESOURCE_COLUMNS " FROM resources WHERE code = $1", code,
+                                    resource_json, "resource");
     if (r)
         yw_reply_json(req, status, r);
-    else if (!failed)
-        yw_reply_store_error(req, YW_ENOTFOUND, "resource");
 }
 
 void resources_create(yw_req *req)

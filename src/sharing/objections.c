@@ -172,19 +172,12 @@ static json_t *objection_or_reply(yw_req *req, yw_db *db, const char *id)
 
 static void reply_objection(yw_req *req, const char *id, int status)
 {
-    yw_db *db = yw_app_reader_or_reply(req);
-    if (!db)
+    json_t *o = yw_app_load_written(req, "SELECT " OBJECTION_COLUMNS " FROM objections WHERE id = $1", id,
+                                    objection_json, "objection");
+    if (!o)
         return;
-    bool failed;
-    json_t *o = yw_app_load_one(req, db, "SELECT " OBJECTION_COLUMNS " FROM objections WHERE id = $1", id,
-                                objection_json, &failed);
-    if (!o) {
-        if (!failed)
-            yw_reply_store_error(req, YW_ENOTFOUND, "objection");
-        return;
-    }
     resource_spec spec = {0};
-    objection_shown(req, db, o, &spec);
+    objection_shown(req, yw_app_reader_or_reply(req), o, &spec);
     yw_reply_json(req, status, o);
 }
 
@@ -334,8 +327,7 @@ void objections_list(yw_req *req)
     yw_stmt *s;
     int rc = yw_db_query(db, &s,
                          "SELECT " OBJECTION_COLUMNS " FROM objections WHERE id > coalesce($1, '')" PARTY_SQL("$2", "$3")
-                         " AND ($4 IS NULL OR status = $4) AND ($5 IS NULL OR resource = $5)"
-                         " AND ($6 < 0 OR $6 = (status = 'open' AND due_at < $7)) ORDER BY id LIMIT $8",
+                         DEADLINE_SQL("open") " ORDER BY id LIMIT $8",
                          "tttttiii", f.cursor, f.org, f.role, f.status, f.resource, f.overdue, yw_now_ms(),
                          (int64_t)f.limit + 1);
     if (rc < 0) {

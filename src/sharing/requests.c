@@ -223,16 +223,10 @@ static char *dump_kept(yw_req *req, json_t *v)
 
 static void reply_request(yw_req *req, const char *id, int status)
 {
-    yw_db *db = yw_app_reader_or_reply(req);
-    if (!db)
-        return;
-    bool failed;
-    json_t *r = yw_app_load_one(req, db, "SELECT " REQUEST_COLUMNS " FROM share_requests WHERE id = $1", id,
-                                request_json, &failed);
+    json_t *r = yw_app_load_written(req, "SELECT " REQUEST_COLUMNS " FROM share_requests WHERE id = $1", id,
+                                    request_json, "share request");
     if (r)
         yw_reply_json(req, status, r);
-    else if (!failed)
-        yw_reply_store_error(req, YW_ENOTFOUND, "share request");
 }
 
 void share_requests_create(yw_req *req)
@@ -334,8 +328,7 @@ void share_requests_list(yw_req *req)
     yw_stmt *s;
     int rc = yw_db_query(db, &s,
                          "SELECT " REQUEST_COLUMNS " FROM share_requests WHERE id > coalesce($1, '')" PARTY_SQL("$2", "$3")
-                         " AND ($4 IS NULL OR status = $4) AND ($5 IS NULL OR resource = $5)"
-                         " AND ($6 < 0 OR $6 = (status = 'pending' AND due_at < $7)) ORDER BY id LIMIT $8",
+                         DEADLINE_SQL("pending") " ORDER BY id LIMIT $8",
                          "tttttiii", f.cursor, f.org, f.role, f.status, f.resource, f.overdue, yw_now_ms(),
                          (int64_t)f.limit + 1);
     if (rc < 0) {

@@ -104,6 +104,14 @@ yw_db *list_begin(yw_req *req, yw_action action, const char *const *statuses, bo
     " AND (" org " IS NULL OR (" role " IS NULL AND (consumer_org = " org " OR provider_org = " org "))"          \
     " OR (" role " = 'consumer' AND consumer_org = " org ") OR (" role " = 'provider' AND provider_org = " org "))"
 
+/*
+ * The rest of a list with deadlines: $4 status, $5 resource, $6 overdue (as
+ * list_filter has it), $7 now; open is the status that can be overdue.
+ */
+#define DEADLINE_SQL(open)                                                                                         \
+    " AND ($4 IS NULL OR status = $4) AND ($5 IS NULL OR resource = $5)"                                           \
+    " AND ($6 < 0 OR $6 = (status = '" open "' AND due_at < $7))"
+
 /* The next id of a table whose ids are prefix + 8 digits, in order of creation; buf of 16 bytes. */
 int next_id(yw_db *db, const char *table, const char *prefix, char buf[16]);
 

@@ -180,16 +180,10 @@ void subscriptions_create(yw_req *req)
         yw_reply_store_error(req, rc, "subscription");
         return;
     }
-    db = yw_app_reader_or_reply(req);
-    bool failed = false;
-    json_t *sub = db ? yw_app_load_one(req, db, "SELECT " SUBSCRIPTION_COLUMNS " FROM subscriptions WHERE id = $1",
-                                       w.id, subscription_json, &failed)
-                     : NULL;
-    if (!sub) {
-        if (db && !failed)
-            yw_reply_store_error(req, YW_ENOTFOUND, "subscription");
+    json_t *sub = yw_app_load_written(req, "SELECT " SUBSCRIPTION_COLUMNS " FROM subscriptions WHERE id = $1", w.id,
+                                      subscription_json, "subscription");
+    if (!sub)
         return;
-    }
     /* The secret that signs every delivery: shown this once. */
     json_object_set_new(sub, "secret", json_string(secret));
     yw_reply_header(req, "Location", yw_arena_printf(req->arena, "/api/v1/subscriptions/%s", w.id));
