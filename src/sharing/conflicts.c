@@ -417,6 +417,19 @@ int entities_refresh(yw_req *req, yw_db *db)
     return rc;
 }
 
+/* A read connection that sees the entity index brought up to date; NULL after replying. */
+static yw_db *current_entities_or_reply(yw_req *req)
+{
+    yw_db *db = yw_app_reader_or_reply(req);
+    int rc = db ? entities_refresh(req, db) : 0;
+    if (rc < 0) {
+        yw_reply_store_error(req, rc, "conflict");
+        return NULL;
+    }
+    /* the refresh wrote: a new snapshot sees it */
+    return db ? yw_app_reader_or_reply(req) : NULL;
+}
+
 /* ---- reading conflicts ---- */
 
 /* Differing values of one entity and element from at least two providers: the condition of a conflict. */
@@ -571,20 +584,13 @@ void conflicts_list(yw_req *req)
     }
     req->audit.stage = "use";
     req->audit.object_type = "conflict";
-    yw_db *db = yw_app_reader_or_reply(req);
+    yw_db *db = current_entities_or_reply(req);
     if (!db)
-        return;
-    int rc = entities_refresh(req, db);
-    if (rc < 0) {
-        yw_reply_store_error(req, rc, "conflict");
-        return;
-    }
-    if (!(db = yw_app_reader_or_reply(req)))
         return;
     /* A steward without oversight of every org sees the conflicts its org's resources are in. */
     const char *org = yw_authz_own_org_only(&req->principal, YW_ACT_CONFLICT_READ) ? req->principal.org_code : NULL;
     yw_stmt *s;
-    rc = yw_db_query(db, &s,
+    int rc = yw_db_query(db, &s,
                      "SELECT max(entity_element), entity FROM (" CONFLICT_GROUP ")"
                      " WHERE ($2 IS NULL OR entity_element = $2) AND ($3 IS NULL OR has_resource) AND ($4 IS NULL OR has_org)"
                      " GROUP BY entity ORDER BY entity LIMIT $5",
@@ -714,18 +720,12 @@ void conflicts_report(yw_req *req)
         yw_reply_problem(req, 404, "not_found", "no such conflict");
         return;
     }
-    yw_db *db = yw_app_reader_or_reply(req);
+    yw_db *db = current_entities_or_reply(req);
     if (!db)
-        return;
-    int rc = entities_refresh(req, db);
-    if (rc < 0) {
-        yw_reply_store_error(req, rc, "conflict");
-        return;
-    }
-    if (!(db = yw_app_reader_or_reply(req)))
         return;
     source *src;
     size_t n;
+    int rc;
     if ((rc = conflict_sources(req, db, entity, &src, &n)) < 0) {
         yw_reply_store_error(req, rc, "conflict");
         return;
