@@ -619,7 +619,6 @@ void records_delete(yw_req *req)
     yw_reply_raw(req, 204, "application/json", NULL, 0);
 }
 
-/* The stored data with sensitive values decrypted, as a new object; NULL when one does not decrypt. */
 /*
  * The value whose JSON text a sealed item held: a plain string (most of
  * them: names, addresses, numbers as text) is taken as it is, anything with
@@ -634,30 +633,56 @@ static json_t *plain_value(const char *text, size_t len)
     return json_loadb(text, len, JSON_DECODE_ANY, NULL);
 }
 
-static json_t *decrypt_data(const record_ctx *c, const resource_spec *r, const char *stored)
+/* A member of the stored object as json_each gave it. */
+static json_t *stored_member(yw_stmt *s)
 {
-    json_t *data = json_loads(stored ? stored : "{}", 0, NULL);
-    const char *name;
-    json_t *v;
-    void *tmp;
-    json_object_foreach_safe(data, tmp, name, v) {
-        if (c->only && !json_object_get(c->only, name)) {
-            json_object_del(data, name); /* not wanted: never decrypted */
-            continue;
+    const char *type = yw_stmt_text(s, 1);
+    switch (type[0]) {
+    case 'n': return json_null();
+    case 't': return type[1] == 'r' ? json_true() : json_string(yw_stmt_text(s, 2)); /* true, text */
+    case 'f': return json_false();
+    case 'i': return json_integer(yw_stmt_int(s, 2));
+    case 'r': return json_real(yw_stmt_double(s, 2));
+    default: return json_loads(yw_stmt_text(s, 2), 0, NULL); /* array, object */
+    }
+}
+
+/*
+ * The stored data with sensitive values decrypted, as a new object; NULL
+ * when one does not decrypt. SQLite's json_each walks the stored text (no
+ * allocation per member), so items the caller does not want (c->only) are
+ * never built, let alone decrypted: a granted read touches its items only.
+ */
+static json_t *decrypt_data(const record_ctx *c, yw_db *db, const resource_spec *r, const char *stored)
+{
+    yw_stmt *s;
+    if (yw_db_query(db, &s, "SELECT key, type, value FROM json_each($1)", "t", stored ? stored : "{}") < 0)
+        return NULL;
+    json_t *data = json_object();
+    int rc;
+    while ((rc = yw_stmt_step(s)) == YW_DB_ROW) {
+        const char *name = yw_stmt_text(s, 0);
+        if (c->only && !json_object_get(c->only, name))
+            continue; /* not wanted: never decrypted */
+        const char *text = strcmp(yw_stmt_text(s, 1), "text") == 0 ? yw_stmt_text(s, 2) : NULL;
+        json_t *value;
+        if (text && yw_field_is_encrypted(text)) {
+            yw_buf plain = YW_BUF_INIT;
+            const item_spec *item = find_item(r, name);
+            const char *context = item ? item->context : yw_arena_printf(c->arena, "%s/%s", r->code, name);
+            value = yw_field_decrypt(c->keys, context, text, &plain) == 0 ? plain_value(plain.data, plain.len) : NULL;
+            yw_buf_free(&plain);
+        } else {
+            value = stored_member(s);
         }
-        if (!json_is_string(v) || !yw_field_is_encrypted(json_string_value(v)))
-            continue;
-        yw_buf plain = YW_BUF_INIT;
-        const item_spec *item = find_item(r, name);
-        const char *context = item ? item->context : yw_arena_printf(c->arena, "%s/%s", r->code, name);
-        int rc = yw_field_decrypt(c->keys, context, json_string_value(v), &plain);
-        json_t *value = rc == 0 ? plain_value(plain.data, plain.len) : NULL;
-        yw_buf_free(&plain);
-        if (!value) {
-            json_decref(data);
-            return NULL;
-        }
+        if (!value)
+            break;
         json_object_set_new(data, name, value);
+    }
+    yw_stmt_release(s);
+    if (rc != YW_DB_DONE) {
+        json_decref(data);
+        return NULL;
     }
     return data;
 }
@@ -675,7 +700,7 @@ int record_read(const record_ctx *c, yw_db *db, const resource_spec *r, const ch
         yw_stmt_release(s);
         return YW_ENOTFOUND;
     }
-    *data = decrypt_data(c, r, yw_stmt_text(s, 1));
+    *data = decrypt_data(c, db, r, yw_stmt_text(s, 1));
     *version = yw_stmt_int(s, 0);
     *updated_at = yw_stmt_int(s, 2);
     yw_stmt_release(s);
@@ -722,7 +747,7 @@ int record_at_version(const record_ctx *c, yw_db *db, const resource_spec *r, co
         return YW_ENOTFOUND;
     }
     bool deleted = yw_stmt_int(s, 0) != version;
-    json_t *plain = decrypt_data(c, r, yw_stmt_text(s, 1));
+    json_t *plain = decrypt_data(c, db, r, yw_stmt_text(s, 1));
     yw_stmt_release(s);
     if (!plain)
         return YW_EIO;
@@ -756,7 +781,7 @@ void records_versions(yw_req *req)
     }
     json_t *items = json_array();
     while ((rc = yw_stmt_step(s)) == YW_DB_ROW) {
-        json_t *data = yw_stmt_int(s, 2) ? json_null() : decrypt_data(&ctx, &r, yw_stmt_text(s, 1));
+        json_t *data = yw_stmt_int(s, 2) ? json_null() : decrypt_data(&ctx, db, &r, yw_stmt_text(s, 1));
         json_array_append_new(items, json_pack("{s:I, s:b, s:s?, s:o, s:o}", "version", (json_int_t)yw_stmt_int(s, 0),
                                                "deleted", (int)yw_stmt_int(s, 2), "source", yw_stmt_text(s, 3),
                                                "updated_at", yw_json_time(yw_stmt_int(s, 4)), "data",

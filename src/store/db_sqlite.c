@@ -157,20 +157,6 @@ static const char *sqlite_errmsg(void *impl)
     return ((sqlite_conn *)impl)->errmsg;
 }
 
-static int sqlite_exec(void *impl, const char *sql)
-{
-    sqlite_conn *c = impl;
-    char *msg = NULL;
-    int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK) {
-        int code = map_rc(c, sqlite3_extended_errcode(c->db));
-        snprintf(c->errmsg, sizeof c->errmsg, "%s", msg ? msg : sqlite3_errmsg(c->db));
-        sqlite3_free(msg);
-        return code < 0 ? code : YW_EDB;
-    }
-    return 0;
-}
-
 static int build_param_map(sqlite_stmt *s)
 {
     int count = sqlite3_bind_parameter_count(s->stmt);
@@ -322,6 +308,35 @@ static void sqlite_release(yw_stmt *st)
     s->in_use = 0;
     if (!s->cached)
         stmt_destroy(s);
+}
+
+/*
+ * Transaction control (BEGIN, COMMIT, SAVEPOINT job, ...) runs on every
+ * request and every writer job: such one-statement texts go through the
+ * statement cache instead of being parsed again; scripts go to sqlite3_exec.
+ */
+static int sqlite_exec(void *impl, const char *sql)
+{
+    sqlite_conn *c = impl;
+    if (!strchr(sql, ';') && strlen(sql) < 64) {
+        yw_stmt *st;
+        int rc = sqlite_prepare(impl, sql, &st);
+        if (rc < 0)
+            return rc;
+        while ((rc = sqlite_step(st)) == YW_DB_ROW)
+            ;
+        sqlite_release(st);
+        return rc == YW_DB_DONE ? 0 : rc < 0 ? rc : YW_EDB;
+    }
+    char *msg = NULL;
+    int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        int code = map_rc(c, sqlite3_extended_errcode(c->db));
+        snprintf(c->errmsg, sizeof c->errmsg, "%s", msg ? msg : sqlite3_errmsg(c->db));
+        sqlite3_free(msg);
+        return code < 0 ? code : YW_EDB;
+    }
+    return 0;
 }
 
 static int64_t sqlite_changes(void *impl)
