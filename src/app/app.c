@@ -3,8 +3,8 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "sec/digest.h"
 
-#include <sodium.h>
 #include <string.h>
 
 extern const yw_module yw_meta_module;
@@ -29,8 +29,21 @@ yw_app *yw_req_app(const yw_req *req)
     return req->app;
 }
 
-/* The reader of this thread holds a snapshot for the running handler. */
+const char *const yw_app_cached_tables[] = {"orgs", "users", "clients", "elements", "resources", "grants", NULL};
+
+/* The reader of this thread holds a snapshot for the running handler, begun at snapshot_generation. */
 static __thread yw_db *snapshot;
+static __thread uint64_t snapshot_generation;
+
+uint64_t yw_app_generation(yw_req *req)
+{
+    return yw_writer_generation(yw_store_writer(yw_req_app(req)->store));
+}
+
+uint64_t yw_app_read_generation(yw_req *req)
+{
+    return snapshot ? snapshot_generation : yw_app_generation(req);
+}
 
 static void end_snapshot(void)
 {
@@ -48,6 +61,7 @@ yw_db *yw_app_reader_or_reply(yw_req *req)
         return NULL;
     }
     if (!snapshot) {
+        snapshot_generation = yw_app_generation(req); /* the snapshot starts at the first read, after this */
         if (yw_db_exec(db, "BEGIN") < 0) {
             yw_reply_problem(req, 503, "unavailable", "the database cannot be read; try again shortly");
             return NULL;
@@ -143,20 +157,13 @@ static void deferred_reply(yw_req *req)
     d->then(req, finish_write(req, &d->w, d->w.ticket.rc));
 }
 
-static void sha256_hex(const char *data, size_t len, char out[65])
-{
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, (const unsigned char *)(data ? data : ""), data ? len : 0);
-    sodium_bin2hex(out, 65, h, sizeof h);
-}
-
 /* Where data flows, the entry carries the SHA-256 of the request body and of the reply made so far. */
 static void hash_bodies(yw_req *req, audited_write *w, char req_hash[65], char resp_hash[65])
 {
     if (!req->audit.hash_bodies)
         return;
-    sha256_hex(req->body, req->body_len, req_hash);
-    sha256_hex(req->reply_body, req->reply_len, resp_hash);
+    yw_sha256_hex(req->body, req->body ? req->body_len : 0, req_hash);
+    yw_sha256_hex(req->reply_body, req->reply_body ? req->reply_len : 0, resp_hash);
     w->request_sha256 = req_hash;
     w->response_sha256 = resp_hash;
 }

@@ -53,6 +53,21 @@ yw_db *yw_app_reader_or_reply(yw_req *req);
 void yw_app_handler_done(yw_req *req);
 
 /*
+ * Tables whose rows request threads keep copies of (credentials, grants,
+ * resources as records see them, ...): the writer watches them
+ * (yw_writer_watch_tables), and a change ends every copy.
+ */
+extern const char *const yw_app_cached_tables[];
+
+/*
+ * The writer generation (store/writer.h) that what this thread reads next
+ * is at least as new as: a copy made from that read serves while
+ * yw_app_generation still gives the same number. Call before the read.
+ */
+uint64_t yw_app_read_generation(yw_req *req);
+uint64_t yw_app_generation(yw_req *req);
+
+/*
  * Runs fn(db, arg) in the writer's group commit and waits until it is
  * durable (see yw_writer_run). When fn succeeds and the request is audited,
  * its audit entry — with the given HTTP status — is appended in the same

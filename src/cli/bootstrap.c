@@ -8,6 +8,7 @@
  */
 #include "cli/cli.h"
 
+#include "app/app.h"
 #include "authz/policy.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -78,6 +79,8 @@ int cli_open(const yw_config *cfg, cli_data *out)
     }
     snprintf(url, sizeof url, "sqlite:%s/yiwang.db", cfg->data_dir);
     out->store = yw_store_open(url, err, sizeof err);
+    if (out->store)
+        yw_writer_watch_tables(yw_store_writer(out->store), yw_app_cached_tables);
     if (out->store)
         out->audit = yw_audit_open(out->store, cfg->data_dir, err, sizeof err);
     if (out->audit)

@@ -79,6 +79,8 @@ record_ctx record_ctx_of(yw_req *req);
 
 /* Loads resource code as records see it, into arena a. 0, YW_ENOTFOUND or < 0. */
 int resource_spec_load(yw_arena *a, yw_db *db, const char *code, resource_spec *r);
+/* The same for a request: without a read while no definition changed (app.h). */
+int resource_spec_for(yw_req *req, yw_db *db, const char *code, resource_spec *r);
 
 /*
  * Loads the resource named by the path if the caller may load its records;

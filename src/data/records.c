@@ -25,9 +25,9 @@
 #include "catalog/element.h"
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/thread_local.h"
 #include "core/time.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,8 +119,10 @@ static void copy_spec(yw_arena *a, const resource_spec *from, resource_spec *r)
 /*
  * Resources as records see them, kept per thread: building one parses its
  * metadata and looks up each item's element, which every granted read
- * would otherwise pay. An entry serves while the stored row is the same
- * (status and metadata compared whole; elements never change once made).
+ * would otherwise pay. An entry serves a request while no definition
+ * changed since it was checked (the writer's generation, app.h); otherwise,
+ * and for callers outside requests, while the stored row is the same
+ * (status and metadata compared whole).
  */
 #define SPEC_CACHE 8
 
@@ -129,15 +131,13 @@ typedef struct {
     yw_arena *arena;
     resource_spec spec;
     uint64_t used;
+    uint64_t generation; /* checked against the row at this generation; 0: not yet */
 } spec_entry;
 
 typedef struct {
     spec_entry entries[SPEC_CACHE];
     uint64_t clock;
 } spec_cache;
-
-static pthread_key_t spec_key;
-static pthread_once_t spec_once = PTHREAD_ONCE_INIT;
 
 static void entry_clear(spec_entry *e)
 {
@@ -149,36 +149,31 @@ static void entry_clear(spec_entry *e)
     memset(e, 0, sizeof *e);
 }
 
-static void cache_free(void *p)
+static void cache_clear(void *p)
 {
     spec_cache *c = p;
     for (int i = 0; i < SPEC_CACHE; i++)
         entry_clear(&c->entries[i]);
-    free(c);
 }
 
-static void cache_key_create(void)
-{
-    pthread_key_create(&spec_key, cache_free);
-}
-
-static spec_cache *thread_cache(void)
-{
-    pthread_once(&spec_once, cache_key_create);
-    spec_cache *c = pthread_getspecific(spec_key);
-    if (!c && (c = calloc(1, sizeof *c)) && pthread_setspecific(spec_key, c) != 0) {
-        free(c);
-        c = NULL;
-    }
-    return c;
-}
+static yw_thread_local spec_caches = YW_THREAD_LOCAL(spec_cache, cache_clear);
 
 static bool same(const char *a, const char *b)
 {
     return a && b && strcmp(a, b) == 0;
 }
 
-int resource_spec_load(yw_arena *a, yw_db *db, const char *code, resource_spec *r)
+/* The entry of code checked at generation (0: none such), else NULL. */
+static spec_entry *current_entry(spec_cache *c, const char *code, uint64_t generation)
+{
+    for (int i = 0; c && generation && i < SPEC_CACHE; i++)
+        if (c->entries[i].generation == generation && same(c->entries[i].code, code))
+            return &c->entries[i];
+    return NULL;
+}
+
+/* Loads code, using or refreshing this thread's entry; stamps it with checked (0: no stamp). */
+static int spec_load(yw_arena *a, yw_db *db, const char *code, uint64_t checked, resource_spec *r)
 {
     yw_stmt *s;
     int rc = yw_db_query(db, &s, "SELECT provider_org, status, doc FROM resources WHERE code = $1", "t", code);
@@ -189,7 +184,7 @@ int resource_spec_load(yw_arena *a, yw_db *db, const char *code, resource_spec *
         return YW_ENOTFOUND;
     }
     const char *provider = yw_stmt_text(s, 0), *status = yw_stmt_text(s, 1), *doc = yw_stmt_text(s, 2);
-    spec_cache *c = thread_cache();
+    spec_cache *c = yw_thread_local_get(&spec_caches);
     spec_entry *hit = NULL, *oldest = NULL;
     for (int i = 0; c && i < SPEC_CACHE && !hit; i++) {
         spec_entry *e = &c->entries[i];
@@ -214,6 +209,7 @@ int resource_spec_load(yw_arena *a, yw_db *db, const char *code, resource_spec *
     }
     if (hit) {
         hit->used = ++c->clock;
+        hit->generation = checked;
         copy_spec(a, &hit->spec, r);
     } else {
         parse_spec(a, db, code, provider, status, doc, r);
@@ -222,9 +218,26 @@ int resource_spec_load(yw_arena *a, yw_db *db, const char *code, resource_spec *
     return 0;
 }
 
+int resource_spec_load(yw_arena *a, yw_db *db, const char *code, resource_spec *r)
+{
+    return spec_load(a, db, code, 0, r);
+}
+
+int resource_spec_for(yw_req *req, yw_db *db, const char *code, resource_spec *r)
+{
+    spec_cache *c = yw_thread_local_get(&spec_caches);
+    spec_entry *e = current_entry(c, code, yw_app_generation(req));
+    if (e) {
+        e->used = ++c->clock;
+        copy_spec(req->arena, &e->spec, r);
+        return 0;
+    }
+    return spec_load(req->arena, db, code, yw_app_read_generation(req), r);
+}
+
 bool resource_or_reply(yw_req *req, yw_db *db, resource_spec *r)
 {
-    int rc = resource_spec_load(req->arena, db, yw_req_param(req, "code"), r);
+    int rc = resource_spec_for(req, db, yw_req_param(req, "code"), r);
     if (rc == YW_ENOTFOUND) {
         yw_reply_problem(req, 404, "not_found", "no such record");
         return false;

@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/thread_local.h"
 #include "core/time.h"
 #include "sec/password.h"
 #include "sec/token.h"
@@ -97,8 +98,51 @@ static int authenticate_session(yw_req *req, yw_db *db, const char *hash, const 
     return result;
 }
 
+/*
+ * Department systems call on every request with the same secret: each
+ * thread keeps the clients it authenticated lately, until a definition
+ * changes (the writer's generation, app.h) — revoking a client is one.
+ */
+#define CLIENT_CACHE 16
+
+typedef struct {
+    char hash[YW_TOKEN_HASH_LEN];
+    char id[160], org[32];
+    int64_t last_used;
+    uint64_t generation; /* 0: empty */
+} client_entry;
+
+typedef struct {
+    client_entry entries[CLIENT_CACHE];
+    unsigned next; /* round robin */
+} client_cache;
+
+static yw_thread_local client_caches = YW_THREAD_LOCAL(client_cache, NULL);
+
+static void client_signed_in(yw_req *req, const char *hash, const char *id, const char *org, int64_t last_used)
+{
+    yw_principal *p = &req->principal;
+    p->kind = YW_PRINCIPAL_CLIENT;
+    p->id = yw_arena_strdup(req->arena, id);
+    p->org_code = yw_arena_strdup(req->arena, org);
+    p->credential_hash = yw_arena_strdup(req->arena, hash);
+    int64_t now = yw_now_ms();
+    if (now - last_used >= TOUCH_EVERY_MS)
+        post_touch(req, hash, now, 1);
+}
+
 static int authenticate_client(yw_req *req, yw_db *db, const char *hash, const char **why)
 {
+    client_cache *c = yw_thread_local_get(&client_caches);
+    uint64_t current = yw_app_generation(req);
+    for (int i = 0; c && i < CLIENT_CACHE; i++) {
+        client_entry *e = &c->entries[i];
+        if (e->generation == current && yw_token_equal(e->hash, hash, YW_TOKEN_HASH_LEN)) {
+            client_signed_in(req, hash, e->id, e->org, e->last_used);
+            return 0;
+        }
+    }
+    uint64_t generation = yw_app_read_generation(req);
     yw_stmt *s;
     int rc = yw_db_query(db, &s, "SELECT id, org_code, status, coalesce(last_used_at, 0) FROM clients WHERE secret_hash = $1",
                          "t", hash);
@@ -107,21 +151,24 @@ static int authenticate_client(yw_req *req, yw_db *db, const char *hash, const c
             yw_stmt_release(s);
         return -1;
     }
+    const char *id = yw_stmt_text(s, 0), *org = yw_stmt_text(s, 1);
+    int64_t last_used = yw_stmt_int(s, 3);
     int result = -1;
-    int64_t now = yw_now_ms(), last_used = yw_stmt_int(s, 3);
     if (strcmp(yw_stmt_text(s, 2), "active") != 0) {
         *why = "the client credential was revoked";
     } else {
-        yw_principal *p = &req->principal;
-        p->kind = YW_PRINCIPAL_CLIENT;
-        p->id = yw_arena_strdup(req->arena, yw_stmt_text(s, 0));
-        p->org_code = yw_arena_strdup(req->arena, yw_stmt_text(s, 1));
-        p->credential_hash = yw_arena_strdup(req->arena, hash);
+        client_signed_in(req, hash, id, org, last_used);
+        client_entry *e = c ? &c->entries[c->next++ % CLIENT_CACHE] : NULL;
+        if (e && strlen(id) < sizeof e->id && strlen(org) < sizeof e->org) {
+            memcpy(e->hash, hash, YW_TOKEN_HASH_LEN);
+            strcpy(e->id, id);
+            strcpy(e->org, org);
+            e->last_used = last_used;
+            e->generation = generation;
+        }
         result = 0;
     }
     yw_stmt_release(s);
-    if (result == 0 && now - last_used >= TOUCH_EVERY_MS)
-        post_touch(req, hash, now, 1);
     return result;
 }
 

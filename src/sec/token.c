@@ -1,7 +1,8 @@
 /* Bearer secrets (see token.h). */
 #include "sec/token.h"
 
-#include <openssl/sha.h>
+#include "sec/digest.h"
+
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,9 +18,7 @@ void yw_token_new(const char *prefix, char out[YW_TOKEN_MAX])
 
 void yw_token_hash(const char *token, size_t len, char out[YW_TOKEN_HASH_LEN])
 {
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, (const unsigned char *)token, len); /* a block or two: no provider lookup per request */
-    sodium_bin2hex(out, YW_TOKEN_HASH_LEN, h, sizeof h);
+    yw_sha256_hex(token, len, out);
 }
 
 bool yw_token_equal(const char *a, const char *b, size_t len)

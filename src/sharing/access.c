@@ -63,7 +63,7 @@ static bool reader_or_reply(yw_req *req, yw_db **db, reader *rd)
     req->audit.object_type = "record";
     if (!(*db = yw_app_reader_or_reply(req)))
         return false;
-    int rc = resource_spec_load(req->arena, *db, yw_req_param(req, "code"), &rd->r);
+    int rc = resource_spec_for(req, *db, yw_req_param(req, "code"), &rd->r);
     if (rc < 0) {
         if (rc == YW_ENOTFOUND)
             yw_reply_problem(req, 404, "not_found", "no such record");

@@ -6,8 +6,8 @@
  *   DELETE /api/v1/grants/{id}   ?reason=   revoke: a steward of the provider org, or of the data bureau
  *
  * A grant is active from its approval until valid_until or its revocation,
- * whichever comes first; reads look it up on every request, so a revoked
- * or expired grant stops the very next read.
+ * whichever comes first; a revoked or expired grant stops the very next
+ * read (reads keep the grants they found until a definition changes).
  */
 #include "sharing/handlers.h"
 #include "sharing/sharing.h"
@@ -15,6 +15,7 @@
 #include "app/app.h"
 #include "core/calendar.h"
 #include "core/error.h"
+#include "core/thread_local.h"
 #include "core/time.h"
 
 #include <stdio.h>
@@ -134,18 +135,98 @@ static json_t *grant_json(yw_stmt *s)
     return g;
 }
 
+/*
+ * The grants this thread found lately, by what was asked: a read looks its
+ * grant up on every request, and the answer stays the same until a
+ * definition changes (the writer's generation, app.h) or the grant's time
+ * runs out. A revocation is a change, so it still stops the very next read;
+ * the write that records a read checks the grant once more (access.c).
+ */
+#define GRANT_CACHE 16
+
+typedef struct {
+    char org[32], resource[48], client[160], asked[16]; /* asked: the id named, or "" */
+    char id[16];
+    json_t *items;
+    int64_t daily_quota, valid_until;
+    uint64_t generation; /* 0: empty */
+} grant_entry;
+
+typedef struct {
+    grant_entry entries[GRANT_CACHE];
+    unsigned next; /* round robin */
+} grant_cache;
+
+static void grant_cache_clear(void *p)
+{
+    grant_cache *c = p;
+    for (int i = 0; i < GRANT_CACHE; i++)
+        json_decref(c->entries[i].items);
+}
+
+static yw_thread_local grant_caches = YW_THREAD_LOCAL(grant_cache, grant_cache_clear);
+
+static bool entry_is(const grant_entry *e, const char *org, const char *resource, const char *client, const char *asked)
+{
+    return strcmp(e->org, org) == 0 && strcmp(e->resource, resource) == 0 && strcmp(e->client, client) == 0 &&
+           strcmp(e->asked, asked) == 0;
+}
+
+/* Copies s into a field of n bytes; false when it does not fit (such a lookup is not cached). */
+static bool put(char *field, size_t n, const char *s)
+{
+    size_t len = strlen(s);
+    if (len >= n)
+        return false;
+    memcpy(field, s, len + 1);
+    return true;
+}
+
+static void remember(uint64_t generation, const char *org, const char *resource, const char *client,
+                     const char *asked, const grant *g, int64_t valid_until)
+{
+    grant_cache *c = yw_thread_local_get(&grant_caches);
+    if (!c)
+        return;
+    grant_entry *e = &c->entries[c->next++ % GRANT_CACHE];
+    json_decref(e->items);
+    memset(e, 0, sizeof *e);
+    if (put(e->org, sizeof e->org, org) && put(e->resource, sizeof e->resource, resource) &&
+        put(e->client, sizeof e->client, client) && put(e->asked, sizeof e->asked, asked) &&
+        put(e->id, sizeof e->id, g->id)) {
+        e->items = json_incref(g->items);
+        e->daily_quota = g->daily_quota;
+        e->valid_until = valid_until;
+        e->generation = generation;
+    }
+}
+
 int grant_find(yw_req *req, yw_db *db, const char *resource, const char *id, grant *g)
 {
     const yw_principal *p = &req->principal;
-    const char *client = p->kind == YW_PRINCIPAL_CLIENT ? p->id : NULL;
+    const char *org = p->org_code ? p->org_code : "", *client = p->kind == YW_PRINCIPAL_CLIENT ? p->id : NULL;
+    int64_t now = yw_now_ms();
+    grant_cache *c = yw_thread_local_get(&grant_caches);
+    uint64_t current = yw_app_generation(req);
+    for (int i = 0; c && i < GRANT_CACHE; i++) {
+        grant_entry *e = &c->entries[i];
+        if (e->generation == current && e->valid_until > now && entry_is(e, org, resource, client ? client : "", id ? id : "")) {
+            g->id = yw_arena_strdup(req->arena, e->id);
+            g->resource = yw_arena_strdup(req->arena, resource);
+            g->items = yw_req_keep(req, json_incref(e->items));
+            g->daily_quota = e->daily_quota;
+            return 0;
+        }
+    }
+    uint64_t generation = yw_app_read_generation(req);
     yw_stmt *s;
     /* A grant bound to one system serves that system only; people of the org use unbound grants. */
     int rc = yw_db_query(db, &s,
-                         "SELECT id, items, coalesce(daily_quota, 0) FROM grants"
+                         "SELECT id, items, coalesce(daily_quota, 0), valid_until FROM grants"
                          " WHERE consumer_org = $1 AND resource = $2 AND revoked_at IS NULL AND valid_until > $3"
                          " AND (client_id IS NULL OR client_id = $4) AND ($5 IS NULL OR id = $5)"
                          " ORDER BY id DESC LIMIT 1",
-                         "ttitt", p->org_code ? p->org_code : "", resource, yw_now_ms(), client, id);
+                         "ttitt", org, resource, now, client, id);
     if (rc < 0)
         return rc;
     if (yw_stmt_step(s) != YW_DB_ROW) {
@@ -156,8 +237,12 @@ int grant_find(yw_req *req, yw_db *db, const char *resource, const char *id, gra
     g->resource = yw_arena_strdup(req->arena, resource);
     g->items = yw_req_keep(req, json_loads(yw_stmt_text(s, 1), 0, NULL));
     g->daily_quota = yw_stmt_int(s, 2);
+    int64_t valid_until = yw_stmt_int(s, 3);
     yw_stmt_release(s);
-    return g->items ? 0 : YW_EIO;
+    if (!g->items)
+        return YW_EIO;
+    remember(generation, org, resource, client ? client : "", id ? id : "", g, valid_until);
+    return 0;
 }
 
 void grants_list(yw_req *req)

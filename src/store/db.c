@@ -64,6 +64,11 @@ const char *yw_db_errmsg(yw_db *db)
     return db->ops->errmsg(db->impl);
 }
 
+void yw_db_watch(yw_db *db, void (*fn)(void *ctx, const char *table), void *ctx)
+{
+    db->ops->watch(db->impl, fn, ctx);
+}
+
 int yw_db_exec(yw_db *db, const char *sql)
 {
     return db->ops->exec(db->impl, sql);

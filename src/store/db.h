@@ -66,6 +66,8 @@ typedef struct {
     void (*release)(yw_stmt *s); /* reset and return to the cache */
     int64_t (*changes)(void *impl);
     bool (*in_transaction)(void *impl);
+    /* fn(ctx, table) for each row this connection inserts, updates or deletes (rowid tables) */
+    void (*watch)(void *impl, void (*fn)(void *ctx, const char *table), void *ctx);
     const yw_migration *migrations; /* in version order, ended by {0} */
 } yw_db_backend;
 
@@ -118,6 +120,11 @@ int64_t yw_db_changes(yw_db *db);
 
 /* True while a transaction is open (some errors end one on their own). */
 bool yw_db_in_transaction(yw_db *db);
+/*
+ * Calls fn(ctx, table) for each row this connection changes, as it changes
+ * it (before the commit; rows of WITHOUT ROWID tables are not reported).
+ */
+void yw_db_watch(yw_db *db, void (*fn)(void *ctx, const char *table), void *ctx);
 
 /*
  * Applies the backend's numbered migrations that are not yet recorded in

@@ -36,10 +36,16 @@ typedef struct sqlite_stmt {
     struct sqlite_stmt *next;
 } sqlite_stmt;
 
+typedef struct {
+    void (*fn)(void *ctx, const char *table);
+    void *ctx;
+} watcher;
+
 typedef struct sqlite_conn {
     sqlite3 *db;
     sqlite_stmt *cache[CACHE_BUCKETS];
     char errmsg[256];
+    watcher watcher; /* yw_db_watch */
 } sqlite_conn;
 
 extern const yw_migration yw_sqlite_migrations[]; /* generated from migrations/sqlite */
@@ -349,6 +355,20 @@ static bool sqlite_in_transaction(void *impl)
     return sqlite3_get_autocommit(((sqlite_conn *)impl)->db) == 0;
 }
 
+static void on_update(void *arg, int op, const char *database, const char *table, sqlite3_int64 rowid)
+{
+    (void)op, (void)database, (void)rowid;
+    watcher *w = arg;
+    w->fn(w->ctx, table);
+}
+
+static void sqlite_watch(void *impl, void (*fn)(void *ctx, const char *table), void *ctx)
+{
+    sqlite_conn *c = impl;
+    c->watcher = (watcher){fn, ctx};
+    sqlite3_update_hook(c->db, fn ? on_update : NULL, &c->watcher);
+}
+
 const yw_db_backend yw_db_sqlite = {
     .scheme = "sqlite",
     .open = sqlite_open,
@@ -370,5 +390,6 @@ const yw_db_backend yw_db_sqlite = {
     .release = sqlite_release,
     .changes = sqlite_changes,
     .in_transaction = sqlite_in_transaction,
+    .watch = sqlite_watch,
     .migrations = yw_sqlite_migrations,
 };

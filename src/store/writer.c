@@ -19,9 +19,11 @@
 #include "core/time.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define MAX_BATCH 4096
 #define LINGER_JOBS 32          /* a queue this long commits at once */
@@ -41,6 +43,9 @@ struct yw_writer {
     bool stopping;
     uint64_t commits, jobs;
     int64_t last_commit_end; /* yw_mono_ns */
+    const char *const *watched; /* yw_writer_watch_tables */
+    bool watched_changed;       /* by the running transaction */
+    _Atomic uint64_t generation;
     yw_histogram commit_latency;
     struct {
         yw_writer_participant hooks;
@@ -48,6 +53,24 @@ struct yw_writer {
     } participants[4];
     int nparticipants;
 };
+
+static void on_row_change(void *ctx, const char *table)
+{
+    yw_writer *w = ctx;
+    for (const char *const *t = w->watched; !w->watched_changed && *t; t++)
+        w->watched_changed = strcmp(*t, table) == 0;
+}
+
+void yw_writer_watch_tables(yw_writer *w, const char *const *tables)
+{
+    w->watched = tables;
+    yw_db_watch(w->db, on_row_change, w);
+}
+
+uint64_t yw_writer_generation(yw_writer *w)
+{
+    return atomic_load(&w->generation);
+}
 
 static void notify_rollback(yw_writer *w)
 {
@@ -211,6 +234,11 @@ static void *writer_main(void *arg)
 
         int64_t t0 = yw_mono_ns();
         int rc = run_batch(w, batch); /* < 0 only when no job ran */
+        /* Committed or not, a copy made meanwhile may be of either; with nothing watched, every batch counts. */
+        if (w->watched_changed || !w->watched) {
+            w->watched_changed = false;
+            atomic_fetch_add(&w->generation, 1);
+        }
         yw_hist_observe(&w->commit_latency, yw_mono_ns() - t0);
 
         pthread_mutex_lock(&w->lock);
@@ -257,6 +285,7 @@ yw_writer *yw_writer_start(const char *url, char *err, size_t errlen)
         free(w);
         return NULL;
     }
+    atomic_init(&w->generation, 1); /* 0 is nobody's */
     pthread_mutex_init(&w->lock, NULL);
     pthread_condattr_t monotonic;
     pthread_condattr_init(&monotonic);

@@ -124,4 +124,16 @@ typedef struct {
 
 void yw_writer_get_stats(yw_writer *w, yw_writer_stats *out);
 
+/*
+ * Definitions readers keep in memory (credentials, grants, resources, ...)
+ * live in the tables named by the NULL-ended list, which must outlive the
+ * writer. The generation grows after every transaction that changed a row
+ * of one of them, before any job of that transaction is reported done. A
+ * cache entry loaded by a read that began at generation g is current while
+ * the generation is still g. Call before the first job; until then every
+ * transaction counts as a change.
+ */
+void yw_writer_watch_tables(yw_writer *w, const char *const *tables);
+uint64_t yw_writer_generation(yw_writer *w);
+
 #endif

@@ -1,0 +1,29 @@
+/*
+ * Per-thread objects: a request thread's caches, made on first use and
+ * handed to their clear function when the thread exits, so that nothing a
+ * cache holds outlives its thread.
+ *
+ *   static yw_thread_local grant_cache = YW_THREAD_LOCAL(grant_cache_t, grant_cache_clear);
+ *   grant_cache_t *c = yw_thread_local_get(&grant_cache);   (NULL without memory)
+ *
+ * Descriptors are static; at most YW_THREAD_LOCAL_MAX exist in a process.
+ */
+#ifndef YW_CORE_THREAD_LOCAL_H
+#define YW_CORE_THREAD_LOCAL_H
+
+#include <stddef.h>
+
+#define YW_THREAD_LOCAL_MAX 8
+
+typedef struct {
+    size_t size;
+    void (*clear)(void *obj); /* may be NULL; frees what obj holds, not obj */
+    int slot;                 /* assigned on first use */
+} yw_thread_local;
+
+#define YW_THREAD_LOCAL(type, clear) {sizeof(type), (clear), -1}
+
+/* This thread's zeroed-at-first-use object of t. */
+void *yw_thread_local_get(yw_thread_local *t);
+
+#endif
