@@ -60,6 +60,32 @@ test('a record is written, read back, reloaded without change, corrected and del
   assert.deepEqual(history.json.items.map((v) => v.source), ['gaj_steward', `${GAJ}/exchange`, 'gaj_steward']);
 });
 
+test('values come back exactly as written: numbers, booleans, escapes, sealed or not', async () => {
+  const typed = await srv.call('POST', '/api/v1/resources', { token: steward, body: {
+    name: '类型往返', provider_org: GAJ, key_item: 'id_number',
+    items: [
+      { name: 'id_number', element: 'id_number', required: true },
+      { name: 'count', type: 'I', sensitivity: 'L1' },
+      { name: 'ratio', type: 'F', sensitivity: 'L1' },
+      { name: 'active', type: 'L', sensitivity: 'L1' },
+      { name: 'remark', type: 'C', length: 100, sensitivity: 'L1' },
+      { name: 'sealed', type: 'C', length: 100, sensitivity: 'L3' },
+      { name: 'sealed_count', type: 'I', sensitivity: 'L4' },
+    ],
+  } });
+  assert.equal(typed.status, 201, typed.text);
+  const data = {
+    count: 42, ratio: 0.25, active: false,
+    remark: '引号"反斜杠\\换行\n制表\t和 emoji 🚀', sealed: '同样"密封\\的\n值', sealed_count: -7,
+  };
+  const path = `/api/v1/resources/${typed.json.code}/records/${ID}`;
+  const written = await srv.call('PUT', path, { token: steward, body: { data } });
+  assert.equal(written.status, 201, written.text);
+  const read = await srv.call('GET', path, { token: steward });
+  assert.equal(read.status, 200, read.text);
+  assert.deepEqual(read.json.data, { id_number: ID, ...data });
+});
+
 test('bad values are refused with the item and the reason, and change nothing', async () => {
   const key = '110101199003070011';
   assert.equal((await put(key, { name: '李四' })).status, 201);

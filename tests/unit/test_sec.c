@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sec/digest.h"
 #include "sec/password.h"
 #include "sec/token.h"
 #include "sec/totp.h"
@@ -362,4 +363,25 @@ Test(totp, new_secrets_are_20_random_bytes_in_base32)
     cr_expect_eq(yw_base32_decode(s1, raw, sizeof raw), 20);
     int code = yw_totp_code(s1, 12345);
     cr_expect(code >= 0 && code < 1000000);
+}
+
+/* ---- SHA-256 (sec/digest.h) -------------------------------------------- */
+
+Test(digest, sha256_matches_the_fips_180_vectors)
+{
+    char hex[YW_SHA256_HEX_LEN];
+    yw_sha256_hex("abc", 3, hex);
+    cr_expect_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    yw_sha256_hex(NULL, 0, hex);
+    cr_expect_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    const char *two_blocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    yw_sha256_hex(two_blocks, strlen(two_blocks), hex);
+    cr_expect_str_eq(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+Test(token, hash_is_the_hex_sha256_of_the_secret)
+{
+    char hash[YW_TOKEN_HASH_LEN];
+    yw_token_hash("abc", 3, hash);
+    cr_expect_str_eq(hash, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }

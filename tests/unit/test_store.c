@@ -1030,3 +1030,45 @@ Test(store, open_fails_with_a_message_for_a_bad_path)
     cr_expect_null(yw_store_open("/nonexistent-dir/x/store.db", err, sizeof err));
     cr_expect(err[0] != '\0');
 }
+
+/* ---- the generation of watched tables ---------------------------------- */
+
+static int create_two_tables(yw_db *db, void *arg)
+{
+    return yw_db_exec(db, "CREATE TABLE w (id INTEGER PRIMARY KEY, v TEXT); CREATE TABLE other (id INTEGER PRIMARY KEY)");
+}
+
+static int insert_other(yw_db *db, void *arg)
+{
+    int rc = yw_db_run(db, "INSERT INTO other DEFAULT VALUES", "");
+    return rc < 0 ? rc : 0;
+}
+
+static int update_w_then_fail(yw_db *db, void *arg)
+{
+    yw_db_run(db, "UPDATE w SET v = 'y'", "");
+    return YW_EINVAL;
+}
+
+Test(writer, the_generation_grows_when_a_watched_table_changes_and_only_then)
+{
+    static const char *const watched[] = {"w", NULL};
+    yw_writer *w = start_writer("gen.db");
+    uint64_t before = yw_writer_generation(w);
+    cr_assert_eq(yw_writer_run(w, create_two_tables, NULL), 0);
+    cr_assert_gt(yw_writer_generation(w), before, "nothing watched yet: every transaction counts");
+    yw_writer_watch_tables(w, watched);
+
+    uint64_t g = yw_writer_generation(w);
+    cr_assert_eq(yw_writer_run(w, insert_other, NULL), 0);
+    cr_expect_eq(yw_writer_generation(w), g, "a table nobody copies changed nothing");
+
+    int64_t id = 7;
+    cr_assert_eq(yw_writer_run(w, insert_w, &id), 0);
+    cr_expect_gt(yw_writer_generation(w), g, "visible to the caller as soon as its write returns");
+
+    g = yw_writer_generation(w);
+    cr_assert_eq(yw_writer_run(w, update_w_then_fail, NULL), YW_EINVAL);
+    cr_expect_gt(yw_writer_generation(w), g, "a rolled-back change still ends copies made meanwhile");
+    yw_writer_stop(w);
+}
