@@ -134,7 +134,9 @@ static void enqueue(yw_writer *w, job *j)
         w->head = j;
     w->tail = j;
     w->depth++;
-    pthread_cond_signal(&w->wake);
+    /* The writer waits for a first job, or lingers for LINGER_JOBS: other arrivals need not wake it. */
+    if (w->depth == 1 || w->depth == LINGER_JOBS)
+        pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
 }
 
