@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Import benchmark: yiwang's streamed CSV import (every row validated against
-# its data elements, sensitive items encrypted: 7 of 12 with the demo city's
-# elements; keys blind-indexed, history and change sequence kept) against the
+# its data elements; 3 of the 12 items sensitive and sealed, the key among
+# them and blind-indexed; history and change sequence kept) against the
 # sqlite3 CLI importing the same file, unvalidated, into a plain 12-column
 # table, in the same run. Prints rows/s of both, their ratio, and yiwang's
 # peak resident memory.
@@ -34,15 +34,23 @@ port=$((20000 + RANDOM % 20000))
 YIWANG_DEMO_PEOPLE=0 ./build/release/yiwang serve --data "$work/data" --demo --listen "127.0.0.1:$port" \
   --log-level warn 2> "$work/serve.err" &
 pid=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 600); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 password=$(sed -n '/Demo city accounts:/,$p' "$work/serve.err" | grep -m1 '"password"' | sed 's/.*"password": "\(.*\)",*/\1/')
 login=$(printf '{"username":"gaj_steward","password":"%s"}' "$password")
-token=$(curl -sf "http://127.0.0.1:$port/api/v1/auth/login" -H 'Content-Type: application/json' -d "$login" |
-  sed 's/.*"token":"\([^"]*\)".*/\1/')
+token=
+for _ in $(seq 50); do # a loaded machine may still be writing the demo city
+  token=$(curl -sf "http://127.0.0.1:$port/api/v1/auth/login" -H 'Content-Type: application/json' -d "$login" |
+    sed 's/.*"token":"\([^"]*\)".*/\1/') && break
+  sleep 0.2
+done
+[ -n "$token" ] || { echo "bench/import.sh: cannot sign in as gaj_steward: $(tail -5 "$work/serve.err")" >&2; exit 1; }
 org=113301000024971107
-item() { printf '{"name":"%s","element":"%s"}' "$1" "$1"; }
-items="$(item id_number),$(item name),$(item gender),$(item birth_date),$(item ethnicity),$(item nationality)"
-items="$items,$(item phone),$(item address),$(item region_code),$(item education),$(item occupation),$(item marital_status)"
+# every item validated by its data element; the ID number (the key: blind-indexed too), phone and address
+# are sealed (L3), the other nine are L2, as the workload of the target says: 3 of 12 items encrypted
+item() { printf '{"name":"%s","element":"%s","sensitivity":"%s"}' "$1" "$1" "$2"; }
+items="$(item id_number L3),$(item name L2),$(item gender L2),$(item birth_date L2),$(item ethnicity L2)"
+items="$items,$(item nationality L2),$(item phone L3),$(item address L3),$(item region_code L2),$(item education L2)"
+items="$items,$(item occupation L2),$(item marital_status L2)"
 code=$(curl -sf "http://127.0.0.1:$port/api/v1/resources" -H "Authorization: Bearer $token" \
   -H 'Content-Type: application/json' \
   -d "{\"name\":\"导入基准\",\"provider_org\":\"$org\",\"key_item\":\"id_number\",\"items\":[$items]}" |
@@ -56,7 +64,7 @@ ours=$(echo "$rows / ($t1 - $t0)" | bc -l)
 accepted=$(echo "$report" | sed 's/.*"accepted":\([0-9]*\).*/\1/')
 
 printf '\nimport of %s rows x 12 items from CSV\n' "$rows"
-printf '  %-46s %10.0f rows/s  (accepted %s, peak RSS %d MB)\n' "yiwang (validated, sensitive items encrypted)" "$ours" \
+printf '  %-46s %10.0f rows/s  (accepted %s, peak RSS %d MB)\n' "yiwang (validated, 3 items encrypted)" "$ours" \
   "$accepted" "$((rss / 1024))"
 printf '  %-46s %10.0f rows/s\n' "reference: sqlite3 .import, unvalidated" "$ref"
 printf '  ratio %.3f   target >= 0.3: %s;  peak RSS < 200 MB: %s\n' "$(echo "$ours / $ref" | bc -l)" \

@@ -3,6 +3,12 @@
 
 #define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init and friends: no per-call lookup */
 #include <openssl/sha.h>
+#include <sodium.h>
+#include <string.h>
+
+struct yw_hmac_sha256 {
+    SHA256_CTX inner, outer; /* after the key XOR ipad, opad */
+};
 
 void yw_sha256(const void *data, size_t len, unsigned char out[YW_SHA256_LEN])
 {
@@ -22,4 +28,47 @@ void yw_sha256_hex(const void *data, size_t len, char out[YW_SHA256_HEX_LEN])
         out[2 * i + 1] = digits[h[i] & 15];
     }
     out[2 * YW_SHA256_LEN] = '\0';
+}
+
+yw_hmac_sha256 *yw_hmac_sha256_new(const unsigned char *key, size_t len)
+{
+    yw_hmac_sha256 *h = sodium_malloc(sizeof *h);
+    if (!h)
+        return NULL;
+    unsigned char block[SHA256_CBLOCK] = {0}, pad[SHA256_CBLOCK];
+    if (len > sizeof block)
+        yw_sha256(key, len, block); /* RFC 2104: a long key is hashed first */
+    else
+        memcpy(block, key, len);
+    for (size_t i = 0; i < sizeof block; i++)
+        pad[i] = block[i] ^ 0x36;
+    SHA256_Init(&h->inner);
+    SHA256_Update(&h->inner, pad, sizeof pad);
+    for (size_t i = 0; i < sizeof block; i++)
+        pad[i] = block[i] ^ 0x5c;
+    SHA256_Init(&h->outer);
+    SHA256_Update(&h->outer, pad, sizeof pad);
+    sodium_memzero(block, sizeof block);
+    sodium_memzero(pad, sizeof pad);
+    return h;
+}
+
+void yw_hmac_sha256_free(yw_hmac_sha256 *h)
+{
+    if (h)
+        sodium_free(h); /* zeroes it */
+}
+
+void yw_hmac_sha256_mac(const yw_hmac_sha256 *h, const void *a, size_t alen, const void *b, size_t blen,
+                    unsigned char out[YW_SHA256_LEN])
+{
+    SHA256_CTX ctx = h->inner;
+    unsigned char inner[YW_SHA256_LEN];
+    SHA256_Update(&ctx, a, alen);
+    SHA256_Update(&ctx, b, blen);
+    SHA256_Final(inner, &ctx);
+    ctx = h->outer;
+    SHA256_Update(&ctx, inner, sizeof inner);
+    SHA256_Final(out, &ctx);
+    sodium_memzero(&ctx, sizeof ctx);
 }

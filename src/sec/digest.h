@@ -16,4 +16,17 @@ void yw_sha256(const void *data, size_t len, unsigned char out[YW_SHA256_LEN]);
 /* Lower-case hex; data may be NULL when len is 0. */
 void yw_sha256_hex(const void *data, size_t len, char out[YW_SHA256_HEX_LEN]);
 
+/*
+ * HMAC-SHA-256 (RFC 2104) with its key absorbed once: the blind indexes
+ * and keyed hashes of records. Read-only once made, so threads share it;
+ * it lives in guarded memory, zeroed when freed.
+ */
+typedef struct yw_hmac_sha256 yw_hmac_sha256;
+
+yw_hmac_sha256 *yw_hmac_sha256_new(const unsigned char *key, size_t len); /* NULL without memory */
+void yw_hmac_sha256_free(yw_hmac_sha256 *h);
+/* The MAC of a followed by b. */
+void yw_hmac_sha256_mac(const yw_hmac_sha256 *h, const void *a, size_t alen, const void *b, size_t blen,
+                    unsigned char out[YW_SHA256_LEN]);
+
 #endif

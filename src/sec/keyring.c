@@ -2,6 +2,7 @@
 #include "sec/keyring.h"
 
 #include "core/error.h"
+#include "sec/digest.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -23,7 +24,7 @@
 
 struct yw_keyring {
     unsigned char blind[crypto_auth_hmacsha256_KEYBYTES];
-    crypto_auth_hmacsha256_state blind_start; /* HMAC keyed with blind, before any data: copied for each index */
+    yw_hmac_sha256 *blind_mac; /* keyed with blind once */
     struct {
         int id;
         unsigned char key[KEY_LEN];
@@ -113,7 +114,11 @@ yw_keyring *yw_keyring_open(const char *dir, char *err, size_t errlen)
         sodium_free(k);
         return NULL;
     }
-    crypto_auth_hmacsha256_init(&k->blind_start, k->blind, sizeof k->blind);
+    if (!(k->blind_mac = yw_hmac_sha256_new(k->blind, sizeof k->blind))) {
+        snprintf(err, errlen, "out of memory");
+        sodium_free(k);
+        return NULL;
+    }
     atomic_store(&k->nkeys, n);
     return k;
 }
@@ -181,8 +186,10 @@ int yw_field_key_id(const char *text)
 
 void yw_keyring_close(yw_keyring *k)
 {
-    if (k)
-        sodium_free(k); /* zeroes the memory */
+    if (!k)
+        return;
+    yw_hmac_sha256_free(k->blind_mac);
+    sodium_free(k); /* zeroes the memory */
 }
 
 bool yw_field_is_encrypted(const char *text)
@@ -314,11 +321,7 @@ int yw_field_decrypt(const yw_keyring *k, const char *context, const char *text,
 
 void yw_blind_index(const yw_keyring *k, const char *context, const char *value, char out[YW_BLIND_INDEX_LEN])
 {
-    crypto_auth_hmacsha256_state st;
-    unsigned char mac[crypto_auth_hmacsha256_BYTES];
-    st = k->blind_start; /* the keyed start, computed once */
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)context, strlen(context) + 1); /* with the NUL */
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)value, strlen(value));
-    crypto_auth_hmacsha256_final(&st, mac);
+    unsigned char mac[YW_SHA256_LEN];
+    yw_hmac_sha256_mac(k->blind_mac, context, strlen(context) + 1 /* with the NUL */, value, strlen(value), mac);
     sodium_bin2hex(out, YW_BLIND_INDEX_LEN, mac, sizeof mac);
 }

@@ -385,3 +385,47 @@ Test(token, hash_is_the_hex_sha256_of_the_secret)
     yw_token_hash("abc", 3, hash);
     cr_expect_str_eq(hash, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
+
+static void hex_of(const unsigned char *b, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+Test(digest, hmac_sha256_matches_rfc_4231, .init = init_sodium)
+{
+    unsigned char key[131], mac[YW_SHA256_LEN];
+    char hex[2 * YW_SHA256_LEN + 1];
+    /* test case 2: a short key; the message split in two parts */
+    yw_hmac_sha256 *h = yw_hmac_sha256_new((const unsigned char *)"Jefe", 4);
+    cr_assert_not_null(h);
+    yw_hmac_sha256_mac(h, "what do ya want ", 16, "for nothing?", 12, mac);
+    hex_of(mac, sizeof mac, hex);
+    cr_expect_str_eq(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    yw_hmac_sha256_free(h);
+    /* test case 6: a key longer than the block, hashed first */
+    memset(key, 0xaa, sizeof key);
+    h = yw_hmac_sha256_new(key, sizeof key);
+    const char *msg = "Test Using Larger Than Block-Size Key - Hash Key First";
+    yw_hmac_sha256_mac(h, msg, strlen(msg), "", 0, mac);
+    hex_of(mac, sizeof mac, hex);
+    cr_expect_str_eq(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+    yw_hmac_sha256_free(h);
+}
+
+Test(digest, hmac_sha256_agrees_with_libsodium_on_32_byte_keys, .init = init_sodium)
+{
+    /* blind indexes stored by earlier versions were made with libsodium's HMAC: they must still match */
+    unsigned char key[crypto_auth_hmacsha256_KEYBYTES], ours[YW_SHA256_LEN], theirs[crypto_auth_hmacsha256_BYTES];
+    unsigned char msg[300];
+    for (int round = 0; round < 50; round++) {
+        randombytes_buf(key, sizeof key);
+        size_t len = randombytes_uniform(sizeof msg), split = len ? randombytes_uniform((uint32_t)len) : 0;
+        randombytes_buf(msg, len);
+        yw_hmac_sha256 *h = yw_hmac_sha256_new(key, sizeof key);
+        yw_hmac_sha256_mac(h, msg, split, msg + split, len - split, ours);
+        yw_hmac_sha256_free(h);
+        crypto_auth_hmacsha256(theirs, msg, len, key);
+        cr_assert_arr_eq(ours, theirs, sizeof ours, "round %d, %zu bytes", round, len);
+    }
+}
