@@ -36,6 +36,8 @@ enum { YW_DB_DONE = 0, YW_DB_ROW = 1 };
 enum {
     YW_DB_READONLY = 1 << 0, /* a reader: refuses writes */
     YW_DB_CREATE = 1 << 1,   /* create the database when missing */
+    /* the write-ahead log is copied back to the database by a thread of its own, not in this connection's commits */
+    YW_DB_BACKGROUND_CHECKPOINTS = 1 << 2,
 };
 
 typedef struct {

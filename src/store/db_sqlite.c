@@ -14,10 +14,12 @@
 #include "store/db.h"
 
 #include "core/error.h"
+#include "core/log.h"
 #include "store/fts_cjk.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +43,34 @@ typedef struct {
     void *ctx;
 } watcher;
 
+/*
+ * Checkpoints off the committing thread (YW_DB_BACKGROUND_CHECKPOINTS):
+ * SQLite's automatic checkpoint runs inside the commit that crosses its
+ * threshold, so the writer would stop to copy the log back to the
+ * database and sync it. Instead the commit only tells this thread, whose
+ * own connection does a PASSIVE checkpoint (never waiting for readers or
+ * the writer) while the writer goes on.
+ *
+ * The log starts over only when a write begins with every frame copied
+ * back, which a busy writer never sees: frames keep coming while this
+ * thread copies. So a log grown to CHECKPOINT_IN_COMMIT_FRAMES is
+ * checkpointed by the commit itself, as SQLite would: by then this thread
+ * has copied nearly all of it, and the next write starts the log over.
+ */
+#define CHECKPOINT_FRAMES 1000            /* SQLite's default threshold */
+#define CHECKPOINT_IN_COMMIT_FRAMES 16384 /* 64 MB of 4 KB pages */
+
+typedef struct {
+    sqlite3 *db;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool pending, stopping;
+} checkpointer;
+
 typedef struct sqlite_conn {
     sqlite3 *db;
+    checkpointer *checkpoints; /* NULL: SQLite's own, in the commits */
     sqlite_stmt *cache[CACHE_BUCKETS];
     char errmsg[256];
     watcher watcher; /* yw_db_watch */
@@ -89,6 +117,90 @@ static void configure_library(void)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+static void *checkpoint_main(void *arg)
+{
+    checkpointer *k = arg;
+    pthread_mutex_lock(&k->lock);
+    for (;;) {
+        while (!k->pending && !k->stopping)
+            pthread_cond_wait(&k->wake, &k->lock);
+        if (k->stopping)
+            break;
+        k->pending = false;
+        pthread_mutex_unlock(&k->lock);
+        int rc = sqlite3_wal_checkpoint_v2(k->db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            yw_logf(YW_LOG_WARN, "checkpoint of the write-ahead log failed: %s", sqlite3_errmsg(k->db));
+        pthread_mutex_lock(&k->lock);
+    }
+    pthread_mutex_unlock(&k->lock);
+    return NULL;
+}
+
+/* After each commit of the connection: frames is the length of the log. */
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    checkpointer *k = arg;
+    if (frames >= CHECKPOINT_IN_COMMIT_FRAMES) {
+        int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        return rc == SQLITE_BUSY ? SQLITE_OK : rc; /* busy: the thread is at it; the next commit tries again */
+    }
+    if (frames >= CHECKPOINT_FRAMES) {
+        pthread_mutex_lock(&k->lock);
+        k->pending = true;
+        pthread_cond_signal(&k->wake);
+        pthread_mutex_unlock(&k->lock);
+    }
+    return SQLITE_OK;
+}
+
+static void checkpointer_stop(checkpointer *k)
+{
+    if (!k)
+        return;
+    pthread_mutex_lock(&k->lock);
+    k->stopping = true;
+    pthread_cond_signal(&k->wake);
+    pthread_mutex_unlock(&k->lock);
+    pthread_join(k->thread, NULL);
+    sqlite3_close(k->db);
+    pthread_mutex_destroy(&k->lock);
+    pthread_cond_destroy(&k->wake);
+    free(k);
+}
+
+/* Starts the checkpoints of c's database; 0 or YW_E*, with c's own checkpoints left on. */
+static int checkpointer_start(sqlite_conn *c, const char *target)
+{
+    checkpointer *k = calloc(1, sizeof *k);
+    if (!k)
+        return YW_ENOMEM;
+    if (sqlite3_open_v2(target, &k->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        sqlite3_close(k->db);
+        free(k);
+        return YW_EIO;
+    }
+    sqlite3_busy_timeout(k->db, 1000);
+    /* a connection opens its log only once it reads: until then a checkpoint finds no log */
+    if (sqlite3_exec(k->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_close(k->db);
+        free(k);
+        return YW_EIO;
+    }
+    pthread_mutex_init(&k->lock, NULL);
+    pthread_cond_init(&k->wake, NULL);
+    if (pthread_create(&k->thread, NULL, checkpoint_main, k) != 0) {
+        sqlite3_close(k->db);
+        pthread_mutex_destroy(&k->lock);
+        pthread_cond_destroy(&k->wake);
+        free(k);
+        return YW_ENOMEM;
+    }
+    c->checkpoints = k;
+    sqlite3_wal_hook(c->db, on_wal_commit, k); /* replaces SQLite's automatic checkpoint */
+    return 0;
+}
+
 static int sqlite_open(const char *target, int flags, void **impl, char *err, size_t errlen)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -132,6 +244,8 @@ static int sqlite_open(const char *target, int flags, void **impl, char *err, si
         free(c);
         return YW_EIO;
     }
+    if ((flags & YW_DB_BACKGROUND_CHECKPOINTS) && checkpointer_start(c, target) < 0)
+        yw_logf(YW_LOG_WARN, "checkpoints of %s stay in the commits: no thread for them", target);
     *impl = c;
     return 0;
 }
@@ -147,6 +261,7 @@ static void stmt_destroy(sqlite_stmt *s)
 static void sqlite_close(void *impl)
 {
     sqlite_conn *c = impl;
+    checkpointer_stop(c->checkpoints);
     for (int i = 0; i < CACHE_BUCKETS; i++) {
         while (c->cache[i]) {
             sqlite_stmt *s = c->cache[i];

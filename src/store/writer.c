@@ -283,7 +283,7 @@ yw_writer *yw_writer_start(const char *url, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (yw_db_open(url, YW_DB_CREATE, &w->db, err, errlen) < 0) {
+    if (yw_db_open(url, YW_DB_CREATE | YW_DB_BACKGROUND_CHECKPOINTS, &w->db, err, errlen) < 0) {
         free(w);
         return NULL;
     }
