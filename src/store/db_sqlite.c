@@ -227,15 +227,17 @@ static int sqlite_open(const char *target, int flags, void **impl, char *err, si
     }
     sqlite3_busy_timeout(c->db, 10000);
     /*
-     * Readers do not map the file: SQLite drops a reader's map whenever the
+     * No connection maps the file. SQLite drops a reader's map whenever the
      * WAL changed since its last read, and every audited read commits, so a
-     * map would be unmapped and faulted in again on nearly every request.
+     * map would be unmapped and faulted in again on nearly every request;
+     * the writer reads through its page cache, which bounds its memory
+     * (mapped pages count as the process's) and costs an import nothing.
      */
     const char *setup = (flags & YW_DB_READONLY)
                             ? "PRAGMA foreign_keys=ON; PRAGMA query_only=1; PRAGMA mmap_size=0;"
                             : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
                               /* the writer touches records all over their index: keep it in memory */
-                              " PRAGMA cache_size=-65536; PRAGMA mmap_size=4294967296;";
+                              " PRAGMA cache_size=-65536; PRAGMA mmap_size=0;";
     char *msg = NULL;
     if (sqlite3_exec(c->db, setup, NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "configuring %s: %s", target, msg ? msg : "?");
