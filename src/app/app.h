@@ -14,6 +14,7 @@
 #include "audit/log.h"
 #include "authz/policy.h"
 #include "core/calendar.h"
+#include "sec/egress.h"
 #include "core/config.h"
 #include "http/router.h"
 #include "sec/keyring.h"
@@ -25,6 +26,7 @@ typedef struct {
     yw_audit *audit;
     yw_keyring *keys;
     const yw_calendar *calendar; /* working days, for time limits */
+    const yw_egress *egress;     /* where outbound calls may go */
 } yw_app;
 
 typedef struct {

@@ -75,6 +75,15 @@ int cli_serve(int argc, char **argv)
             return 2;
         }
     }
+    yw_egress egress;
+    char why[200];
+    if (yw_egress_parse(cfg.egress_deny, &egress, why, sizeof why) < 0) {
+        fprintf(stderr, "yiwang: --egress-deny: %s\n", why);
+        free(cert);
+        free(key);
+        yw_config_free(&cfg);
+        return 2;
+    }
     yw_calendar calendar;
     if (cli_calendar(&cfg, &calendar) < 0) {
         free(cert);
@@ -106,7 +115,8 @@ int cli_serve(int argc, char **argv)
         print_json("Demo city accounts:", accounts);
         json_decref(accounts);
     }
-    yw_app app = {.config = &cfg, .store = d.store, .audit = d.audit, .keys = d.keys, .calendar = &calendar};
+    yw_app app = {.config = &cfg, .store = d.store, .audit = d.audit, .keys = d.keys, .calendar = &calendar,
+               .egress = &egress};
     char bureau[32] = "";
     yw_db *reader = yw_store_reader(d.store);
     if (!reader || yw_setting_get(reader, "bureau_code", bureau, sizeof bureau) < 0) {
@@ -128,7 +138,7 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "yiwang: %s\n", err);
         goto done;
     }
-    webhooks = yw_webhooks_start(d.store, d.audit, d.keys);
+    webhooks = yw_webhooks_start(d.store, d.audit, d.keys, &egress);
     if (!webhooks) {
         fprintf(stderr, "yiwang: cannot start webhook delivery\n");
         yw_server_stop(server, 0);

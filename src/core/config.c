@@ -18,6 +18,8 @@ typedef struct {
 } option;
 
 #define OFF(f) offsetof(yw_config, f)
+/* loopback, "this network", link-local (cloud metadata), in IPv4 and IPv6 */
+#define EGRESS_DENY "127.0.0.0/8,0.0.0.0/8,169.254.0.0/16,::1/128,::/128,fe80::/10"
 
 static const option options[] = {
     {"--data", "YIWANG_DATA", OPT_STRING, OFF(data_dir), 0, 0, "data directory (database, keys)"},
@@ -43,6 +45,8 @@ static const option options[] = {
     {"--workdays", "YIWANG_WORKDAYS", OPT_STRING, OFF(workdays), 0, 0, "weekend days that are worked (调休), same form"},
     {"--objection-days", "YIWANG_OBJECTION_DAYS", OPT_INT, OFF(objection_days), 1, 365,
      "working days to answer a data objection (5)"},
+    {"--egress-deny", "YIWANG_EGRESS_DENY", OPT_STRING, OFF(egress_deny), 0, 0,
+     "networks outbound calls (webhooks) may not reach, CIDR,... (" EGRESS_DENY ")"},
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])
@@ -58,6 +62,7 @@ void yw_config_defaults(yw_config *c)
     c->session_max = 43200;
     c->rate_limit = 200;
     c->demo_people = 10000;
+    c->egress_deny = strdup(EGRESS_DENY);
     c->bureau_code = strdup("11330100002497102C");
     c->bureau_name = strdup("市大数据管理局");
     c->region_code = strdup("330100");

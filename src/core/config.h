@@ -31,6 +31,7 @@ typedef struct {
     char *holidays;      /* --holidays: comma-separated dates that are not working days */
     char *workdays;      /* --workdays: comma-separated weekend dates that are working days */
     int objection_days;  /* --objection-days: working days a provider has to answer a data objection */
+    char *egress_deny;   /* --egress-deny: networks outbound calls may not reach (sec/egress.h) */
 } yw_config;
 
 void yw_config_defaults(yw_config *c);

@@ -69,8 +69,8 @@ static json_t *subscription_or_reply(yw_req *req, yw_db *db, bool manage)
     return sub;
 }
 
-/* An http or https URL with a host. NULL, or why not. */
-static const char *check_url(const char *url)
+/* An http or https URL with a host that is not an address the hub may not reach. NULL, or why not. */
+static const char *check_url(yw_req *req, const char *url)
 {
     if (strlen(url) > MAX_URL)
         return "'url' has at most 2000 bytes";
@@ -86,6 +86,10 @@ static const char *check_url(const char *url)
     curl_free(scheme);
     curl_free(host);
     curl_url_cleanup(u);
+    const yw_egress_net *denied = why ? NULL : yw_egress_denied_url(yw_req_app(req)->egress, url);
+    if (denied)
+        why = yw_arena_printf(req->arena, "'url' points into %s, which the hub may not reach (--egress-deny)",
+                              denied->text);
     return why;
 }
 
@@ -163,7 +167,7 @@ void subscriptions_create(yw_req *req)
     }
     req->audit.purpose = g.id;
     json_t *from = json_object_get(body, "from_seq");
-    const char *why = check_url(yw_json_str(body, "url"));
+    const char *why = check_url(req, yw_json_str(body, "url"));
     if (!why && from && json_integer_value(from) < 0)
         why = "'from_seq' is a change seq, 0 for the first change";
     if (why) {

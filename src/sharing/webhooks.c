@@ -55,12 +55,14 @@ typedef struct {
     struct curl_slist *headers;
     char *body;
     char error[CURL_ERROR_SIZE];
+    yw_egress_check egress; /* where it may connect */
 } inflight;
 
 struct yw_webhooks {
     yw_store *store;
     yw_audit *audit;
     const yw_keyring *keys;
+    const yw_egress *egress;
     pthread_t thread;
     atomic_bool stop;
     CURLM *multi;
@@ -327,6 +329,8 @@ static void prepare(yw_webhooks *w, yw_db *db, const due *d)
     curl_easy_setopt(f->curl, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(f->curl, CURLOPT_ERRORBUFFER, f->error);
     curl_easy_setopt(f->curl, CURLOPT_PRIVATE, f);
+    f->egress.policy = w->egress;
+    yw_egress_guard(f->curl, &f->egress);
     curl_multi_add_handle(w->multi, f->curl);
 done:
     free(items);
@@ -357,7 +361,8 @@ static void finished(yw_webhooks *w, CURLMsg *m)
         curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &status);
     char why[CURL_ERROR_SIZE + 32];
     if (m->data.result != CURLE_OK)
-        snprintf(why, sizeof why, "%s", f->error[0] ? f->error : curl_easy_strerror(m->data.result));
+        snprintf(why, sizeof why, "%s",
+                 f->egress.why[0] ? f->egress.why : f->error[0] ? f->error : curl_easy_strerror(m->data.result));
     else
         snprintf(why, sizeof why, "the receiver answered %ld", status);
     outcome_job_arg a = {.sub = f->sub, .delivery = f->delivery, .last_seq = f->last_seq, .http_status = status,
@@ -430,7 +435,7 @@ static void *run(void *arg)
     return NULL;
 }
 
-yw_webhooks *yw_webhooks_start(yw_store *store, yw_audit *audit, const yw_keyring *keys)
+yw_webhooks *yw_webhooks_start(yw_store *store, yw_audit *audit, const yw_keyring *keys, const yw_egress *egress)
 {
     yw_webhooks *w = calloc(1, sizeof *w);
     if (!w || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(w->multi = curl_multi_init())) {
@@ -440,6 +445,7 @@ yw_webhooks *yw_webhooks_start(yw_store *store, yw_audit *audit, const yw_keyrin
     w->store = store;
     w->audit = audit;
     w->keys = keys;
+    w->egress = egress;
     if (pthread_create(&w->thread, NULL, run, w) != 0) {
         curl_multi_cleanup(w->multi);
         free(w);

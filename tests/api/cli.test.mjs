@@ -86,6 +86,16 @@ test('init without --data, or with an unknown option, exits 2 and prints nothing
   }
 });
 
+test('serve with a list of denied networks it cannot read exits 2 before touching the data directory', () => {
+  for (const list of ['localhost', '10.0.0.0/33', '::1/129,127.0.0.0/8']) {
+    const dir = freshDir();
+    const r = run('serve', '--data', dir, '--listen', '127.0.0.1:0', '--egress-deny', list);
+    assert.equal(r.code, 2, `${list}: ${r.stderr}`);
+    assert.match(r.stderr, /--egress-deny: '.*' is not a network/);
+    assert.equal(existsSync(dir), false);
+  }
+});
+
 test('demo prints its accounts as JSON; running it again changes nothing', () => {
   const dir = freshDir();
   const first = run('demo', '--data', dir);

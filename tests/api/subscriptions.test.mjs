@@ -186,3 +186,49 @@ test('subscribing needs a grant and a usable URL; only the consumer ends a subsc
   assert.equal((await srv.call('DELETE', `/api/v1/subscriptions/${sub.json.id}`, { token: jtj })).status, 204);
   assertProblem(await srv.call('GET', `/api/v1/subscriptions/${sub.json.id}`, { token: jtj }), 404, 'not_found');
 });
+
+test('a webhook cannot point the hub at its own host or at link-local addresses (--egress-deny)', async () => {
+  // the test servers deny link-local only (their receivers listen on loopback): a literal address is refused at once
+  for (const url of ['http://169.254.169.254/latest/meta-data', 'http://2852039166/x', 'http://[::ffff:a9fe:a9fe]/x',
+    'http://[fe80::1]/x']) {
+    const res = await srv.call('POST', '/api/v1/subscriptions', { token: jtj, body: { resource: code, url } });
+    assertProblem(res, 422, 'validation_failed', /may not reach/);
+  }
+  // a name is checked where it leads, when the hub connects: a server with the default list, which denies loopback
+  const strict = await startServer({ env: { YIWANG_EGRESS_DENY: '127.0.0.0/8,0.0.0.0/8,169.254.0.0/16,::1/128' } });
+  const rx = receiver();
+  await rx.start();
+  try {
+    const [p, c] = [await strict.login('gaj_steward'), await strict.login('jtj_steward')];
+    const made = await strict.call('POST', '/api/v1/resources', { token: p, body: {
+      name: '出站限制', provider_org: orgOf(strict.accounts, 'gaj_steward'), summary: '订阅', category: 'department',
+      format: 'table', share_type: 'unconditional', share_method: 'subscription', open_type: 'closed',
+      update_cycle: 'realtime', key_item: 'id_number', items: [{ name: 'id_number', element: 'id_number', required: true },
+        { name: 'name', element: 'name' }] } });
+    assert.equal(made.status, 201, made.text);
+    assert.equal((await strict.call('POST', `/api/v1/resources/${made.json.code}/publish`, { token: p })).status, 200);
+    const asked = await strict.call('POST', '/api/v1/share-requests', { token: c, body: { resource: made.json.code,
+      items: ['id_number', 'name'], purpose: '同步', legal_basis: '依据', scenario: '场景' } });
+    assert.equal(asked.status, 201, asked.text);
+    assertProblem(await strict.call('POST', '/api/v1/subscriptions', { token: c, body: { resource: made.json.code,
+      url: `http://127.0.0.1:${rx.port}/hook` } }), 422, 'validation_failed', /127\.0\.0\.0\/8/);
+    const sub = await strict.call('POST', '/api/v1/subscriptions', { token: c, body: { resource: made.json.code,
+      url: `http://localhost:${rx.port}/hook` } });
+    assert.equal(sub.status, 201, sub.text);
+    const put1 = await strict.call('PUT', `/api/v1/resources/${made.json.code}/records/${idNumber(1)}`,
+      { token: p, body: { data: { name: '出站' } } });
+    assert.equal(put1.status, 201, put1.text);
+    let failed;
+    await until('a refused attempt', async () => {
+      const d = await strict.call('GET', `/api/v1/subscriptions/${sub.json.id}/deliveries`, { token: c });
+      failed = d.json.items.find((x) => x.error);
+      return failed;
+    });
+    assert.match(failed.error, /may not reach \(--egress-deny\)/);
+    assert.equal(failed.status, 'pending', 'refused attempts are retried like any failure');
+    assert.equal(rx.batches.length, 0, 'nothing reached the receiver');
+  } finally {
+    await rx.stop();
+    await strict.stop();
+  }
+});

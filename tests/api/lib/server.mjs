@@ -13,6 +13,8 @@ import { join } from 'node:path';
 
 // A small demo city keeps every test file's start quick; a test may ask for more.
 process.env.YIWANG_DEMO_PEOPLE ??= '100';
+// Webhook receivers and providers in tests listen on loopback, which the hub may not reach by default.
+process.env.YIWANG_EGRESS_DENY ??= '169.254.0.0/16,fe80::/10';
 
 export const BIN = process.env.YIWANG_BIN || new URL('../../../build/asan/yiwang', import.meta.url).pathname;
 
