@@ -50,7 +50,12 @@ build/gen/openapi_json.c: build/gen/openapi.json
 	cd build/gen && xxd -i -n yw_openapi_json openapi.json > openapi_json.c.tmp
 	sed -e 's/^unsigned char/const unsigned char/' -e 's/^unsigned int/const unsigned int/' $@.tmp > $@ && rm $@.tmp
 
-GEN_SRC := build/gen/migrations_sqlite.c build/gen/openapi_json.c
+CONSOLE_FILES := $(shell find web/console -type f ! -name '.*' | sort)
+build/gen/console_assets.c: $(CONSOLE_FILES) scripts/embed-console.sh
+	@mkdir -p $(@D)
+	scripts/embed-console.sh web/console > $@.tmp && mv $@.tmp $@
+
+GEN_SRC := build/gen/migrations_sqlite.c build/gen/openapi_json.c build/gen/console_assets.c
 
 # One object tree per variant: build/release and build/asan.
 define variant
@@ -58,7 +63,7 @@ build/$(1)/obj/%.o: %.c $(HDRS) | deps
 	@mkdir -p $$(@D)
 	$$(CC) $(2) $$(shell pkg-config --cflags $(PKGS)) -c $$< -o $$@
 
-build/$(1)/obj/gen/%.o: build/gen/%.c src/store/db.h
+build/$(1)/obj/gen/%.o: build/gen/%.c src/store/db.h src/console/assets.h
 	@mkdir -p $$(@D)
 	$$(CC) $(2) -Wno-missing-prototypes -c $$< -o $$@
 
