@@ -1,0 +1,497 @@
+// Browser tests of the web console: playwright-core drives Debian's
+// chromium against a real `yiwang serve --demo` (tests/api/lib/server.mjs).
+//
+// The journey: the 公安局 steward creates and publishes a resource and
+// imports a CSV with bad rows (and sees the per-row report); the 市场监管局
+// steward finds it by a Chinese search and requests it; the provider
+// approves with one item masked; the grant shows on both sides; the auditor
+// finds the approval in the audit trail and verifies its inclusion proof in
+// the browser. Each step leaves a screenshot in build/screenshots/.
+//
+// Also: the security headers of console responses, the session cookie
+// (HttpOnly, SameSite=Strict, unreadable by scripts), a cookie-authenticated
+// POST without its CSRF proof refused and changing nothing, bearer clients
+// untouched, ETag revalidation, a phone layout, keyboard sign-in, and every
+// string of the console present in both languages.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { startServer, orgOf } from '../api/lib/server.mjs';
+import { totpCode, totpStep } from '../api/lib/util.mjs';
+
+const REPO = new URL('../../', import.meta.url).pathname;
+const SHOTS = join(REPO, 'build/screenshots');
+const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p));
+
+let srv;
+let browser;
+const problems = []; // console errors, page errors and CSP violations seen on any page
+
+before(async () => {
+  assert.ok(CHROMIUM, 'chromium is not installed (scripts/deps.sh test installs it)');
+  mkdirSync(SHOTS, { recursive: true });
+  srv = await startServer({ demo: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (srv) {
+    const { code, signal } = await srv.stop();
+    assert.equal(code, 0, `the server exited with ${code ?? signal} (a sanitizer report?):\n${srv.stderr.slice(-4000)}`);
+  }
+});
+
+/** A fresh browser context (its own cookies) at 1280×800, or a phone's size. */
+async function newPage({ phone = false, lang = 'zh-CN' } = {}) {
+  const context = await browser.newContext({
+    baseURL: srv.base, locale: lang,
+    viewport: phone ? { width: 390, height: 844 } : { width: 1280, height: 800 },
+    deviceScaleFactor: 1, isMobile: phone, hasTouch: phone,
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(30000);
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`${page.url()}: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`${page.url()}: ${e.message}`));
+  return page;
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function signIn(page, username, password = srv.accounts.password) {
+  await page.goto('/#/signin');
+  await page.getByLabel('用户名').fill(username);
+  await page.getByLabel('密码', { exact: true }).fill(password);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.getByRole('heading', { level: 1, name: /你好/ }).waitFor();
+}
+
+/** A link of the main navigation (the page may link to the same place in its text). */
+function nav(page, name) {
+  return page.locator('#nav').getByRole('link', { name, exact: true });
+}
+
+async function signOut(page) {
+  await page.getByRole('button', { name: '退出登录' }).click();
+  await page.getByRole('heading', { level: 1, name: '登录一网' }).waitFor();
+}
+
+/** A resident ID number with a correct check digit; serial makes it unique. */
+function idNumber(serial) {
+  const first17 = `11010119800101${String(serial).padStart(3, '0')}`;
+  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = [...first17].reduce((a, c, i) => a + Number(c) * w[i], 0);
+  return first17 + '10X98765432'[sum % 11];
+}
+
+const journey = { name: `出入境证件签发记录${Date.now().toString(36)}` };
+
+test('console responses carry a strict CSP, the other security headers and an ETag', async () => {
+  for (const path of ['/', '/console/main.js', '/console/app.css', '/console/pages/catalog.js']) {
+    const res = await fetch(srv.base + path);
+    assert.equal(res.status, 200, path);
+    const csp = res.headers.get('content-security-policy') || '';
+    assert.match(csp, /default-src 'self'/, path);
+    assert.match(csp, /script-src 'self';/, path);
+    assert.match(csp, /style-src 'self';/, path);
+    assert.match(csp, /frame-ancestors 'none'/, path);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|\*/, path);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
+    assert.equal(res.headers.get('referrer-policy'), 'no-referrer', path);
+    assert.equal(res.headers.get('x-frame-options'), 'DENY', path);
+    assert.equal(res.headers.get('cache-control'), 'no-cache', path);
+    const etag = res.headers.get('etag');
+    assert.match(etag || '', /^"[0-9a-f]{20}"$/, path);
+    const again = await fetch(srv.base + path, { headers: { 'If-None-Match': etag } });
+    assert.equal(again.status, 304, path);
+    assert.equal(await again.text(), '', path);
+    const other = await fetch(srv.base + path, { headers: { 'If-None-Match': '"0000"' } });
+    assert.equal(other.status, 200, path);
+  }
+  const types = { '/': /^text\/html/, '/console/main.js': /^text\/javascript/, '/console/app.css': /^text\/css/ };
+  for (const [path, type] of Object.entries(types)) assert.match((await fetch(srv.base + path)).headers.get('content-type'), type);
+  // No page is inline: no script or style element with content, no style attribute.
+  const html = await (await fetch(srv.base + '/')).text();
+  assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>|<style|\sstyle=|\son[a-z]+=/i);
+  // Unknown files are a problem response, and paths cannot climb out of the console.
+  for (const path of ['/console/nothing.js', '/console/..%2fMakefile', '/console/pages/..%2f..%2fMakefile']) {
+    const res = await fetch(srv.base + path);
+    assert.equal(res.status, 404, path);
+    assert.match(res.headers.get('content-type'), /^application\/problem\+json/);
+  }
+});
+
+test('every string the console uses is in both language tables', async () => {
+  const { TABLES } = await import('../../web/console/i18n.js');
+  const zh = Object.keys(TABLES['zh-CN']).sort();
+  assert.deepEqual(Object.keys(TABLES.en).sort(), zh, 'the English and Chinese tables have the same keys');
+  const dir = join(REPO, 'web/console');
+  const files = readdirSync(dir, { recursive: true }).filter((f) => f.endsWith('.js') && f !== 'i18n.js');
+  const used = new Set();
+  for (const f of files) {
+    for (const m of readFileSync(join(dir, f), 'utf8').matchAll(/\bt\('([a-z0-9_]+)'/g)) used.add(m[1]);
+  }
+  assert.ok(used.size > 100, 'the sources were read');
+  assert.deepEqual([...used].filter((k) => !zh.includes(k)), [], 'keys used but not translated');
+});
+
+test('a steward publishes a resource and imports a CSV with bad rows', async () => {
+  const page = await newPage();
+  await page.goto('/');
+  await page.getByRole('heading', { level: 1, name: '登录一网' }).waitFor();
+  await shot(page, '01-signin');
+  await signIn(page, 'gaj_steward');
+  await shot(page, '02-steward-home');
+
+  // The session is an HttpOnly, SameSite=Strict cookie that scripts cannot read.
+  const cookies = await page.context().cookies();
+  const session = cookies.find((c) => c.name === 'yw_session');
+  assert.ok(session, 'a session cookie was set');
+  assert.equal(session.httpOnly, true);
+  assert.equal(session.sameSite, 'Strict');
+  assert.ok(!(await page.evaluate(() => document.cookie)).includes('yw_session'), 'scripts cannot read the session');
+
+  await page.locator('#nav').getByRole('link', { name: '资源目录', exact: true }).click();
+  await page.getByRole('link', { name: '新建资源' }).click();
+  await page.getByRole('heading', { level: 1, name: '新建资源' }).waitFor();
+  await page.getByLabel('名称', { exact: true }).fill(journey.name);
+  await page.getByLabel('资源分类').selectOption('department');
+  await page.getByLabel('资源格式').selectOption('table');
+  await page.getByLabel('共享类型').selectOption('conditional');
+  await page.getByLabel('共享条件').fill('用于出入境相关业务办理');
+  await page.getByLabel('共享方式').selectOption('api');
+  await page.getByLabel('开放类型').selectOption('closed');
+  await page.getByLabel('更新周期').selectOption('daily');
+  await page.getByLabel('主键数据项').fill('id_number');
+  await page.getByLabel('摘要').fill('公安局出入境管理部门签发证件的记录，含持证人身份证号和姓名。');
+  const rows = page.locator('table.edit tbody tr');
+  await rows.nth(0).getByLabel('数据元').selectOption('id_number');
+  await rows.nth(0).getByLabel('必填').check();
+  await page.getByRole('button', { name: '添加数据项' }).click();
+  await rows.nth(1).getByLabel('数据元').selectOption('name');
+  await rows.nth(1).getByLabel('必填').check();
+  await shot(page, '03-resource-editor');
+  await page.getByRole('button', { name: '保存草稿' }).click();
+  await page.getByRole('heading', { level: 1, name: journey.name }).waitFor();
+  journey.code = decodeURIComponent(page.url().split('#/resources/')[1]);
+  assert.ok(journey.code, 'the detail page of the new resource opened');
+  await page.getByText('草稿', { exact: true }).first().waitFor();
+  await page.getByRole('button', { name: '发布' }).click();
+  await page.getByText('已发布', { exact: true }).first().waitFor();
+  await shot(page, '04-resource-published');
+
+  await page.getByRole('link', { name: '导入数据' }).click();
+  await page.getByRole('heading', { level: 1, name: /导入/ }).waitFor();
+  const csv = ['id_number,name', `${idNumber(1)},张三`, `${idNumber(2)},李四`,
+    '110101198001010000,王五', `${idNumber(3)},`, `${idNumber(4)},赵六`].join('\n') + '\n';
+  await page.getByLabel('CSV 文件').setInputFiles({ name: 'records.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.getByRole('button', { name: '上传并导入' }).click();
+  await page.getByRole('heading', { name: '导入报告' }).waitFor();
+  await page.getByText('写入 3 行').waitFor();
+  await page.getByText('拒绝 2 行').waitFor();
+  const report = page.getByRole('table', { name: '被拒绝的行' });
+  const lines = await report.locator('tbody tr').allInnerTexts();
+  assert.equal(lines.length, 2, lines.join('\n'));
+  assert.match(lines[0], /^4\s+id_number\s+\S/);
+  assert.match(lines[1], /^5\s+name\s+\S/);
+  await shot(page, '05-import-report');
+
+  // The server agrees: three records were written.
+  const token = await srv.login('gaj_steward');
+  for (const serial of [1, 2, 4]) {
+    const res = await srv.call('GET', `/api/v1/resources/${journey.code}/records/${idNumber(serial)}`, { token });
+    assert.equal(res.status, 200, res.text);
+  }
+  assert.equal((await srv.call('GET', `/api/v1/resources/${journey.code}/records/${idNumber(3)}`, { token })).status, 404);
+  await page.context().close();
+});
+
+test('another department finds the resource by a Chinese search and requests it', async () => {
+  assert.ok(journey.code, 'the previous step made the resource');
+  const page = await newPage();
+  await signIn(page, 'scjg_steward');
+  await page.locator('#nav').getByRole('link', { name: '资源目录', exact: true }).click();
+  await page.getByLabel('关键词').fill('没有这样的资源名称');
+  await page.getByRole('button', { name: '搜索' }).click();
+  await page.getByText('没有符合条件的资源。请减少关键词或清除筛选条件。').waitFor();
+  await page.getByLabel('关键词').fill('出入境 签发');
+  await page.getByRole('button', { name: '搜索' }).click();
+  await page.getByRole('link', { name: journey.name }).waitFor();
+  await shot(page, '06-catalog-search');
+  await page.getByRole('link', { name: journey.name }).click();
+  // Not the provider: no editing, publishing or import; a request instead.
+  await page.getByRole('link', { name: '申请共享' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: '发布' }).count(), 0);
+  assert.equal(await page.getByRole('link', { name: '导入数据' }).count(), 0);
+  await page.getByRole('link', { name: '申请共享' }).click();
+  await page.getByRole('button', { name: '提交申请' }).click();
+  await page.getByText('请填写：用途、依据、应用场景。').waitFor(); // the form says what is missing
+  await page.getByLabel('用途').fill('企业登记时核验法定代表人出入境证件');
+  await page.getByLabel('依据').fill('《市场主体登记管理条例》第十二条');
+  await page.getByLabel('应用场景').fill('企业设立登记');
+  await shot(page, '07-request-form');
+  await page.getByRole('button', { name: '提交申请' }).click();
+  await page.getByRole('heading', { level: 1, name: /^共享申请 SR\d{8}$/ }).waitFor();
+  journey.request = (await page.getByRole('heading', { level: 1 }).innerText()).match(/SR\d{8}/)[0];
+  await page.getByText('待审批', { exact: true }).first().waitFor();
+  // The consumer cannot decide its own request.
+  assert.equal(await page.getByRole('button', { name: '同意并授权' }).count(), 0);
+  await shot(page, '08-request-pending');
+  await page.context().close();
+});
+
+test('the provider approves with one item masked; the grant shows up on both sides', async () => {
+  assert.ok(journey.request, 'the previous step filed the request');
+  const page = await newPage();
+  await signIn(page, 'gaj_steward');
+  const panel = page.locator('section.panel', { has: page.getByRole('heading', { name: '待我审批的共享申请' }) });
+  await panel.getByRole('link', { name: journey.request }).click();
+  await page.getByRole('heading', { level: 1, name: `共享申请 ${journey.request}` }).waitFor();
+  await page.getByLabel('name 的授权方式').selectOption('masked');
+  await shot(page, '09-decide');
+  await page.getByRole('button', { name: '同意并授权' }).click();
+  await page.getByText('已同意', { exact: true }).first().waitFor();
+  const grantLink = page.getByRole('link', { name: /^GR\d{8}$/ });
+  journey.grant = await grantLink.innerText();
+  await grantLink.click();
+  const row = page.getByRole('row', { name: new RegExp(journey.grant) });
+  await row.waitFor();
+  assert.match(await row.innerText(), /name（脱敏）/);
+  assert.match(await row.innerText(), /有效/);
+  await row.getByRole('button', { name: '撤销' }).waitFor(); // the provider may revoke
+  await shot(page, '10-grants-provider');
+  await page.context().close();
+
+  const consumer = await newPage();
+  await signIn(consumer, 'scjg_steward');
+  await consumer.locator('#nav').getByRole('link', { name: '共享授权', exact: true }).click();
+  const theirs = consumer.getByRole('row', { name: new RegExp(journey.grant) });
+  await theirs.waitFor();
+  assert.equal(await theirs.getByRole('button', { name: '撤销' }).count(), 0, 'the consumer is offered no revoke');
+  await shot(consumer, '11-grants-consumer');
+  await consumer.context().close();
+});
+
+test('an auditor finds the approval in the trail and verifies its proof in the browser', async () => {
+  assert.ok(journey.request, 'the previous steps ran');
+  const page = await newPage();
+  await signIn(page, 'demo_auditor');
+  await shot(page, '12-auditor-home');
+  // An auditor reads the trail, not shared data: no catalog of requests or grants.
+  assert.equal(await page.locator('#nav').getByRole('link', { name: '共享申请', exact: true }).count(), 0);
+  await page.locator('#nav').getByRole('link', { name: '审计日志', exact: true }).click();
+  await page.getByLabel('对象').fill(journey.request);
+  await page.getByRole('button', { name: '搜索' }).click();
+  const approval = page.getByRole('row', { name: /share\.approve/ });
+  await approval.waitFor();
+  await shot(page, '13-audit-events');
+  await approval.getByRole('link').first().click();
+  await page.getByRole('heading', { level: 1, name: /^审计条目 #\d+$/ }).waitFor();
+  // A fresh entry may wait for the next signed head (once a second).
+  for (let i = 0; i < 10 && await page.getByRole('button', { name: '重试' }).count(); i++) {
+    await page.waitForTimeout(500);
+    await page.getByRole('button', { name: '重试' }).click();
+    await page.getByRole('heading', { level: 1 }).waitFor();
+  }
+  await page.getByRole('button', { name: '在浏览器中验证' }).click();
+  const verdict = page.locator('#proof-result');
+  await verdict.waitFor();
+  assert.match(await verdict.innerText(), /验证通过/);
+  const steps = await page.locator('ol.steps li').allInnerTexts();
+  assert.equal(steps.length, 3);
+  assert.match(steps[0], /叶哈希.*通过/s);
+  assert.match(steps[1], /根哈希.*通过/s);
+  assert.match(steps[2], /签名.*通过/s);
+  await shot(page, '14-proof-verified');
+  journey.seq = Number((await page.getByRole('heading', { level: 1 }).innerText()).match(/\d+/)[0]);
+
+  // The same check refuses an altered entry, an altered path and an altered head.
+  const verdicts = await page.evaluate(async (seq) => {
+    const { verifyInclusion } = await import('/console/merkle.js');
+    const get = async (p) => (await fetch(p)).json();
+    const [proof, head] = await Promise.all([get(`/api/v1/audit/proof/${seq}`), get('/api/v1/audit/tree-head')]);
+    const flip = (b64) => (b64[0] === 'A' ? 'B' : 'A') + b64.slice(1);
+    const run = async (p) => (await verifyInclusion(p, head.public_key)).map((x) => x.ok);
+    return {
+      intact: await run(proof),
+      entry: await run({ ...proof, entry: proof.entry.replace('share.approve', 'share.reject') }),
+      path: await run({ ...proof, audit_path: [flip(proof.audit_path[0]), ...proof.audit_path.slice(1)] }),
+      root: await run({ ...proof, tree_head: { ...proof.tree_head, root_hash: flip(proof.tree_head.root_hash) } }),
+      time: await run({ ...proof, tree_head: { ...proof.tree_head, timestamp_ms: proof.tree_head.timestamp_ms + 1 } }),
+    };
+  }, journey.seq);
+  assert.deepEqual(verdicts.intact, [true, true, true]);
+  assert.deepEqual(verdicts.entry, [false, false, true]);
+  assert.deepEqual(verdicts.path, [true, false, true]);
+  assert.deepEqual(verdicts.root, [true, false, false]);
+  assert.deepEqual(verdicts.time, [true, true, false]);
+  await page.context().close();
+});
+
+test('the provider rejects a request only with a reason, and revokes a grant', async () => {
+  assert.ok(journey.grant, 'the previous steps ran');
+  const rsj = await srv.login('rsj_steward');
+  const filed = await srv.call('POST', '/api/v1/share-requests', { token: rsj, body: {
+    resource: journey.code, items: ['id_number'], purpose: '社保待遇资格认证', legal_basis: '《社会保险法》', scenario: '待遇核验' } });
+  assert.equal(filed.status, 201, filed.text);
+  const page = await newPage();
+  await signIn(page, 'gaj_steward');
+  await page.goto(`/#/requests/${filed.json.id}`);
+  await page.getByRole('button', { name: '拒绝申请' }).click();
+  await page.getByText('请填写拒绝理由').waitFor();
+  const token = await srv.login('gaj_steward');
+  const still = await srv.call('GET', `/api/v1/share-requests/${filed.json.id}`, { token });
+  assert.equal(still.json.status, 'pending', 'a refused form changed nothing');
+  await page.getByLabel('理由').fill('申请的用途不在本资源的共享条件之内');
+  await page.getByRole('button', { name: '拒绝申请' }).click();
+  await page.getByText('已拒绝', { exact: true }).first().waitFor();
+  await page.getByText('申请的用途不在本资源的共享条件之内').waitFor();
+  assert.equal(await page.getByRole('button', { name: '同意并授权' }).count(), 0, 'a decided request offers no decision');
+  await shot(page, '15-request-rejected');
+
+  await page.locator('#nav').getByRole('link', { name: '共享授权', exact: true }).click();
+  const row = page.getByRole('row', { name: new RegExp(journey.grant) });
+  await row.getByRole('textbox').fill('核验业务已结束');
+  page.once('dialog', (d) => d.accept());
+  await row.getByRole('button', { name: '撤销' }).click();
+  await page.getByRole('row', { name: new RegExp(`${journey.grant}.*已撤销`) }).waitFor();
+  const grant = await srv.call('GET', `/api/v1/grants/${journey.grant}`, { token });
+  assert.equal(grant.json.status, 'revoked');
+  assert.equal(grant.json.revoke_reason, '核验业务已结束');
+  await shot(page, '16-grant-revoked');
+  await page.context().close();
+});
+
+test('an account with a second factor signs in with its one-time code', async () => {
+  const user = 'mzj_clerk';
+  const bearer = await srv.login(user);
+  const enrol = await srv.call('POST', '/api/v1/auth/totp', { token: bearer });
+  assert.equal(enrol.status, 201, enrol.text);
+  const confirmed = await srv.call('POST', '/api/v1/auth/totp/confirm', { token: bearer, body: { code: totpCode(enrol.json.secret) } });
+  assert.equal(confirmed.status, 200, confirmed.text);
+  const page = await newPage();
+  await page.goto('/#/signin');
+  await page.getByLabel('用户名').fill(user);
+  await page.getByLabel('密码', { exact: true }).fill(srv.accounts.password);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.getByLabel('动态验证码').waitFor();
+  await shot(page, '17-totp-step');
+  await page.getByLabel('动态验证码').fill(totpCode(enrol.json.secret, totpStep() + 1));
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.getByRole('heading', { level: 1, name: /你好/ }).waitFor();
+  await page.context().close();
+});
+
+test('a cookie session without its CSRF proof changes nothing; bearer clients work as before', async () => {
+  const page = await newPage();
+  await signIn(page, 'gaj_steward');
+  const name = `伪造请求资源${Date.now().toString(36)}`;
+  const outcome = await page.evaluate(async ({ name, org }) => {
+    const body = JSON.stringify({ name, provider_org: org });
+    const send = async (headers) => {
+      const res = await fetch('/api/v1/resources', { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body });
+      return { status: res.status, json: await res.json() };
+    };
+    return { none: await send({}), wrong: await send({ 'X-CSRF-Token': 'A'.repeat(43) }) };
+  }, { name, org: orgOf(srv.accounts, 'gaj_steward') });
+  for (const r of [outcome.none, outcome.wrong]) {
+    assert.equal(r.status, 403);
+    assert.equal(r.json.code, 'csrf_failed');
+  }
+  const token = await srv.login('gaj_steward');
+  const list = await srv.call('GET', '/api/v1/resources', { token, query: undefined });
+  assert.equal(list.status, 200);
+  const search = await srv.call('GET', `/api/v1/resources?q=${encodeURIComponent(name)}`, { token });
+  assert.equal(search.json.items.length, 0, 'the refused request created nothing');
+  // With the proof the same call works; reads never needed it.
+  const made = await page.evaluate(async ({ name, org }) => {
+    const csrf = document.cookie.split('; ').find((c) => c.startsWith('yw_csrf=')).slice(8);
+    const res = await fetch('/api/v1/resources', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+      body: JSON.stringify({ name: `${name}-ok`, provider_org: org }) });
+    return res.status;
+  }, { name, org: orgOf(srv.accounts, 'gaj_steward') });
+  assert.equal(made, 201);
+  // A bearer token is used as it always was, with no CSRF header.
+  const bearer = await srv.call('POST', '/api/v1/resources', { token, body: { name: `${name}-bearer`, provider_org: orgOf(srv.accounts, 'gaj_steward') } });
+  assert.equal(bearer.status, 201, bearer.text);
+  // Signing out clears the cookie, and the old session no longer works.
+  await signOut(page);
+  assert.equal((await page.context().cookies()).some((c) => c.name === 'yw_session'), false);
+  const after = await page.evaluate(async () => (await fetch('/api/v1/auth/me')).status);
+  assert.equal(after, 401);
+  await page.context().close();
+});
+
+test('a wrong password shows the problem and how to fix it; sign-in works from the keyboard', async () => {
+  const page = await newPage();
+  await page.goto('/#/signin');
+  await page.getByLabel('用户名').focus();
+  await page.keyboard.type('gaj_clerk');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('Not-the-Passw0rd!');
+  await page.keyboard.press('Enter');
+  const alert = page.getByRole('alert');
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /the username or password is wrong/);
+  assert.match(await alert.innerText(), /请检查用户名和密码/);
+  await shot(page, '18-signin-error');
+  await page.getByLabel('密码', { exact: true }).fill(srv.accounts.password);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { level: 1, name: /你好/ }).waitFor();
+  // A clerk is not offered what a clerk cannot do.
+  assert.equal(await page.locator('#nav').getByRole('link', { name: '共享申请', exact: true }).count(), 0);
+  assert.equal(await page.locator('#nav').getByRole('link', { name: '审计日志', exact: true }).count(), 0);
+  await page.locator('#nav').getByRole('link', { name: '资源目录', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: '资源目录' }).waitFor();
+  assert.equal(await page.getByRole('link', { name: '新建资源' }).count(), 0);
+  await page.context().close();
+});
+
+test('a new account must change its password first', async () => {
+  const sec = await srv.adminToken('secadmin');
+  const username = `gaj_new${Date.now().toString(36).slice(-5)}`;
+  const made = await srv.call('POST', '/api/v1/users', { token: sec, body: {
+    username, display_name: '新同事', org_code: orgOf(srv.accounts, 'gaj_steward'), roles: ['clerk'] } });
+  assert.equal(made.status, 201, made.text);
+  const page = await newPage();
+  await page.goto('/#/signin');
+  await page.getByLabel('用户名').fill(username);
+  await page.getByLabel('密码', { exact: true }).fill(made.json.password);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.getByRole('heading', { level: 1, name: '修改密码' }).waitFor();
+  assert.equal(await page.locator('#nav').getByRole('link', { name: '资源目录', exact: true }).count(), 0, 'nothing else is offered yet');
+  await shot(page, '19-forced-password-change');
+  const next = `Fresh-${Date.now().toString(36)}-Passw0rd!`;
+  await page.getByLabel('当前密码').fill(made.json.password);
+  await page.getByLabel('新密码', { exact: true }).fill(next);
+  await page.getByLabel('再次输入新密码').fill(`${next}x`);
+  await page.getByRole('button', { name: '修改密码' }).click();
+  await page.getByText('两次输入的新密码不一致').waitFor();
+  await page.getByLabel('再次输入新密码').fill(next);
+  await page.getByRole('button', { name: '修改密码' }).click();
+  await page.getByRole('heading', { level: 1, name: /你好/ }).waitFor();
+  await page.context().close();
+});
+
+test('English, and a phone-sized screen', async () => {
+  const page = await newPage({ phone: true });
+  await signIn(page, 'gaj_steward');
+  await page.getByLabel('语言').selectOption('en');
+  await page.getByRole('heading', { level: 1, name: /^Hello/ }).waitFor();
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+  await page.locator('#nav').getByRole('link', { name: 'Catalog', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: 'Resource catalog' }).waitFor();
+  // Nothing wider than the screen but the tables, which scroll inside their own box.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
+  await shot(page, '20-phone-catalog-en');
+  await page.context().close();
+});
+
+test('no page logged an error or a Content-Security-Policy violation', () => {
+  assert.deepEqual(problems.filter((p) => !/status of (401|403|404|409)/.test(p)), []);
+});
