@@ -58,7 +58,19 @@ async function newPage({ phone = false, lang = 'zh-CN' } = {}) {
   return page;
 }
 
+// A translation key shown as itself: a string missing from web/console/i18n.js.
+const UNTRANSLATED = /\b(?:(?:sub_status|objection|delivery|status|share|sr|grant|result|role|mask|cycle|open|method|format|category|level|user|client|verify|col|home|nav|fix|mode|quality|audit|import|request|requests|grants|subs|deliveries|conflicts|catalog|resource)_[a-z_]+)\b/;
+
+/** Writes the screenshot of a step, after checking the page shows no untranslated key. */
 async function shot(page, name) {
+  // (values shown as data, in monospace, may look like keys: share_request, id_number)
+  const text = await page.evaluate(() => {
+    const copy = document.body.cloneNode(true);
+    for (const el of copy.querySelectorAll('.mono, pre')) el.remove();
+    return copy.textContent;
+  });
+  const key = text.match(UNTRANSLATED);
+  assert.equal(key, null, `${name}: untranslated ${key && key[0]}`);
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
@@ -330,6 +342,52 @@ test('an auditor finds the approval in the trail and verifies its proof in the b
   assert.deepEqual(verdicts.root, [true, false, false]);
   assert.deepEqual(verdicts.time, [true, true, false]);
   await page.context().close();
+});
+
+test('a provider answers an overdue data objection; subscriptions, deliveries and conflicts are listed', async () => {
+  const page = await newPage();
+  await signIn(page, 'wjw_steward');
+  const panel = page.locator('section.panel', { has: page.getByRole('heading', { name: '待本部门答复的数据异议' }) });
+  await panel.getByText('已超期').waitFor();
+  await page.locator('#nav').getByRole('link', { name: '数据异议', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: '数据异议' }).waitFor();
+  const row = page.getByRole('row').filter({ hasText: '已超期' }).first();
+  const id = (await row.innerText()).match(/OB\d+/)[0];
+  await row.getByLabel('处理决定').selectOption('reject');
+  await row.getByRole('button', { name: '提交处理结果' }).click();
+  await row.getByText('驳回异议时必须说明理由。').waitFor();
+  const token = await srv.login('wjw_steward');
+  assert.equal((await srv.call('GET', `/api/v1/objections/${id}`, { token })).json.status, 'open', 'nothing changed');
+  await shot(page, '21-objection');
+  await row.getByLabel('理由').fill('经核实，死亡医学证明信息与原始档案一致');
+  await row.getByRole('button', { name: '提交处理结果' }).click();
+  await page.getByRole('row', { name: new RegExp(`${id}.*已驳回`) }).waitFor();
+  assert.equal((await srv.call('GET', `/api/v1/objections/${id}`, { token })).json.status, 'rejected');
+  await page.context().close();
+
+  // A consumer's subscription to the journey's resource, delivering to a port nobody listens on.
+  const scjg = await srv.login('scjg_steward');
+  const journeyGrant = await srv.call('GET', `/api/v1/grants?resource=${encodeURIComponent(journey.code)}&role=consumer`, { token: scjg });
+  const grantId = journeyGrant.json.items.find((g) => g.status === 'active')?.id;
+  const made = await srv.call('POST', '/api/v1/subscriptions', { token: scjg,
+    body: { resource: journey.code, url: 'http://127.0.0.1:9/hook', ...(grantId ? { grant: grantId } : {}) } });
+  assert.equal(made.status, 201, made.text);
+  const consumer = await newPage();
+  await signIn(consumer, 'scjg_steward');
+  await consumer.locator('#nav').getByRole('link', { name: '订阅', exact: true }).click();
+  await consumer.getByRole('link', { name: made.json.id }).click();
+  await consumer.getByRole('heading', { level: 1, name: `订阅 ${made.json.id}` }).waitFor();
+  await consumer.getByRole('heading', { level: 2, name: '推送记录' }).waitFor();
+  await shot(consumer, '22-subscription');
+  await consumer.context().close();
+
+  const steward = await newPage();
+  await signIn(steward, 'gaj_steward');
+  await steward.locator('#nav').getByRole('link', { name: '数据冲突', exact: true }).click();
+  await steward.getByRole('heading', { level: 1, name: '数据冲突' }).waitFor();
+  await steward.getByRole('table', { name: '数据冲突' }).waitFor();
+  await shot(steward, '23-conflicts');
+  await steward.context().close();
 });
 
 test('the provider rejects a request only with a reason, and revokes a grant', async () => {

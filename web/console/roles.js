@@ -17,6 +17,8 @@ export const can = {
   decideShare: (me, sr) => has(me, 'steward') && sr.provider_org === me.org_code && sr.status === 'pending',
   revokeGrant: (me, g) => has(me, 'steward') && g.provider_org === me.org_code && g.status === 'active',
   readSubscriptions: (me) => has(me, 'steward') || has(me, 'org_admin'),
+  readObjections: (me) => has(me, 'steward') || has(me, 'org_admin'),
+  readConflicts: (me) => has(me, 'steward'),
   readAudit: (me) => has(me, 'auditor') || has(me, 'org_admin'),
   readUsers: (me) => has(me, 'secadmin') || has(me, 'org_admin'),
   readClients: (me) => has(me, 'secadmin') || has(me, 'org_admin'),

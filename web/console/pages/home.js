@@ -1,6 +1,7 @@
 // The home page: what waits for the signed-in person, by role.
 //   stewards      share requests to decide (overdue first), their own requests
-//                 still waiting, failing subscriptions, draft resources
+//                 still waiting, objections to answer, failing subscriptions,
+//                 draft resources
 //   org admins    the same to watch, without deciding
 //   auditors      refused requests in the audit trail, the signed tree head
 //   everyone      a way into the catalog
@@ -44,12 +45,20 @@ export async function home(ctx) {
       return table(t('home_my_requests'), [t('col_request'), t('col_resource'), t('col_provider'), t('col_due')],
         page.items.map((r) => [link(`/requests/${r.id}`, r.id), r.resource, names.get(r.provider_org) || r.provider_org, when(r.due_at, ctx.lang)]));
     }));
+    panels.push(panel(t('home_objections'), async () => {
+      const page = await api('GET', '/api/v1/objections', { query: { role: 'provider', status: 'open', limit: 100 } });
+      if (!page.items.length) return emptyState(t('home_objections_empty'));
+      const items = [...page.items].sort((a, b) => Number(b.overdue) - Number(a.overdue));
+      return table(t('home_objections'), [t('col_objection'), t('col_resource'), t('col_consumer'), t('col_due')],
+        items.map((o) => [link('/objections?role=provider', o.id), o.resource, names.get(o.consumer_org) || o.consumer_org,
+          o.overdue ? h('span', { class: 'badge bad' }, t('overdue')) : when(o.due_at, ctx.lang)]));
+    }));
     panels.push(panel(t('home_failed_deliveries'), async () => {
       const page = await api('GET', '/api/v1/subscriptions', { query: { limit: 200 } });
       const failing = page.items.filter((s) => s.status === 'failed' || s.failures > 0);
       if (!failing.length) return emptyState(t('home_failed_deliveries_empty'));
       return table(t('home_failed_deliveries'), [t('col_subscription'), t('col_resource'), t('col_failures'), t('col_reason')],
-        failing.map((s) => [s.id, s.resource, String(s.failures), s.status_reason || t(`sub_status_${s.status}`)]));
+        failing.map((s) => [link(`/subscriptions/${s.id}`, s.id), s.resource, String(s.failures), s.status_reason || t(`sub_status_${s.status}`)]));
     }));
     if (has(me, 'steward')) {
       panels.push(panel(t('home_drafts'), async () => {
@@ -62,7 +71,8 @@ export async function home(ctx) {
   }
   if (can.readAudit(me)) {
     panels.push(panel(t('home_denied'), async () => {
-      const page = await api('GET', '/api/v1/audit/events', { query: { result: 'denied', limit: 1000 } });
+      const weekAgo = new Date(Date.now() - 7 * 86400000).toISOString();
+      const page = await api('GET', '/api/v1/audit/events', { query: { result: 'denied', from: weekAgo, limit: 1000 } });
       const recent = page.items.slice(-10).reverse();
       if (!recent.length) return emptyState(t('home_denied_empty'));
       return table(t('home_denied'), [t('col_seq'), t('col_time'), t('col_actor'), t('col_action')],

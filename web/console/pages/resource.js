@@ -47,6 +47,8 @@ export async function detail(ctx) {
     actions.push(link(`/resources/${encodeURIComponent(res.code)}/request`, t('request_share'), { class: 'button primary' }));
   }
   const fact = (label, value) => [h('dt', {}, label), h('dd', {}, value ?? '—')];
+  const quality = await api('GET', `${resourcePath(res.code)}/quality`).catch(() => null);
+  const part = (name) => `${quality[name].score}`;
   return h('section', {},
     h('p', { class: 'crumbs' }, link('/catalog', t('nav_catalog'))),
     h('div', { class: 'title-row' }, h('h1', {}, res.name), statusBadge(res.status)),
@@ -69,7 +71,14 @@ export async function detail(ctx) {
     res.items.length
       ? table(t('items_title'), [t('col_item'), t('col_title'), t('col_element'), t('col_required'), t('col_sensitivity'), t('col_mask')],
         res.items.map((i) => [i.name, i.title || '—', i.element || '—', i.required ? t('yes') : t('no'), i.sensitivity, t(`mask_${i.mask}`)]))
-      : h('p', { class: 'empty' }, manage ? t('items_empty_manage') : t('items_empty')));
+      : h('p', { class: 'empty' }, manage ? t('items_empty_manage') : t('items_empty')),
+    quality ? h('section', { class: 'card', 'aria-labelledby': 'quality-title' },
+      h('h2', { id: 'quality-title' }, t('quality_title')),
+      h('dl', { class: 'facts' },
+        fact(t('quality_score'), h('strong', {}, `${quality.score} / 100`)),
+        fact(t('quality_records'), String(quality.records)),
+        fact(t('quality_completeness'), part('completeness')), fact(t('quality_validity'), part('validity')),
+        fact(t('quality_timeliness'), part('timeliness')), fact(t('quality_consistency'), part('consistency')))) : null);
 }
 
 export async function create(ctx) {
