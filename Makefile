@@ -53,7 +53,7 @@ build/gen/openapi_json.c: build/gen/openapi.json
 CONSOLE_FILES := $(shell find web/console -type f ! -name '.*' | sort)
 build/gen/console_assets.c: $(CONSOLE_FILES) scripts/embed-console.sh
 	@mkdir -p $(@D)
-	scripts/embed-console.sh web/console > $@.tmp && mv $@.tmp $@
+	scripts/embed-console.sh web/console > $@.$$$$.tmp && mv $@.$$$$.tmp $@
 
 GEN_SRC := build/gen/migrations_sqlite.c build/gen/openapi_json.c build/gen/console_assets.c
 

@@ -2,7 +2,7 @@
 // language switch, and a hash router that loads each page's module.
 //
 // A page module exports functions page(ctx) → Node; ctx = {me, lang, params,
-// query, go(route), reload(), refreshMe()}. Routes are matched in order; a
+// query, go(route), reload(), refreshMe(), afterSignIn(), setMe(me)}. Routes are matched in order; a
 // route with `allowed` is offered in the navigation (and opened) only when
 // allowed(me) says so.
 import { api } from './api.js';
@@ -54,9 +54,30 @@ async function refreshMe() {
     if (state.me.kind !== 'user') state.me = null;
   } catch (e) {
     state.me = null;
-    if (e.status !== 401 && e.code !== 'password_change_required') throw e;
+    if (e.code === 'password_change_required') {
+      // Only the password change is open to this session; who it is was kept at sign-in.
+      const username = sessionStorage.getItem('yw_user');
+      if (username) state.me = { kind: 'user', username, display_name: username, roles: [], must_change_password: true };
+    } else if (e.status !== 401) {
+      throw e;
+    }
   }
+  if (state.me) sessionStorage.setItem('yw_user', state.me.username);
   return state.me;
+}
+
+/** Where to go after signing in: the page that asked for it, else home. */
+export function afterSignIn() {
+  const next = sessionStorage.getItem('yw_next');
+  sessionStorage.removeItem('yw_next');
+  return next && next.startsWith('/') && !next.startsWith('/signin') && !next.startsWith('/password') ? next : '/';
+}
+
+function rememberPage() {
+  const { path, query } = parseHash();
+  if (path === '/signin' || path === '/password') return;
+  const qs = new URLSearchParams(query).toString();
+  sessionStorage.setItem('yw_next', qs ? `${path}?${qs}` : path);
 }
 
 function renderChrome(current) {
@@ -86,6 +107,8 @@ function renderChrome(current) {
 async function signOut() {
   try { await api('POST', '/api/v1/auth/logout'); } catch { /* the session may already be gone */ }
   state.me = null;
+  sessionStorage.removeItem('yw_user');
+  sessionStorage.removeItem('yw_next');
   go('/signin');
 }
 
@@ -102,7 +125,7 @@ export async function render() {
   }
   if (!route.public && !state.me) {
     try { await refreshMe(); } catch (e) { fill(el, problemBox(e)); return; }
-    if (!state.me) { go('/signin'); return; }
+    if (!state.me) { rememberPage(); go('/signin'); return; }
   }
   if (state.me && state.me.must_change_password && !route.during_change && !route.public) { go('/password'); return; }
   renderChrome(path);
@@ -115,7 +138,10 @@ export async function render() {
   fill(el, h('p', { class: 'muted', role: 'status' }, t('loading')));
   try {
     const mod = await import(`./pages/${route.module}.js`);
-    const node = await mod[route.fn]({ me: state.me, lang: lang(), params, query, go, reload: render, refreshMe, setMe: (me) => { state.me = me; } });
+    const node = await mod[route.fn]({
+      me: state.me, lang: lang(), params, query, go, reload: render, refreshMe, afterSignIn,
+      setMe: (me) => { state.me = me; sessionStorage.setItem('yw_user', me.username); },
+    });
     if (serial !== rendering) return; // a newer navigation won
     fill(el, node);
   } catch (e) {
@@ -131,6 +157,6 @@ window.addEventListener('hashchange', render);
 window.addEventListener('yw:signed-out', () => {
   state.me = null;
   const { path } = parseHash();
-  if (path !== '/signin') go('/signin');
+  if (path !== '/signin') { rememberPage(); go('/signin'); }
 });
 render();

@@ -29,7 +29,7 @@ export async function signIn(ctx) {
     try {
       const res = await api('POST', '/api/v1/auth/console/login', { body });
       ctx.setMe({ kind: 'user', ...res.user });
-      ctx.go(res.user.must_change_password ? '/password' : '/');
+      ctx.go(res.user.must_change_password ? '/password' : ctx.afterSignIn());
     } catch (e) {
       if (e.code === 'totp_required') {
         totpField.hidden = false;
@@ -72,7 +72,7 @@ export async function changePassword(ctx) {
       await api('POST', `/api/v1/users/${encodeURIComponent(me.username)}/password`,
         { body: { current_password: current.value, new_password: next.value } });
       await ctx.refreshMe();
-      ctx.go('/');
+      ctx.go(ctx.afterSignIn());
     } catch (e) {
       fill(status, problemBox(e));
     } finally {
