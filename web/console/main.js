@@ -14,6 +14,7 @@ const ROUTES = [
   { path: /^\/signin$/, module: 'signin', fn: 'signIn', public: true },
   { path: /^\/password$/, module: 'signin', fn: 'changePassword', during_change: true },
   { path: /^\/$/, module: 'home', fn: 'home' },
+  { path: /^\/account$/, module: 'account', fn: 'account' },
   { path: /^\/catalog$/, module: 'catalog', fn: 'catalog', nav: 'nav_catalog', href: '/catalog', allowed: can.readCatalog },
   { path: /^\/resources\/new$/, module: 'resource', fn: 'create', allowed: can.createResource },
   { path: /^\/resources\/([^/]+)$/, module: 'resource', fn: 'detail', params: ['code'] },
@@ -100,7 +101,9 @@ function renderChrome(current) {
   const session = document.getElementById('session');
   fill(session,
     h('label', { for: 'lang-switch', class: 'sr-only' }, t('language')), langSelect,
-    me ? h('span', { class: 'who' }, `${me.display_name} · ${me.roles.map((r) => t(`role_${r}`)).join(t('list_sep'))}`) : null,
+    me && !me.must_change_password
+      ? link('/account', `${me.display_name} · ${me.roles.map((r) => t(`role_${r}`)).join(t('list_sep'))}`, { class: 'who', title: t('account_title') })
+      : null,
     me ? h('button', { type: 'button', class: 'link', id: 'sign-out', onclick: signOut }, t('sign_out')) : null);
 }
 

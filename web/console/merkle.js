@@ -1,9 +1,9 @@
 // Checks an audit inclusion proof in the browser, with WebCrypto SHA-256,
 // exactly as src/audit/merkle.c hashes (RFC 9162 §2.1):
 //   leaf  = SHA-256(0x00 || entry)        node = SHA-256(0x01 || left || right)
-// and the verification of §2.1.3.2. The tree head's Ed25519 signature is
-// checked over the 68 bytes docs/audit.md describes, where the browser
-// offers Ed25519.
+// and the verifications of §2.1.3.2 (inclusion) and §2.1.4.2 (consistency).
+// A tree head's Ed25519 signature is checked over the 68 bytes docs/audit.md
+// describes, where the browser offers Ed25519.
 
 export function fromBase64(s) {
   const bin = atob(s);
@@ -90,16 +90,48 @@ export async function verifyInclusion(proof, publicKey) {
     name: 'root', ok: root !== null && proof.tree_head.tree_size === proof.tree_size && equal(root, headRoot),
     value: root ? toBase64(root) : '—',
   });
-  let signature = null;
-  if (publicKey) {
-    try {
-      const key = await crypto.subtle.importKey('raw', fromBase64(publicKey), { name: 'Ed25519' }, false, ['verify']);
-      signature = await crypto.subtle.verify({ name: 'Ed25519' }, key, fromBase64(proof.tree_head.signature),
-        signedHeadBytes(proof.tree_head));
-    } catch {
-      signature = null; // no Ed25519 in this browser
-    }
-  }
+  const signature = publicKey ? await headSigned(proof.tree_head, publicKey) : null;
   steps.push({ name: 'signature', ok: signature, value: proof.tree_head.signature });
   return steps;
+}
+
+/**
+ * Whether proof (GET /api/v1/audit/consistency) shows that the tree of size
+ * `from` with root fromRoot is a prefix of the tree of size `to` with root
+ * toRoot (RFC 9162 §2.1.4.2). Roots are bytes.
+ */
+export async function consistent(from, to, fromRoot, toRoot, proof) {
+  if (from === to) return proof.length === 0 && equal(fromRoot, toRoot);
+  if (from === 0) return proof.length === 0; // every tree extends the empty one
+  if (from > to || proof.length === 0) return false;
+  const path = [...proof];
+  if ((from & (from - 1)) === 0) path.unshift(fromRoot); // a complete subtree: its root starts the path
+  let fn = BigInt(from) - 1n;
+  let sn = BigInt(to) - 1n;
+  while ((fn & 1n) === 1n) { fn >>= 1n; sn >>= 1n; }
+  let fr = path[0];
+  let sr = path[0];
+  for (const c of path.slice(1)) {
+    if (sn === 0n) return false;
+    if ((fn & 1n) === 1n || fn === sn) {
+      fr = await nodeHash(c, fr);
+      sr = await nodeHash(c, sr);
+      while ((fn & 1n) === 0n && fn !== 0n) { fn >>= 1n; sn >>= 1n; }
+    } else {
+      sr = await nodeHash(sr, c);
+    }
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  return sn === 0n && equal(fr, fromRoot) && equal(sr, toRoot);
+}
+
+/** Verifies a tree head's Ed25519 signature; null when the browser cannot. */
+export async function headSigned(head, publicKey) {
+  try {
+    const key = await crypto.subtle.importKey('raw', fromBase64(publicKey), { name: 'Ed25519' }, false, ['verify']);
+    return await crypto.subtle.verify({ name: 'Ed25519' }, key, fromBase64(head.signature), signedHeadBytes(head));
+  } catch {
+    return null;
+  }
 }

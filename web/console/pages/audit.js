@@ -2,10 +2,12 @@
 // time, and one entry with its inclusion proof verified in the browser
 // (merkle.js): the leaf hash recomputed from the entry's text, the path
 // folded up to the root of the signed tree head, and the head's signature.
+// The log's consistency is checked the same way: this browser keeps the last
+// head it verified and proves that today's log extends it unchanged.
 import { api } from '../api.js';
 import { h, field, select, link, emptyState, problemBox, notice, table, when, fill, actionButton } from '../dom.js';
 import { t } from '../i18n.js';
-import { verifyInclusion } from '../merkle.js';
+import { verifyInclusion, consistent, headSigned, fromBase64 } from '../merkle.js';
 
 const FILTERS = ['actor', 'action', 'object', 'result', 'from', 'to'];
 
@@ -13,6 +15,52 @@ function toRfc3339(local) {
   if (!local) return '';
   const d = new Date(local);
   return Number.isNaN(d.getTime()) ? '' : d.toISOString();
+}
+
+const LAST_HEAD = 'yw_audit_verified_head';
+
+/** The card that proves the log only grew since this browser last looked. */
+function consistencyCard(ctx) {
+  const result = h('div', { 'aria-live': 'polite' });
+  const saved = () => { try { return JSON.parse(localStorage.getItem(LAST_HEAD)); } catch { return null; } };
+  const describe = () => {
+    const last = saved();
+    return last ? t('consistency_last', { size: last.tree_size, time: when(last.timestamp, ctx.lang) }) : t('consistency_none');
+  };
+  const lastLine = h('p', { class: 'muted' }, describe());
+  const run = actionButton(t('consistency_check'), async () => {
+    fill(result, h('p', { class: 'muted' }, t('audit_verifying')));
+    try {
+      const head = await api('GET', '/api/v1/audit/tree-head');
+      const signed = await headSigned(head, head.public_key);
+      if (signed === false) { fill(result, notice(t('consistency_bad_signature'), 'bad')); return; }
+      const last = saved();
+      let verdict;
+      if (!last) {
+        verdict = notice(t('consistency_baseline', { size: head.tree_size }), 'ok');
+      } else if (last.tree_size > head.tree_size) {
+        fill(result, notice(t('consistency_shrank', { from: last.tree_size, to: head.tree_size }), 'bad'));
+        return;
+      } else {
+        let proof = [];
+        if (last.tree_size !== head.tree_size && last.tree_size > 0) {
+          const answer = await api('GET', '/api/v1/audit/consistency', { query: { from: last.tree_size, to: head.tree_size } });
+          proof = answer.proof.map(fromBase64);
+        }
+        const ok = await consistent(last.tree_size, head.tree_size, fromBase64(last.root_hash), fromBase64(head.root_hash), proof);
+        if (!ok) { fill(result, notice(t('consistency_bad', { from: last.tree_size, to: head.tree_size }), 'bad')); return; }
+        verdict = notice(t('consistency_good', { from: last.tree_size, to: head.tree_size }), 'ok');
+      }
+      localStorage.setItem(LAST_HEAD, JSON.stringify({ tree_size: head.tree_size, root_hash: head.root_hash, timestamp: head.timestamp }));
+      lastLine.textContent = describe();
+      fill(result, h('div', { id: 'consistency-result' }, verdict,
+        signed === null ? h('p', { class: 'small muted' }, t('verify_unavailable')) : null));
+    } catch (e) {
+      fill(result, problemBox(e));
+    }
+  }, { id: 'consistency-check' });
+  return h('section', { class: 'card', 'aria-labelledby': 'consistency-title' },
+    h('h2', { id: 'consistency-title' }, t('consistency_title')), h('p', {}, t('consistency_intro')), lastLine, run, result);
 }
 
 export async function events(ctx) {
@@ -65,7 +113,8 @@ export async function events(ctx) {
   }
   more.addEventListener('click', loadPage);
   await loadPage();
-  return h('section', {}, h('h1', {}, t('audit_title')), h('p', { class: 'muted' }, t('audit_intro')), form, results, more);
+  return h('section', {}, h('h1', {}, t('audit_title')), h('p', { class: 'muted' }, t('audit_intro')),
+    consistencyCard(ctx), form, results, more);
 }
 
 /** The entry's text as label/value pairs when it is a JSON object, else as it is. */
