@@ -307,6 +307,24 @@ test('the provider approves with one item masked; the grant shows up on both sid
   await theirs.waitFor();
   assert.equal(await theirs.getByRole('button', { name: '撤销' }).count(), 0, 'the consumer is offered no revoke');
   await shot(consumer, '11-grants-consumer');
+
+  // The consumer reads a record through the grant: the name masked, as approved; the read is audited.
+  await theirs.getByRole('link', { name: journey.code }).click();
+  await consumer.getByRole('link', { name: '查询记录' }).click();
+  await consumer.getByLabel(/id_number/).fill(idNumber(1));
+  await consumer.getByRole('button', { name: '查询', exact: true }).click();
+  const record = consumer.getByRole('table', { name: /记录/ });
+  await record.waitFor();
+  assert.match(await record.getByRole('row', { name: /^id_number/ }).innerText(), new RegExp(idNumber(1)));
+  const name = await record.getByRole('row', { name: /^name/ }).innerText();
+  assert.match(name, /张\*/, name);
+  assert.doesNotMatch(name, /张三/);
+  await consumer.getByText(/此次查询已记入审计日志 #\d+/).waitFor();
+  assert.ok(!consumer.url().includes(idNumber(1)), 'the key stays out of the address');
+  await shot(consumer, '11b-record-through-grant');
+  await consumer.getByLabel(/id_number/).fill(idNumber(9));
+  await consumer.getByRole('button', { name: '查询', exact: true }).click();
+  await consumer.getByRole('alert').waitFor(); // no such record: the problem, and what to do
   await consumer.context().close();
 });
 
@@ -691,6 +709,8 @@ test('pages pass the axe-core WCAG 2 A and AA checks', async () => {
   violations.push(...await check(`/resources/${encodeURIComponent(journey.code)}`, h1(journey.name)));
   violations.push(...await check('/resources/new', h1('新建资源')));
   violations.push(...await check(`/resources/${encodeURIComponent(journey.code)}/import`, h1(/导入/)));
+  violations.push(...await check(`/resources/${encodeURIComponent(journey.code)}/records`, h1(/查询/)));
+  violations.push(...await check('/account', h1('我的账号')));
   violations.push(...await check('/requests?role=', h1('共享申请')));
   violations.push(...await check(`/requests/${journey.request}`, h1(`共享申请 ${journey.request}`)));
   violations.push(...await check('/grants', h1('共享授权')));

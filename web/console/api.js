@@ -24,7 +24,21 @@ function cookie(name) {
  * api('GET', '/api/v1/resources', {query: {q}}) → parsed JSON (null for 204).
  * body: an object sent as JSON, or {raw, type} for another content type.
  */
-export async function api(method, path, { query, body, raw, type } = {}) {
+export async function api(method, path, options = {}) {
+  return (await call(method, path, options)).body;
+}
+
+/**
+ * The same, with the audit entry that recorded the call: {body, auditSeq}
+ * (auditSeq from X-Yiwang-Audit-Seq, or null).
+ */
+export async function apiAudited(method, path, options = {}) {
+  const { body, headers } = await call(method, path, options);
+  const seq = headers.get('X-Yiwang-Audit-Seq');
+  return { body, auditSeq: seq === null ? null : Number(seq) };
+}
+
+async function call(method, path, { query, body, raw, type } = {}) {
   const headers = { Accept: 'application/json' };
   let payload;
   if (body !== undefined) {
@@ -46,7 +60,7 @@ export async function api(method, path, { query, body, raw, type } = {}) {
   } catch (e) {
     throw new ApiError({ title: 'Network error', detail: e.message, code: 'network', status: 0 });
   }
-  if (res.status === 204) return null;
+  if (res.status === 204) return { body: null, headers: res.headers };
   const text = await res.text();
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
@@ -55,7 +69,7 @@ export async function api(method, path, { query, body, raw, type } = {}) {
     if (res.status === 401 && path !== '/api/v1/auth/console/login') window.dispatchEvent(new CustomEvent('yw:signed-out'));
     throw new ApiError({ status: res.status, ...problem });
   }
-  return json;
+  return { body: json, headers: res.headers };
 }
 
 /** Every page of a list, up to max items. */

@@ -20,6 +20,7 @@ const ROUTES = [
   { path: /^\/resources\/([^/]+)$/, module: 'resource', fn: 'detail', params: ['code'] },
   { path: /^\/resources\/([^/]+)\/edit$/, module: 'resource', fn: 'edit', params: ['code'] },
   { path: /^\/resources\/([^/]+)\/import$/, module: 'importer', fn: 'importPage', params: ['code'] },
+  { path: /^\/resources\/([^/]+)\/records$/, module: 'records', fn: 'lookup', params: ['code'] },
   { path: /^\/resources\/([^/]+)\/request$/, module: 'sharing', fn: 'fileRequest', params: ['code'] },
   { path: /^\/requests$/, module: 'sharing', fn: 'requests', nav: 'nav_requests', href: '/requests', allowed: can.readSharing },
   { path: /^\/requests\/([^/]+)$/, module: 'sharing', fn: 'request', params: ['id'], allowed: can.readSharing },
@@ -39,7 +40,7 @@ const state = { me: null };
 const main = () => document.getElementById('main');
 
 function parseHash() {
-  const raw = decodeURI(location.hash.replace(/^#/, '')) || '/';
+  const raw = location.hash.replace(/^#/, '') || '/'; // path parameters and the query are decoded where read
   const [path, qs = ''] = raw.split('?');
   return { path, query: Object.fromEntries(new URLSearchParams(qs)) };
 }

@@ -13,6 +13,10 @@ export const can = {
   importRecords: (me, res) => has(me, 'steward') && res.provider_org === me.org_code && res.status !== 'retired',
   requestShare: (me, res) => has(me, 'steward') && res.provider_org !== me.org_code && res.status === 'published'
     && res.share_type !== 'none',
+  /** The provider's stewards read its records; consumers' readers through a grant (the server checks the grant). */
+  lookupRecords: (me, res) => (res.provider_org === me.org_code
+    ? has(me, 'steward')
+    : ['steward', 'clerk', 'approver', 'inspector'].some((r) => has(me, r)) && res.status === 'published'),
   readSharing: (me) => has(me, 'steward') || has(me, 'org_admin'),
   decideShare: (me, sr) => has(me, 'steward') && sr.provider_org === me.org_code && sr.status === 'pending',
   revokeGrant: (me, g) => has(me, 'steward') && g.provider_org === me.org_code && g.status === 'active',

@@ -43,6 +43,9 @@ export async function detail(ctx) {
   if (can.importRecords(me, res)) {
     actions.push(link(`/resources/${encodeURIComponent(res.code)}/import`, t('import_records'), { class: 'button' }));
   }
+  if (can.lookupRecords(me, res)) {
+    actions.push(link(`/resources/${encodeURIComponent(res.code)}/records`, t('lookup_records'), { class: 'button' }));
+  }
   if (can.requestShare(me, res)) {
     actions.push(link(`/resources/${encodeURIComponent(res.code)}/request`, t('request_share'), { class: 'button primary' }));
   }
