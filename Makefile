@@ -131,6 +131,7 @@ build/release/gen-people: bench/gen_people.c build/release/libyiwang.a
 bench: build/release/yiwang build/release/audit-bench build/release/gen-people build/release/search-bench
 	@scripts/deps.sh bench
 	bench/http.sh
+	bench/console.sh
 	bench/share.sh
 	./build/release/audit-bench
 	bench/import.sh
