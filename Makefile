@@ -1,7 +1,7 @@
 # Yiwang build.
 #
 #   make run     build and serve the demo city on 127.0.0.1:8080 (data in ./var)
-#   make test    build with ASan+UBSan, run the unit tests and the API tests
+#   make test    build with ASan+UBSan, run the unit tests, the API tests and the console's browser tests
 #   make fuzz    run each libFuzzer target for FUZZ_SECONDS
 #   make bench   compare yiwang with nginx under wrk
 #
@@ -26,7 +26,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 30
 NODE     ?= node
 
-.PHONY: all run test layers unit api fuzz bench deps deps-test clean format
+.PHONY: all run test layers unit api browser fuzz bench deps deps-test clean format
 all: build/release/yiwang
 
 deps:
@@ -50,7 +50,12 @@ build/gen/openapi_json.c: build/gen/openapi.json
 	cd build/gen && xxd -i -n yw_openapi_json openapi.json > openapi_json.c.tmp
 	sed -e 's/^unsigned char/const unsigned char/' -e 's/^unsigned int/const unsigned int/' $@.tmp > $@ && rm $@.tmp
 
-GEN_SRC := build/gen/migrations_sqlite.c build/gen/openapi_json.c
+CONSOLE_FILES := $(shell find web/console -type f ! -name '.*' | sort)
+build/gen/console_assets.c: $(CONSOLE_FILES) scripts/embed-console.sh
+	@mkdir -p $(@D)
+	scripts/embed-console.sh web/console > $@.$$$$.tmp && mv $@.$$$$.tmp $@
+
+GEN_SRC := build/gen/migrations_sqlite.c build/gen/openapi_json.c build/gen/console_assets.c
 
 # One object tree per variant: build/release and build/asan.
 define variant
@@ -58,7 +63,7 @@ build/$(1)/obj/%.o: %.c $(HDRS) | deps
 	@mkdir -p $$(@D)
 	$$(CC) $(2) $$(shell pkg-config --cflags $(PKGS)) -c $$< -o $$@
 
-build/$(1)/obj/gen/%.o: build/gen/%.c src/store/db.h
+build/$(1)/obj/gen/%.o: build/gen/%.c src/store/db.h src/console/assets.h
 	@mkdir -p $$(@D)
 	$$(CC) $(2) -Wno-missing-prototypes -c $$< -o $$@
 
@@ -83,7 +88,7 @@ run: build/release/yiwang
 export ASAN_OPTIONS  := abort_on_error=1:detect_leaks=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 
-test: layers unit api
+test: layers unit api browser
 
 layers:
 	@scripts/check-layers.sh
@@ -93,6 +98,13 @@ unit: deps-test build/asan/unit-tests
 
 api: deps-test build/asan/yiwang
 	YIWANG_BIN=$(CURDIR)/build/asan/yiwang $(NODE) --test --test-concurrency=2 tests/api/
+
+# playwright-core from npm (lockfile committed) drives Debian's chromium; screenshots go to build/screenshots/.
+tests/browser/node_modules/.package-lock.json: tests/browser/package.json tests/browser/package-lock.json | deps-test
+	cd tests/browser && npm ci --no-audit --no-fund
+
+browser: deps-test build/asan/yiwang tests/browser/node_modules/.package-lock.json
+	YIWANG_BIN=$(CURDIR)/build/asan/yiwang $(NODE) --test --test-concurrency=1 tests/browser/
 
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(GEN_SRC) $(HDRS)
 	@scripts/deps.sh fuzz
@@ -119,6 +131,7 @@ build/release/gen-people: bench/gen_people.c build/release/libyiwang.a
 bench: build/release/yiwang build/release/audit-bench build/release/gen-people build/release/search-bench
 	@scripts/deps.sh bench
 	bench/http.sh
+	bench/console.sh
 	bench/share.sh
 	./build/release/audit-bench
 	bench/import.sh

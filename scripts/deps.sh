@@ -6,7 +6,8 @@ set -euo pipefail
 
 build=(gcc make pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libssl-dev
        libcurl4-openssl-dev libgnutls28-dev libyaml-dev xxd)
-test=(libcriterion-dev curl sqlite3 openssl libfaketime)
+# chromium and a CJK font: the console's browser tests and their screenshots
+test=(libcriterion-dev curl sqlite3 openssl libfaketime chromium fonts-wqy-microhei)
 fuzz=(clang libclang-rt-14-dev)
 bench=(nginx-light wrk util-linux sqlite3 bc curl)
 
@@ -26,6 +27,10 @@ done
 # Debian's nodejs only where no node is on the PATH.
 if [ "${1:-build}" = test ] && ! command -v node >/dev/null 2>&1; then
   missing+=(nodejs)
+fi
+# npm installs the browser tests' playwright-core from their lockfile.
+if [ "${1:-build}" = test ] && ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 

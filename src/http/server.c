@@ -22,6 +22,7 @@
 #include "core/histogram.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "sec/token.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -417,9 +418,51 @@ static bool is_builtin(const char *method, const char *path)
            (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0 || strcmp(path, "/metrics") == 0);
 }
 
+static bool safe_method(const char *method)
+{
+    return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+}
+
+/*
+ * The console's session rides in an HttpOnly cookie instead of a bearer
+ * header. A browser sends cookies with requests other sites make it send,
+ * so a request that changes anything must also prove it comes from a page
+ * of this server: the X-CSRF-Token header must carry the proof derived from
+ * the session token (yw_token_csrf), which the console reads from the
+ * yw_csrf cookie and no other site can read or compute.
+ */
+static void authenticate_cookie(yw_server *s, yw_req *req, const char *secret)
+{
+    const char *why = "the console session is invalid, expired or was ended; sign in again";
+    size_t len = strlen(secret);
+    if (!s->cfg.authenticate || s->cfg.authenticate(req, secret, len, &why) < 0 ||
+        req->principal.kind != YW_PRINCIPAL_USER) {
+        memset(&req->principal, 0, sizeof req->principal);
+        yw_reply_header(req, "WWW-Authenticate", "Bearer realm=\"yiwang\", error=\"invalid_token\"");
+        yw_reply_problem(req, 401, "invalid_token", "%s", why);
+        return;
+    }
+    if (safe_method(req->method))
+        return;
+    char expected[YW_TOKEN_MAX];
+    yw_token_csrf(secret, len, expected);
+    const char *proof = yw_req_header(req, "X-CSRF-Token");
+    if (!proof || strlen(proof) != strlen(expected) || !yw_token_equal(proof, expected, strlen(expected))) {
+        memset(&req->principal, 0, sizeof req->principal);
+        yw_reply_problem(req, 403, "csrf_failed",
+                         "a request signed in by the console cookie must carry X-CSRF-Token with the value of the "
+                         "yw_csrf cookie; reload the console and try again");
+    }
+}
+
 static void authenticate(yw_server *s, yw_req *req)
 {
     const char *auth = yw_req_header(req, "Authorization");
+    const char *cookie = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, YW_SESSION_COOKIE);
+    if (!auth && cookie && *cookie) {
+        authenticate_cookie(s, req, cookie);
+        return;
+    }
     if (!auth || strncasecmp(auth, "Bearer ", 7) != 0) {
         yw_reply_header(req, "WWW-Authenticate", "Bearer realm=\"yiwang\"");
         yw_reply_problem(req, 401, "unauthenticated", "send Authorization: Bearer <token>");
@@ -520,11 +563,15 @@ static enum MHD_Result queue_reply(struct MHD_Connection *conn, yw_req *req)
         MHD_create_response_from_buffer(req->reply_len, req->reply_body, MHD_RESPMEM_PERSISTENT);
     if (!resp)
         return MHD_NO;
-    if (req->status != 204)
+    if (req->status != 204 && req->status != 304)
         MHD_add_response_header(resp, "Content-Type", req->reply_type ? req->reply_type : "application/json");
     MHD_add_response_header(resp, "X-Request-Id", req->request_id);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    bool cache_set = false; /* static console files say how they may be cached */
+    for (int i = 0; i < req->nreply_headers; i++)
+        cache_set |= strcasecmp(req->reply_headers[i][0], "Cache-Control") == 0;
+    if (!cache_set)
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
     for (int i = 0; i < req->nreply_headers; i++)
         MHD_add_response_header(resp, req->reply_headers[i][0], req->reply_headers[i][1]);
     enum MHD_Result r = MHD_queue_response(conn, (unsigned)req->status, resp);

@@ -13,6 +13,11 @@
  * the connection is suspended, holding no worker, until the write is done
  * (yw_req_defer, yw_req_resume), then finished on a worker.
  *
+ * The web console's session is the same token carried in an HttpOnly
+ * cookie (YW_SESSION_COOKIE) when no Authorization header is sent; such a
+ * request, unless GET or HEAD, must carry the CSRF proof of its session in
+ * X-CSRF-Token (sec/token.h, yw_token_csrf), or is refused 403 csrf_failed.
+ *
  * It serves /healthz, /readyz and /metrics itself.
  */
 #ifndef YW_HTTP_SERVER_H
@@ -22,6 +27,9 @@
 
 #include "http/router.h"
 #include "store/store.h"
+
+#define YW_SESSION_COOKIE "yw_session" /* HttpOnly: the session token */
+#define YW_CSRF_COOKIE "yw_csrf"       /* readable by the console's scripts: the CSRF proof */
 
 /*
  * Resolves a bearer secret to req->principal. Returns 0 when it is valid,

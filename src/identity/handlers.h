@@ -5,6 +5,7 @@
 #include "http/request.h"
 
 void auth_login(yw_req *req);
+void auth_console_login(yw_req *req);
 void auth_logout(yw_req *req);
 void auth_me(yw_req *req);
 void users_password(yw_req *req);

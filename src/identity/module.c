@@ -4,6 +4,8 @@
 
 static const yw_route routes[] = {
     {"POST", "/api/v1/auth/login", auth_login, YW_ROUTE_PUBLIC | YW_ROUTE_AUDIT, 16 * 1024, "auth.login"},
+    {"POST", "/api/v1/auth/console/login", auth_console_login, YW_ROUTE_PUBLIC | YW_ROUTE_AUDIT, 16 * 1024,
+     "auth.login"},
     {"POST", "/api/v1/auth/logout", auth_logout, YW_ROUTE_DURING_PW_CHANGE | YW_ROUTE_AUDIT, 0, "auth.logout"},
     {"GET", "/api/v1/auth/me", auth_me, 0, 0, "auth.me"},
     {"POST", "/api/v1/auth/totp", totp_enroll, YW_ROUTE_AUDIT, 0, "auth.totp_enroll"},

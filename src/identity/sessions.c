@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/thread_local.h"
 #include "core/time.h"
+#include "http/server.h"
 #include "sec/password.h"
 #include "sec/token.h"
 #include "sec/totp.h"
@@ -306,7 +307,38 @@ static void login_failed(yw_req *req, login_write *w, const char *code, const ch
     yw_reply_problem(req, 401, code, "%s", detail);
 }
 
+/*
+ * The cookies of a console session: the token HttpOnly, the CSRF proof
+ * readable by the console's scripts; both SameSite=Strict, Secure over TLS.
+ * max_age 0 clears them.
+ */
+static void set_session_cookies(yw_req *req, const char *token, int64_t max_age)
+{
+    char csrf[YW_TOKEN_MAX] = "";
+    if (token)
+        yw_token_csrf(token, strlen(token), csrf);
+    const char *secure = yw_req_app(req)->config->tls_cert ? "; Secure" : "";
+    yw_reply_header(req, "Set-Cookie",
+                    yw_arena_printf(req->arena, "%s=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Strict%s",
+                                    YW_SESSION_COOKIE, token ? token : "", (long long)max_age, secure));
+    yw_reply_header(req, "Set-Cookie", yw_arena_printf(req->arena, "%s=%s; Path=/; Max-Age=%lld; SameSite=Strict%s",
+                                                       YW_CSRF_COOKIE, csrf, (long long)max_age, secure));
+}
+
+static void sign_in(yw_req *req, bool cookie);
+
 void auth_login(yw_req *req)
+{
+    sign_in(req, false);
+}
+
+/* The console's sign-in: the session goes into cookies, never into the body. */
+void auth_console_login(yw_req *req)
+{
+    sign_in(req, true);
+}
+
+static void sign_in(yw_req *req, bool cookie)
 {
     static const yw_json_field fields[] = {
         {"username", YW_JSON_STRING, true, 64},
@@ -394,6 +426,11 @@ void auth_login(yw_req *req)
     json_t *user = json_pack("{s:s, s:s, s:s, s:o, s:b, s:b}", "username", username, "display_name", display_name,
                              "org_code", org_code, "roles", yw_roles_json(roles), "must_change_password", must_change,
                              "totp_enabled", totp_enabled);
+    if (cookie) {
+        set_session_cookies(req, token, yw_req_app(req)->config->session_max);
+        yw_reply_json_new(req, 200, json_pack("{s:o, s:o}", "expires_at", yw_json_time(w.expires_at), "user", user));
+        return;
+    }
     yw_reply_json_new(req, 200,
                       json_pack("{s:s, s:o, s:o}", "token", token, "expires_at", yw_json_time(w.expires_at), "user", user));
 }
@@ -416,6 +453,8 @@ void auth_logout(yw_req *req)
         yw_reply_store_error(req, rc, "session");
         return;
     }
+    if (!yw_req_header(req, "Authorization")) /* signed in by the console's cookie: clear it */
+        set_session_cookies(req, NULL, 0);
     yw_reply_raw(req, 204, "application/json", NULL, 0);
 }
 

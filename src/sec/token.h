@@ -22,6 +22,14 @@ void yw_token_new(const char *prefix, char out[YW_TOKEN_MAX]);
 void yw_token_hash(const char *token, size_t len, char out[YW_TOKEN_HASH_LEN]);
 /* Constant-time comparison of two equal-length strings. */
 bool yw_token_equal(const char *a, const char *b, size_t len);
+/*
+ * The CSRF proof of a cookie session: base64url of a hash of the session
+ * token, 43 characters + NUL into out (YW_TOKEN_MAX bytes). A page of the
+ * console reads it from a cookie and echoes it in a header; another site can
+ * neither read the cookie nor compute the proof without the token, which
+ * scripts never see.
+ */
+void yw_token_csrf(const char *token, size_t len, char out[YW_TOKEN_MAX]);
 /* True when s looks like a token we issued (charset and length), before any lookup. */
 bool yw_token_plausible(const char *s, size_t len);
 

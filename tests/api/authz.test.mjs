@@ -280,6 +280,11 @@ const ROWS = [
     },
   },
   {
+    route: 'POST /api/v1/auth/console/login', case: 'anyone may sign in to the console (valid credentials)',
+    body: () => ({ username: 'gaj_clerk', password: srv.accounts.password }),
+    expect: ALL_PUBLIC(),
+  },
+  {
     route: 'POST /api/v1/auth/logout', case: 'a user ends a fresh session of their own',
     auth: async (c) => (USERS.includes(c) ? srv.login(username[c], password[c]) : token[c]),
     expect: USERS_ONLY(204),
@@ -610,6 +615,14 @@ const ROWS = [
 
   // ---- meta ----
   { route: 'GET /api/v1/openapi.json', case: 'the API description is public', expect: ALL_PUBLIC() },
+
+  // ---- the web console's files ----
+  { route: 'GET /', case: 'the console page is public', expect: ALL_PUBLIC() },
+  { route: 'GET /console/{file}', case: 'console scripts are public', path: '/console/main.js', expect: ALL_PUBLIC() },
+  {
+    route: 'GET /console/pages/{file}', case: 'console page modules are public', path: '/console/pages/home.js',
+    expect: ALL_PUBLIC(),
+  },
 
   // ---- served by the HTTP layer itself ----
   { route: 'GET /healthz', builtin: true, case: 'liveness', expect: ALL_PUBLIC() },

@@ -298,7 +298,9 @@ test('bad list parameters: 400', async () => {
 });
 
 test('unknown paths: 404; a wrong method: 405 with Allow', async () => {
-  for (const path of ['/api/v1/nope', '/api/v2/orgs', '/api/v1/orgs/a/b/c', '/', '/api/v1/' + 'x/'.repeat(20)]) {
+  // (/ is the web console's page; paths beside it are unknown like any other)
+  for (const path of ['/api/v1/nope', '/api/v2/orgs', '/api/v1/orgs/a/b/c', '/index.html', '/console', '/console/a/b',
+    '/api/v1/' + 'x/'.repeat(20)]) {
     assertProblem(await srv.call('GET', path, { token: sys }), 404, 'not_found');
   }
   // without a credential too: an unknown path reveals nothing more
@@ -310,6 +312,8 @@ test('unknown paths: 404; a wrong method: 405 with Allow', async () => {
     ['GET', '/api/v1/auth/login', 'POST'],
     ['GET', '/api/v1/users/gaj_clerk/password', 'POST'],
     ['PATCH', `/api/v1/clients/${GAJ}/exchange`, 'GET, DELETE'],
+    ['POST', '/', 'GET'],
+    ['DELETE', '/console/main.js', 'GET'],
   ];
   for (const [method, path, allow] of cases) {
     const res = await srv.call(method, path, { token: sys });

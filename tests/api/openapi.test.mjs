@@ -406,6 +406,47 @@ test('who am I, for users and clients; sign-out', async () => {
   await api('POST', '/api/v1/auth/logout', { expect: 401 });
 });
 
+test('the console: its files, its cookie sign-in and the CSRF proof', async () => {
+  const page = await api('GET', '/', { expect: 200 });
+  assert.match(page.text, /<script type="module" src="\/console\/main.js">/);
+  await api('GET', '/', { headers: { 'If-None-Match': page.headers.get('etag') }, expect: 304 });
+  const main = await api('GET', '/console/{file}', { params: { file: 'main.js' }, expect: 200 });
+  await api('GET', '/console/{file}', { params: { file: 'main.js' }, headers: { 'If-None-Match': main.headers.get('etag') }, expect: 304 });
+  await api('GET', '/console/{file}', { params: { file: 'app.css' }, expect: 200 });
+  await api('GET', '/console/{file}', { params: { file: 'nothing.js' }, expect: 404, code: 'not_found' });
+  const mod = await api('GET', '/console/pages/{file}', { params: { file: 'catalog.js' }, expect: 200 });
+  await api('GET', '/console/pages/{file}', { params: { file: 'catalog.js' }, headers: { 'If-None-Match': mod.headers.get('etag') }, expect: 304 });
+  await api('GET', '/console/pages/{file}', { params: { file: '..%2fmain.js' }, expect: 404, code: 'not_found' });
+
+  const L = '/api/v1/auth/console/login';
+  await api('POST', L, { body: { username: 'gaj_steward' }, expect: 400, code: 'invalid_request', docRejects: true });
+  await api('POST', L, { body: { username: 'gaj_steward', password: 'Wrong-Passw0rd' }, expect: 401, code: 'invalid_credentials' });
+  await api('POST', L, { raw: 'username=gaj_steward', headers: { 'Content-Type': 'text/plain' }, expect: 415, code: 'unsupported_media_type' });
+  await api('POST', L, { announce: 16 * 1024 + 1, expect: 413, code: 'body_too_large' });
+  const res = await api('POST', L, { body: { username: 'gaj_steward', password: acc.password }, expect: 200 });
+  assert.equal(res.json.token, undefined, 'the token stays out of the body');
+  const cookies = res.headers.getSetCookie();
+  const session = cookies.find((c) => c.startsWith('yw_session='));
+  const csrf = cookies.find((c) => c.startsWith('yw_csrf='));
+  assert.match(session, /^yw_session=yws_[A-Za-z0-9_-]{43}; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Strict$/);
+  assert.match(csrf, /^yw_csrf=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=\d+; SameSite=Strict$/);
+  const cookie = `${session.split(';')[0]}; ${csrf.split(';')[0]}`;
+  const proof = csrf.split(';')[0].slice('yw_csrf='.length);
+  const me = await api('GET', '/api/v1/auth/me', { headers: { Cookie: cookie }, expect: 200 });
+  assert.equal(me.json.username, 'gaj_steward');
+  // Unsafe requests by cookie need the proof; without it (or with another) they change nothing.
+  await api('POST', '/api/v1/auth/logout', { headers: { Cookie: cookie }, expect: 403, code: 'csrf_failed' });
+  await api('POST', '/api/v1/auth/logout', { headers: { Cookie: cookie, 'X-CSRF-Token': 'A'.repeat(43) }, expect: 403, code: 'csrf_failed' });
+  await api('GET', '/api/v1/auth/me', { headers: { Cookie: cookie }, expect: 200 });
+  // A bearer token is taken before any cookie, and needs no proof.
+  const bearer = await login('gaj_steward');
+  await api('POST', '/api/v1/auth/logout', { token: bearer, headers: { Cookie: cookie }, expect: 204 });
+  await api('GET', '/api/v1/auth/me', { headers: { Cookie: cookie }, expect: 200 });
+  const out = await api('POST', '/api/v1/auth/logout', { headers: { Cookie: cookie, 'X-CSRF-Token': proof }, expect: 204 });
+  assert.ok(out.headers.getSetCookie().some((c) => /^yw_session=; Path=\/; Max-Age=0; HttpOnly/.test(c)), 'sign-out clears the cookie');
+  await api('GET', '/api/v1/auth/me', { headers: { Cookie: cookie }, expect: 401, code: 'invalid_token' });
+});
+
 test('TOTP: enrol, confirm, sign-in needs it, an administrator removes it', async () => {
   const T = '/api/v1/auth/totp', C = '/api/v1/auth/totp/confirm';
   await api('POST', T, { expect: 401 });

@@ -64,6 +64,15 @@ test('sign-in and an authenticated call over HTTPS', async () => {
   assert.equal(me.json.username, 'gaj_clerk');
 });
 
+test('the console\'s session cookies are Secure over HTTPS', async () => {
+  const res = await request('POST', '/api/v1/auth/console/login', { body: { username: 'gaj_clerk', password: srv.accounts.password } });
+  assert.equal(res.status, 200, res.text);
+  const cookies = res.headers['set-cookie'];
+  assert.equal(cookies.length, 2);
+  assert.ok(cookies.find((c) => c.startsWith('yw_session=')).endsWith('; HttpOnly; SameSite=Strict; Secure'), cookies.join('\n'));
+  assert.ok(cookies.find((c) => c.startsWith('yw_csrf=')).endsWith('; SameSite=Strict; Secure'), cookies.join('\n'));
+});
+
 test('plain HTTP on the TLS port gets no API answer', async () => {
   const outcome = await new Promise((resolve) => {
     const req = http.get({ host: '127.0.0.1', port: srv.port, path: '/healthz', agent: false, timeout: 5000 }, (res) => {

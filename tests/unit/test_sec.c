@@ -174,6 +174,25 @@ Test(token, plausibility_checks_charset_and_length)
     cr_expect_not(yw_token_plausible("yws_aaaaaaaa\0aaaaaaaaaaaaaaaaaa", 30));
 }
 
+Test(token, csrf_proof_is_fixed_per_session_and_reveals_nothing_of_it, .init = init_sodium)
+{
+    char t[YW_TOKEN_MAX], u[YW_TOKEN_MAX], a[YW_TOKEN_MAX], b[YW_TOKEN_MAX], c[YW_TOKEN_MAX];
+    yw_token_new("yws", t);
+    yw_token_new("yws", u);
+    yw_token_csrf(t, strlen(t), a);
+    yw_token_csrf(t, strlen(t), b);
+    yw_token_csrf(u, strlen(u), c);
+    cr_expect_eq(strlen(a), 43);
+    cr_expect_str_eq(a, b, "the same session has one proof");
+    cr_expect_str_neq(a, c, "another session has another proof");
+    cr_expect(yw_token_plausible(a, strlen(a)), "the proof is base64url");
+    cr_expect_null(strstr(t, a));
+    cr_expect_null(strstr(a, t + 4), "the proof does not contain the token");
+    /* a token one character shorter is another token */
+    yw_token_csrf(t, strlen(t) - 1, c);
+    cr_expect_str_neq(a, c);
+}
+
 Test(token, hash_is_hex_sha256_and_stable)
 {
     init_sodium();
