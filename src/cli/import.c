@@ -28,6 +28,7 @@ typedef struct {
     cli_sink *sink;
     record_write *rows;
     int n;
+    import_fresh *fresh;
     yw_write_ticket ticket;
 } cli_batch;
 
@@ -42,17 +43,17 @@ static int store_job(yw_db *db, void *arg)
 {
     cli_batch *b = arg;
     bool changed;
-    int rc = import_store_rows(db, b->rows, b->n, &changed);
+    int rc = import_store_rows(db, b->rows, b->n, b->fresh, &changed);
     if (rc >= 0 && changed)
         rc = (int)yw_audit_system(b->sink->audit, db, "yiwang import", "record.import", "resource", b->sink->code);
     return rc < 0 ? rc : 0;
 }
 
 /* The file is read and the next batch prepared while this one commits. */
-static void submit(void *sink, int slot, record_write *rows, int n)
+static void submit(void *sink, int slot, record_write *rows, int n, import_fresh *fresh)
 {
     cli_sink *s = sink;
-    s->batches[slot] = (cli_batch){.sink = s, .rows = rows, .n = n};
+    s->batches[slot] = (cli_batch){.sink = s, .rows = rows, .n = n, .fresh = fresh};
     yw_writer_submit(yw_store_writer(s->store), &s->batches[slot].ticket, store_job, &s->batches[slot]);
 }
 

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #define MAX_ERRORS 1000
+#define MAX_SEEN (1u << 22) /* 32 MB of key hashes: 2 million keys are marked, the rest are looked up */
 #define MAX_LINE (1 << 20)
 #define MAX_COLUMNS 256
 
@@ -61,6 +62,11 @@ struct import_state {
     int sizes[2];    /* rows of a batch in flight, 0 when none */
     int cur, nbatch; /* the slot being prepared and its rows */
     int batch_rows;  /* the size of the batch being prepared */
+    /* a first load (import_fresh): the keys seen, as 64-bit hashes in an open-addressed set */
+    import_fresh fresh; /* the writer's; read only between batches */
+    bool marking;       /* rows are still marked surely_new */
+    uint64_t *seen;
+    size_t seen_cap, seen_count;
     /* the report */
     int64_t accepted, unchanged, rejected;
     json_t *errors;
@@ -95,6 +101,7 @@ static void settle(import_state *st, int slot)
     int rc = st->ops->wait(st->sink, slot);
     if (rc < 0)
         fail(st, rc, "the records could not be stored");
+    st->marking = st->marking && st->fresh.on; /* the writer is done with it */
     for (int i = 0; rc >= 0 && i < st->sizes[slot]; i++) {
         if (st->batches[slot][i].changed)
             st->accepted++;
@@ -113,7 +120,7 @@ static void flush(import_state *st)
     settle(st, other); /* at most one batch in flight */
     if (st->nbatch == 0 || st->failure[0])
         return;
-    st->ops->submit(st->sink, st->cur, st->batches[st->cur], st->nbatch);
+    st->ops->submit(st->sink, st->cur, st->batches[st->cur], st->nbatch, &st->fresh);
     st->sizes[st->cur] = st->nbatch;
     st->cur = other;
     st->nbatch = 0;
@@ -129,6 +136,45 @@ static record_ctx batch_ctx(import_state *st)
     return ctx;
 }
 
+/* FNV-1a, never 0 (the empty slot). */
+static uint64_t key_hash(const char *key)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (; *key; key++)
+        h = (h ^ (unsigned char)*key) * 1099511628211ull;
+    return h ? h : 1;
+}
+
+/* Adds key to the seen set: true when it was not there (nor anything of the same hash). */
+static bool first_sight(import_state *st, const char *key)
+{
+    if (st->seen_count + 1 > st->seen_cap / 2) { /* grow, rehashing what is there */
+        size_t cap = st->seen_cap ? st->seen_cap * 2 : 1 << 16;
+        uint64_t *slots = cap <= MAX_SEEN ? calloc(cap, sizeof *slots) : NULL;
+        if (!slots) {
+            st->marking = false; /* from now on every key is looked up */
+            return false;
+        }
+        for (size_t i = 0; i < st->seen_cap; i++)
+            for (size_t k = st->seen[i] & (cap - 1); st->seen[i]; k = (k + 1) & (cap - 1))
+                if (!slots[k]) {
+                    slots[k] = st->seen[i];
+                    break;
+                }
+        free(st->seen);
+        st->seen = slots;
+        st->seen_cap = cap;
+    }
+    uint64_t h = key_hash(key);
+    size_t k = h & (st->seen_cap - 1);
+    for (; st->seen[k]; k = (k + 1) & (st->seen_cap - 1))
+        if (st->seen[k] == h)
+            return false;
+    st->seen[k] = h;
+    st->seen_count++;
+    return true;
+}
+
 /* A row was prepared into the batch (why NULL), or is reported. */
 static void take_row(import_state *st, int64_t line, const char *why, const char *item)
 {
@@ -136,6 +182,8 @@ static void take_row(import_state *st, int64_t line, const char *why, const char
         reject(st, line, item, why);
         return;
     }
+    record_write *w = &st->batches[st->cur][st->nbatch];
+    w->surely_new = st->marking && first_sight(st, w->key_index);
     if (++st->nbatch == st->batch_rows)
         flush(st);
 }
@@ -354,7 +402,7 @@ static void ndjson_bytes(import_state *st, const char *data, size_t len)
  * the history, replace). The change sequence is
  * read once per batch and counted on from there.
  */
-int import_store_rows(yw_db *db, record_write *rows, int n, bool *changed)
+int import_store_rows(yw_db *db, record_write *rows, int n, import_fresh *fresh, bool *changed)
 {
     *changed = false;
     if (n == 0)
@@ -362,10 +410,14 @@ int import_store_rows(yw_db *db, record_write *rows, int n, bool *changed)
     int64_t seq = 0, now = yw_now_ms();
     int rc = yw_db_int(db, &seq, "SELECT coalesce(max(seq), 0) FROM record_changes WHERE resource = $1", "t",
                        rows[0].resource);
+    /* the marks hold while nobody but this import wrote to the resource */
+    bool trust_marks = fresh && fresh->on && rc >= 0 && seq == fresh->seq;
     for (int i = 0; rc >= 0 && i < n; i++) {
         record_write *w = &rows[i];
         int64_t found = 0;
-        rc = yw_db_int(db, &found, "SELECT 1 FROM records WHERE " RECORD_OF_KEY, "tt", w->resource, w->key_index);
+        rc = trust_marks && w->surely_new
+                 ? YW_DB_DONE
+                 : yw_db_int(db, &found, "SELECT 1 FROM records WHERE " RECORD_OF_KEY, "tt", w->resource, w->key_index);
         if (rc == YW_DB_DONE)
             rc = yw_db_run(db,
                            "INSERT INTO records(resource, key_index, version, data, hash, deleted, source, updated_at)"
@@ -386,6 +438,10 @@ int import_store_rows(yw_db *db, record_write *rows, int n, bool *changed)
         }
         *changed |= w->changed;
     }
+    if (fresh) {
+        fresh->on = trust_marks && rc >= 0;
+        fresh->seq = seq;
+    }
     return rc < 0 ? rc : 0;
 }
 
@@ -401,6 +457,8 @@ import_state *import_begin(const resource_spec *r, bool csv, record_ctx base, co
     st->sink = sink;
     st->line = st->record_line = 1;
     st->batch_rows = IMPORT_FIRST_BATCH;
+    st->fresh = (import_fresh){.on = true, .seq = 0}; /* the writer checks it on the first batch */
+    st->marking = true;
     st->arenas[0] = yw_arena_new(65536);
     st->arenas[1] = yw_arena_new(65536);
     st->errors = json_array();
@@ -478,6 +536,7 @@ void import_free(import_state *st)
     yw_buf_free(&st->text);
     yw_buf_free(&st->scratch.plain);
     yw_buf_free(&st->scratch.stored);
+    free(st->seen);
     /* a batch still in flight must land before its memory goes */
     for (int slot = 0; slot < 2; slot++)
         if (st->sizes[slot])

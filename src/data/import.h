@@ -36,9 +36,23 @@
 #define IMPORT_FIRST_BATCH 500
 #define IMPORT_BATCH 30000
 
+/*
+ * A first load: into a resource that never held a record, a key this
+ * import has not seen before cannot exist yet, so its row is stored
+ * without looking for an older version (rows marked surely_new). The
+ * writer trusts the marks only while the resource's change sequence stands
+ * where this import left it (seq): nobody else wrote to it meanwhile.
+ * Written by the writer job of each batch, read between batches.
+ */
+typedef struct {
+    bool on;
+    int64_t seq;
+} import_fresh;
+
 typedef struct import_state import_state;
 typedef struct {
-    void (*submit)(void *sink, int slot, record_write *rows, int n);
+    /* fresh goes to import_store_rows with the rows */
+    void (*submit)(void *sink, int slot, record_write *rows, int n, import_fresh *fresh);
     int (*wait)(void *sink, int slot);
 } import_sink;
 
@@ -58,6 +72,6 @@ json_t *import_report(const import_state *st);
 void import_free(import_state *st);
 
 /* Writer job storing n prepared rows; sets *changed when any record changed. For commit functions. */
-int import_store_rows(yw_db *db, record_write *rows, int n, bool *changed);
+int import_store_rows(yw_db *db, record_write *rows, int n, import_fresh *fresh, bool *changed);
 
 #endif

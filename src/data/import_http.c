@@ -15,6 +15,7 @@
 typedef struct {
     record_write *rows;
     int n;
+    import_fresh *fresh;
 } batch;
 
 typedef struct {
@@ -29,14 +30,14 @@ static int batch_job(yw_db *db, void *arg)
 {
     batch *b = arg;
     bool changed;
-    return import_store_rows(db, b->rows, b->n, &changed);
+    return import_store_rows(db, b->rows, b->n, b->fresh, &changed);
 }
 
 /* A batch in one durable group commit, with the request's audit entry; the request reads on meanwhile. */
-static void submit(void *sink, int slot, record_write *rows, int n)
+static void submit(void *sink, int slot, record_write *rows, int n, import_fresh *fresh)
 {
     http_import *h = sink;
-    h->batches[slot] = (batch){rows, n};
+    h->batches[slot] = (batch){rows, n, fresh};
     yw_app_write_submit(h->req, &h->tickets[slot], batch_job, &h->batches[slot], 200);
 }
 

@@ -60,6 +60,7 @@ typedef struct {
 typedef struct {
     const char *resource, *key_index, *source;
     const char *data, *hash; /* NULL data: delete */
+    bool surely_new;         /* no record can have this key: see import_fresh (data/import.h) */
     int64_t version;         /* out */
     bool created, changed;   /* out */
     int64_t updated_at;      /* out */

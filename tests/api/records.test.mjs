@@ -213,6 +213,30 @@ test('a large import streams in constant memory and lands in batches', async () 
   assert.deepEqual(after.at(-1).items, ['id_number', 'name', 'gender']);
 });
 
+test('a first load into an empty resource: a key repeated in the file, even batches apart, is one record', async () => {
+  const made = await srv.call('POST', '/api/v1/resources', { token: steward, body: {
+    name: '首次装载', provider_org: GAJ, key_item: 'id_number',
+    items: [{ name: 'id_number', element: 'id_number', required: true }, { name: 'name', element: 'name' }] } });
+  assert.equal(made.status, 201, made.text);
+  const rc = made.json.code;
+  // 2,000 rows: batches of 500 and 1,000 rows, then the rest; key 0 comes back in the second and third batch
+  const rows = ['id_number,name'];
+  for (let i = 0; i < 1997; i++) rows.push(`${idNumber(5000 + i)},首载${i}`);
+  rows.splice(800, 0, `${idNumber(5000)},改名一`);
+  rows.splice(1900, 0, `${idNumber(5000)},改名二`, `${idNumber(5001)},改名三`);
+  const res = await srv.call('POST', `/api/v1/resources/${rc}/records:import`,
+    { token: steward, raw: rows.join('\n') + '\n', headers: { 'Content-Type': 'text/csv' } });
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual([res.json.accepted, res.json.unchanged, res.json.rejected], [2000, 0, 0]);
+  const count = Number(execFileSync('sqlite3', [join(srv.dir, 'yiwang.db'),
+    `SELECT count(*) FROM records WHERE resource = '${rc}'`]).toString());
+  assert.equal(count, 1997, 'one record per key');
+  for (const [i, name, version] of [[0, '改名二', 3], [1, '改名三', 2], [2, '首载2', 1]]) {
+    const got = await srv.call('GET', `/api/v1/resources/${rc}/records/${idNumber(5000 + i)}`, { token: steward });
+    assert.deepEqual([got.json.data.name, got.json.version], [name, version]);
+  }
+});
+
 test('an import killed mid-file keeps whole batches only; running it again completes it', async () => {
   const s = await startServer({ keepData: true });
   try {
