@@ -618,6 +618,13 @@ test('English, and a phone-sized screen', async () => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
   await shot(page, '20-phone-catalog-en');
+  await page.locator('#nav').getByRole('link', { name: 'Data elements', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: 'Data elements' }).waitFor();
+  await page.getByRole('link', { name: 'id_number', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: /^Data element “/ }).waitFor();
+  const wider = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(wider <= 0, `the element page is ${wider}px wider than the phone`);
+  await shot(page, '20b-phone-element-en');
   await page.context().close();
 });
 
@@ -935,6 +942,10 @@ test('pages pass the axe-core WCAG 2 A and AA checks', async () => {
   violations.push(...await check('/elements', h1('数据元')));
   violations.push(...await check('/elements/id_number', h1(/^数据元「/)));
   violations.push(...await check(`/orgs/${orgOf(srv.accounts, 'gaj_steward')}`, h1('市公安局')));
+  await signOut(page);
+  await signIn(page, 'gaj_admin');
+  violations.push(...await check('/users', h1('用户')));
+  violations.push(...await check('/users/gaj_clerk', h1(/窗口/)));
   await signOut(page);
   await signIn(page, 'demo_auditor');
   violations.push(...await check('/audit', h1('审计日志')));

@@ -110,6 +110,6 @@ export async function element(ctx) {
       fact(t('col_sensitivity'), t(`sensitivity_${e.sensitivity}`)),
       fact(t('col_mask'), t(`mask_${e.mask}`)),
       fact(t('element_source'), e.source),
-      fact(t('col_created'), when(e.created_at, ctx.lang))),
+      fact(t('element_created_at'), when(e.created_at, ctx.lang))),
     h('p', { class: 'small muted' }, t('element_fixed')));
 }

@@ -9,6 +9,7 @@ import { api, listAll } from '../api.js';
 import { h, field, select, emptyState, problemBox, notice, table, when, fill, link } from '../dom.js';
 import { t } from '../i18n.js';
 import { has, can } from '../roles.js';
+import { orgs as orgNames } from './catalog.js';
 
 const ORG_ROLES = ['org_admin', 'steward', 'clerk', 'approver', 'inspector', 'dispatcher', 'monitor'];
 const PLATFORM_ROLES = ['sysadmin', 'secadmin', 'auditor'];
@@ -196,11 +197,11 @@ export async function users(ctx) {
 /** One account: its name, roles and status changed, and its password reset by an administrator. */
 export async function user(ctx) {
   const { me } = ctx;
-  const u = await api('GET', `/api/v1/users/${encodeURIComponent(ctx.params.username)}`);
+  const [u, names] = await Promise.all([api('GET', `/api/v1/users/${encodeURIComponent(ctx.params.username)}`), orgNames()]);
   const back = h('p', { class: 'crumbs' }, link('/users', t('nav_users')));
   const facts = h('dl', { class: 'facts card' },
     h('dt', {}, t('username')), h('dd', { class: 'mono' }, u.username),
-    h('dt', {}, t('col_org')), h('dd', {}, u.org_code),
+    h('dt', {}, t('col_org')), h('dd', {}, link(`/orgs/${encodeURIComponent(u.org_code)}`, names.get(u.org_code) || u.org_code)),
     h('dt', {}, t('col_roles')), h('dd', {}, (u.roles || []).map((r) => t(`role_${r}`)).join(t('list_sep')) || '—'),
     h('dt', {}, t('col_status')), h('dd', {}, t(`user_${u.status}`)),
     u.must_change_password ? [h('dt', {}, t('password')), h('dd', {}, t('user_must_change'))] : null);
