@@ -25,6 +25,11 @@ void yw_authz_set_bureau(const char *org_code)
     snprintf(bureau_code, sizeof bureau_code, "%s", org_code ? org_code : "");
 }
 
+bool yw_authz_is_bureau(const char *org_code)
+{
+    return bureau_code[0] && org_code && strcmp(org_code, bureau_code) == 0;
+}
+
 static const rule rules[YW_ACT_COUNT] = {
     [YW_ACT_ORG_READ] = {.everyone = true, .noun = "org"},
     [YW_ACT_ORG_CREATE] = {.any_org = YW_ROLE_SYSADMIN, .noun = "org"},

@@ -92,6 +92,8 @@ bool yw_authz_or_reply(yw_req *req, yw_action action, const char *object_org, co
 
 /* The data bureau's org code (from settings), for the rules that name it. Call once at start. */
 void yw_authz_set_bureau(const char *org_code);
+/* True when org_code is the data bureau's (false when none is set). */
+bool yw_authz_is_bureau(const char *org_code);
 
 /*
  * True when the action, on no particular object, is limited to the caller's

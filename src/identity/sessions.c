@@ -485,9 +485,11 @@ void auth_me(yw_req *req)
             yw_buf_puts(&out, ",");
         yw_json_write_string(&out, r);
     }
-    yw_buf_printf(&out, "],\"must_change_password\":%s,\"totp_enabled\":%s,\"session_expires_at\":\"%s\"}",
-                  p->must_change_password ? "true" : "false", p->totp_enabled ? "true" : "false",
-                  yw_time_format(p->expires_at, expires, sizeof expires));
+    yw_buf_printf(&out,
+                  "],\"data_bureau\":%s,\"must_change_password\":%s,\"totp_enabled\":%s,"
+                  "\"session_expires_at\":\"%s\"}",
+                  yw_authz_is_bureau(p->org_code) ? "true" : "false", p->must_change_password ? "true" : "false",
+                  p->totp_enabled ? "true" : "false", yw_time_format(p->expires_at, expires, sizeof expires));
     yw_reply_raw(req, 200, "application/json", out.data, out.len);
     yw_buf_free(&out);
 }

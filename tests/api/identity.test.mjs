@@ -55,9 +55,20 @@ test('sign-in returns a token, its expiry and the user', async () => {
   assert.deepEqual(who.json.roles, ['clerk']);
   assert.equal(who.json.must_change_password, false);
   assert.equal(who.json.session_expires_at, res.json.expires_at);
+  assert.equal(who.json.data_bureau, false, 'gaj is not the data bureau');
   // two sign-ins are two sessions
   const again = await login('gaj_clerk', srv.accounts.password);
   assert.notEqual(again.json.token, res.json.token);
+});
+
+test('/auth/me says whether the user belongs to the data bureau', async () => {
+  for (const [username, expected] of [['dsj_steward', true], ['dsj_admin', true], ['gaj_steward', false], ['scjg_admin', false]]) {
+    const who = await me(await srv.login(username));
+    assert.equal(who.status, 200, who.text);
+    assert.equal(who.json.data_bureau, expected, username);
+  }
+  const platform = await me(sec); // the platform accounts live in the bureau too
+  assert.equal(platform.json.data_bureau, true);
 });
 
 test('a wrong password or an unknown user: 401 invalid_credentials, alike', async () => {

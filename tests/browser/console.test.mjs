@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServer, orgOf } from '../api/lib/server.mjs';
-import { totpCode, totpStep } from '../api/lib/util.mjs';
+import { totpCode, totpStep, makeUscc, breakCheckDigit } from '../api/lib/util.mjs';
 
 const REPO = new URL('../../', import.meta.url).pathname;
 const SHOTS = join(REPO, 'build/screenshots');
@@ -618,6 +618,13 @@ test('English, and a phone-sized screen', async () => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
   await shot(page, '20-phone-catalog-en');
+  await page.locator('#nav').getByRole('link', { name: 'Data elements', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: 'Data elements' }).waitFor();
+  await page.getByRole('link', { name: 'id_number', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: /^Data element “/ }).waitFor();
+  const wider = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(wider <= 0, `the element page is ${wider}px wider than the phone`);
+  await shot(page, '20b-phone-element-en');
   await page.context().close();
 });
 
@@ -683,6 +690,221 @@ test('administrators create users and department systems; anyone turns on a seco
   assert.equal(again.json?.code, 'totp_required');
 });
 
+test('the data bureau keeps the data elements; a refused element changes nothing', async () => {
+  const page = await newPage();
+  await signIn(page, 'gaj_steward');
+  await nav(page, '数据元').click();
+  await page.getByRole('heading', { level: 1, name: '数据元' }).waitFor();
+  await page.getByRole('link', { name: 'id_number', exact: true }).waitFor();
+  assert.equal(await page.getByRole('button', { name: '新建数据元' }).count(), 0, 'only the bureau adds elements');
+  await page.context().close();
+
+  const id = `console_el_${Date.now().toString(36)}`;
+  const token = await srv.login('dsj_steward');
+  const bureau = await newPage();
+  await signIn(bureau, 'dsj_steward');
+  await nav(bureau, '数据元').click();
+  await bureau.getByLabel('关键词').fill('没有这样的数据元');
+  await bureau.getByRole('button', { name: '搜索' }).click();
+  await bureau.getByText('没有符合条件的数据元。请换一个关键词或清除搜索。').waitFor();
+  await bureau.getByRole('button', { name: '新建数据元' }).click();
+  await bureau.getByText('请填写：标识、名称。').waitFor();
+  await bureau.getByLabel('标识').fill(id);
+  await bureau.getByLabel('名称', { exact: true }).fill('控制台测试编号');
+  await bureau.getByLabel('校验规则').fill('regex:[0-9');
+  await bureau.getByRole('button', { name: '新建数据元' }).click();
+  const alert = bureau.getByRole('alert');
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /regex: is not a valid POSIX extended regular expression/);
+  assert.match(await alert.innerText(), /请按提示修改/);
+  assert.equal((await srv.call('GET', `/api/v1/elements/${id}`, { token })).status, 404, 'the refused element was not made');
+  await shot(bureau, '27-element-refused');
+  await bureau.getByLabel('校验规则').fill('regex:[0-9]{6}');
+  await bureau.getByLabel('敏感级别').selectOption('L2');
+  await bureau.getByLabel('定义').fill('控制台测试用的六位编号。');
+  await bureau.getByRole('button', { name: '新建数据元' }).click();
+  await bureau.getByRole('heading', { level: 1, name: '数据元「控制台测试编号」' }).waitFor();
+  await bureau.getByText(`已创建数据元 ${id}。`).waitFor();
+  const made = await srv.call('GET', `/api/v1/elements/${id}`, { token });
+  assert.equal(made.status, 200);
+  assert.equal(made.json.validator, 'regex:[0-9]{6}');
+  assert.equal(made.json.sensitivity, 'L2');
+  await shot(bureau, '28-element-created');
+  await bureau.context().close();
+});
+
+test('the system administrator registers and changes a department', async () => {
+  const sys = await srv.adminToken('sysadmin'); // (the forced first change; doing it again would end the browser's session)
+  const page = await newPage();
+  await signIn(page, srv.admins.sysadmin.username, srv.admins.sysadmin.password);
+  await nav(page, '部门').click();
+  await page.getByRole('heading', { level: 1, name: '部门' }).waitFor();
+  const code = makeUscc();
+  const name = `控制台测试局${Date.now().toString(36)}`;
+  await page.getByLabel('统一社会信用代码').fill(breakCheckDigit(code));
+  await page.getByLabel('名称', { exact: true }).fill(name);
+  await page.getByLabel('行政区划', { exact: true }).fill('330100');
+  await page.getByLabel('层级', { exact: true }).selectOption('city');
+  await page.getByRole('button', { name: '登记部门' }).click();
+  await page.getByRole('alert').getByText(/check digit/).waitFor();
+  assert.equal((await srv.call('GET', `/api/v1/orgs/${breakCheckDigit(code)}`, { token: sys })).status, 404, 'nothing registered');
+  await page.getByLabel('统一社会信用代码').fill(code);
+  await page.getByRole('button', { name: '登记部门' }).click();
+  await page.getByRole('heading', { level: 1, name }).waitFor();
+  await page.getByText(`已登记「${name}」。`).waitFor();
+  await shot(page, '29-org-created');
+  await page.getByLabel('名称', { exact: true }).fill(`${name}（更名）`);
+  await page.getByLabel('层级', { exact: true }).selectOption('district');
+  await page.getByRole('button', { name: '保存' }).click();
+  await page.getByRole('heading', { level: 1, name: `${name}（更名）` }).waitFor();
+  await page.getByText('已保存。').waitFor();
+  const org = await srv.call('GET', `/api/v1/orgs/${code}`, { token: sys });
+  assert.equal(org.json.name, `${name}（更名）`);
+  assert.equal(org.json.level, 'district');
+  await shot(page, '30-org-edited');
+  await page.context().close();
+
+  const steward = await newPage();
+  await signIn(steward, 'gaj_steward');
+  await steward.goto(`/#/orgs/${code}`);
+  await steward.getByRole('heading', { level: 1, name: `${name}（更名）` }).waitFor();
+  assert.equal(await steward.getByRole('button', { name: '保存' }).count(), 0, 'only the system administrator changes orgs');
+  await steward.goto('/#/orgs');
+  await steward.getByRole('heading', { level: 1, name: '部门' }).waitFor();
+  assert.equal(await steward.getByRole('button', { name: '登记部门' }).count(), 0);
+  await steward.context().close();
+});
+
+test('an administrator changes an account and resets its password; an empty reset changes nothing', async () => {
+  const sec = await srv.adminToken('secadmin');
+  const username = `gaj_e${Date.now().toString(36).slice(-6)}`;
+  const made = await srv.call('POST', '/api/v1/users', { token: sec, body: {
+    username, display_name: '待修改', org_code: orgOf(srv.accounts, 'gaj_steward'), roles: ['clerk'] } });
+  assert.equal(made.status, 201, made.text);
+  const first = `First-${Date.now().toString(36)}-Passw0rd!`;
+  const own = await srv.call('POST', '/api/v1/auth/login', { body: { username, password: made.json.password } });
+  const changed = await srv.call('POST', `/api/v1/users/${username}/password`, { token: own.json.token,
+    body: { current_password: made.json.password, new_password: first } });
+  assert.equal(changed.status, 204, changed.text);
+
+  const page = await newPage();
+  await signIn(page, 'gaj_admin');
+  await nav(page, '用户').click();
+  await page.getByRole('link', { name: username, exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: '待修改' }).waitFor();
+  await page.getByLabel('名称', { exact: true }).fill('窗口老同事');
+  await page.getByLabel('审批人员').check();
+  await page.getByRole('button', { name: '保存' }).click();
+  await page.getByRole('heading', { level: 1, name: '窗口老同事' }).waitFor();
+  const after = await srv.call('GET', `/api/v1/users/${username}`, { token: sec });
+  assert.equal(after.json.display_name, '窗口老同事');
+  assert.deepEqual(after.json.roles.sort(), ['approver', 'clerk']);
+  await shot(page, '31-user-edited');
+
+  await page.getByRole('button', { name: '重置密码' }).click();
+  await page.getByText('请填写：新密码。').waitFor();
+  const still = await srv.call('POST', '/api/v1/auth/login', { body: { username, password: first } });
+  assert.equal(still.status, 200, 'the refused reset left the password as it was');
+  assert.equal(still.json.user.must_change_password, false);
+  await shot(page, '32-password-reset-refused');
+  const temporary = `Temp-${Date.now().toString(36)}-Passw0rd!`;
+  await page.getByLabel('新密码', { exact: true }).fill(temporary);
+  await page.getByLabel('再次输入新密码').fill(temporary);
+  await page.getByRole('button', { name: '重置密码' }).click();
+  await page.getByText(`已重置 ${username} 的密码`).waitFor();
+  await shot(page, '33-password-reset');
+  const next = await srv.call('POST', '/api/v1/auth/login', { body: { username, password: temporary } });
+  assert.equal(next.status, 200, next.text);
+  assert.equal(next.json.user.must_change_password, true, 'the user must change it at next sign-in');
+  assert.equal((await srv.call('GET', '/api/v1/auth/me', { token: still.json.token })).status, 401, 'old sessions ended');
+
+  // An org admin is not offered another org's accounts or its own roles.
+  await page.goto('/#/users/gaj_admin');
+  await page.getByRole('heading', { level: 1 }).waitFor();
+  assert.equal(await page.getByRole('button', { name: '重置密码' }).count(), 0);
+  assert.equal(await page.getByLabel('审批人员').count(), 0);
+  await page.context().close();
+});
+
+test('a consumer objects to a record and subscribes through its grant; the bureau revokes a grant', async () => {
+  assert.ok(journey.code, 'the journey made the resource');
+  const gaj = await srv.login('gaj_steward');
+  const scjg = await srv.login('scjg_steward');
+  const rsj = await srv.login('rsj_steward');
+  const grantFor = async (token, items) => {
+    const filed = await srv.call('POST', '/api/v1/share-requests', { token, body: {
+      resource: journey.code, items, purpose: '控制台测试', legal_basis: '《测试条例》', scenario: '测试' } });
+    assert.equal(filed.status, 201, filed.text);
+    const approved = await srv.call('POST', `/api/v1/share-requests/${filed.json.id}/approve`, { token: gaj, body: {} });
+    assert.equal(approved.status, 200, approved.text);
+    return approved.json.grant_id;
+  };
+  const scjgGrant = await grantFor(scjg, ['id_number', 'name']);
+
+  const page = await newPage();
+  await signIn(page, 'scjg_steward');
+  await page.goto(`/#/resources/${encodeURIComponent(journey.code)}/records`);
+  await page.getByLabel(/id_number/).fill(idNumber(2));
+  await page.getByRole('button', { name: '查询', exact: true }).click();
+  await page.getByRole('heading', { level: 2, name: '对此记录提出数据异议' }).waitFor();
+  await page.getByRole('button', { name: '提出异议' }).click();
+  await page.getByText('请填写：数据项、理由。').waitFor();
+  await page.getByLabel('数据项', { exact: true }).selectOption('name');
+  await page.getByLabel('建议值').fill('李四光');
+  await page.getByLabel('理由').fill('与本局登记的法定代表人姓名不一致');
+  await page.getByRole('button', { name: '提出异议' }).click();
+  const filed = page.getByText(/已提出异议 OB\d+/);
+  await filed.waitFor();
+  const objection = (await filed.innerText()).match(/OB\d+/)[0];
+  const ob = await srv.call('GET', `/api/v1/objections/${objection}`, { token: gaj });
+  assert.equal(ob.json.status, 'open');
+  assert.equal(ob.json.item, 'name');
+  assert.equal(ob.json.proposed_value, '李四光');
+  await shot(page, '34-objection-filed');
+
+  await nav(page, '订阅').click();
+  await page.getByRole('heading', { level: 2, name: '新建订阅' }).waitFor();
+  await page.getByLabel('授权编号').selectOption(scjgGrant);
+  await page.getByLabel('推送地址').fill('http://169.254.169.254/latest');
+  await page.getByRole('button', { name: '新建订阅' }).click();
+  await page.getByRole('alert').getByText(/--egress-deny/).waitFor();
+  const before = await srv.call('GET', '/api/v1/subscriptions', { token: scjg });
+  assert.ok(!before.json.items.some((x) => x.url.includes('169.254')), 'the refused subscription was not made');
+  await page.getByLabel('推送地址').fill('http://127.0.0.1:9/console-hook');
+  await page.getByRole('button', { name: '新建订阅' }).click();
+  const secret = page.locator('code.secret');
+  await secret.waitFor();
+  assert.ok((await secret.innerText()).length >= 16);
+  const sub = (await page.getByText(/已创建订阅 SB\d{8}/).innerText()).match(/SB\d{8}/)[0];
+  const got = await srv.call('GET', `/api/v1/subscriptions/${sub}`, { token: scjg });
+  assert.equal(got.status, 200, got.text);
+  assert.equal(got.json.grant_id, scjgGrant);
+  await shot(page, '35-subscription-created');
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: `删除订阅 ${sub}` }).click();
+  await page.getByText('订阅已删除，不再推送。').waitFor();
+  assert.equal(await page.getByRole('button', { name: `删除订阅 ${sub}` }).count(), 0);
+  assert.equal((await srv.call('GET', `/api/v1/subscriptions/${sub}`, { token: scjg })).status, 404);
+  await shot(page, '36-subscription-deleted');
+  await page.context().close();
+
+  // A steward of the data bureau revokes a grant between two other departments.
+  const rsjGrant = await grantFor(rsj, ['id_number']);
+  const bureau = await newPage();
+  await signIn(bureau, 'dsj_steward');
+  await nav(bureau, '共享授权').click();
+  const row = bureau.getByRole('row', { name: new RegExp(rsjGrant) });
+  await row.getByRole('textbox').fill('数据局核查：超出共享条件');
+  bureau.once('dialog', (d) => d.accept());
+  await row.getByRole('button', { name: '撤销' }).click();
+  await bureau.getByRole('row', { name: new RegExp(`${rsjGrant}.*已撤销`) }).waitFor();
+  const revoked = await srv.call('GET', `/api/v1/grants/${rsjGrant}`, { token: gaj });
+  assert.equal(revoked.json.status, 'revoked');
+  assert.equal(revoked.json.revoke_reason, '数据局核查：超出共享条件');
+  await shot(bureau, '37-bureau-revokes');
+  await bureau.context().close();
+});
+
 test('pages pass the axe-core WCAG 2 A and AA checks', async () => {
   assert.ok(journey.code && journey.request && journey.seq, 'the journey ran');
   // axe is injected as a script of its own, which the console's CSP rightly refuses: this
@@ -717,6 +939,13 @@ test('pages pass the axe-core WCAG 2 A and AA checks', async () => {
   violations.push(...await check('/objections', h1('数据异议')));
   violations.push(...await check('/subscriptions', h1('变更订阅')));
   violations.push(...await check('/conflicts', h1('数据冲突')));
+  violations.push(...await check('/elements', h1('数据元')));
+  violations.push(...await check('/elements/id_number', h1(/^数据元「/)));
+  violations.push(...await check(`/orgs/${orgOf(srv.accounts, 'gaj_steward')}`, h1('市公安局')));
+  await signOut(page);
+  await signIn(page, 'gaj_admin');
+  violations.push(...await check('/users', h1('用户')));
+  violations.push(...await check('/users/gaj_clerk', h1(/窗口/)));
   await signOut(page);
   await signIn(page, 'demo_auditor');
   violations.push(...await check('/audit', h1('审计日志')));

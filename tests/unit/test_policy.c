@@ -351,3 +351,15 @@ Test(authz, audit_trail_access)
     expect_authz(c, YW_ACT_AUDIT_READ, HEALTH, NULL, YW_AUTHZ_FORBID);
     expect_authz(c, YW_ACT_AUDIT_EXPORT, NULL, NULL, YW_AUTHZ_FORBID);
 }
+
+Test(authz, is_bureau_names_only_the_bureau)
+{
+    yw_authz_set_bureau(NULL);
+    cr_expect(!yw_authz_is_bureau(BUREAU), "no bureau set: nobody is it");
+    cr_expect(!yw_authz_is_bureau(""));
+    yw_authz_set_bureau(BUREAU);
+    cr_expect(yw_authz_is_bureau(BUREAU));
+    cr_expect(!yw_authz_is_bureau(HEALTH));
+    cr_expect(!yw_authz_is_bureau(NULL));
+    cr_expect(!yw_authz_is_bureau(""));
+}

@@ -31,8 +31,12 @@ const ROUTES = [
   { path: /^\/conflicts$/, module: 'objections', fn: 'conflicts', nav: 'nav_conflicts', href: '/conflicts', allowed: can.readConflicts },
   { path: /^\/audit$/, module: 'audit', fn: 'events', nav: 'nav_audit', href: '/audit', allowed: can.readAudit },
   { path: /^\/audit\/(\d+)$/, module: 'audit', fn: 'entry', params: ['seq'], allowed: can.readAudit },
+  { path: /^\/elements$/, module: 'elements', fn: 'elements', nav: 'nav_elements', href: '/elements', allowed: can.readElements },
+  { path: /^\/elements\/([^/]+)$/, module: 'elements', fn: 'element', params: ['id'], allowed: can.readElements },
   { path: /^\/orgs$/, module: 'registry', fn: 'orgs', nav: 'nav_orgs', href: '/orgs', allowed: can.readOrgs },
+  { path: /^\/orgs\/([^/]+)$/, module: 'registry', fn: 'org', params: ['code'], allowed: can.readOrgs },
   { path: /^\/users$/, module: 'registry', fn: 'users', nav: 'nav_users', href: '/users', allowed: can.readUsers },
+  { path: /^\/users\/([^/]+)$/, module: 'registry', fn: 'user', params: ['username'], allowed: can.readUsers },
   { path: /^\/clients$/, module: 'registry', fn: 'clients', nav: 'nav_clients', href: '/clients', allowed: can.readClients },
 ];
 

@@ -29,6 +29,8 @@ export async function signIn(ctx) {
     try {
       const res = await api('POST', '/api/v1/auth/console/login', { body });
       ctx.setMe({ kind: 'user', ...res.user });
+      // The session's full description (data_bureau among it) comes from /auth/me.
+      if (!res.user.must_change_password) await ctx.refreshMe();
       ctx.go(res.user.must_change_password ? '/password' : ctx.afterSignIn());
     } catch (e) {
       if (e.code === 'totp_required') {
