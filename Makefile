@@ -120,6 +120,7 @@ bench: build/release/yiwang build/release/audit-bench build/release/gen-people b
 	@scripts/deps.sh bench
 	bench/http.sh
 	bench/share.sh
+	bench/access.sh
 	./build/release/audit-bench
 	bench/import.sh
 	./build/release/search-bench
