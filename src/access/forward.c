@@ -22,10 +22,10 @@
  * before it is passed on, so its hash goes in a header; a longer one is
  * sent chunked and its hash follows as a trailer of the same name.
  *
- * One thread drives every transfer through libcurl's multi interface.
- * Workers hand it commands (add, unpause, abort) through a queue and
- * curl_multi_wakeup; it never calls into libcurl while holding a call's
- * lock, since libcurl may call back at once.
+ * One thread drives every transfer through libcurl's multi socket
+ * interface over its own epoll set. Workers hand it commands (add,
+ * unpause, abort) through a queue and an eventfd; it never calls into
+ * libcurl while holding a call's lock, since libcurl may call back at once.
  *
  * A call, from the consumer's side (each step on a request worker):
  *
@@ -67,28 +67,58 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #define PREFIX_MAX (64 * 1024)
 #define RING_CAP (256 * 1024)
+#define RING_FIRST (16 * 1024)
+#define SPARE_HANDLES 64
+#define MAX_IDLE_CONNECTIONS 1024
+#define HEALTH_TICK_MS 100
 #define HEALTH_TIMEOUT_MS 2000
 #define HEALTH_FAILURES_DOWN 2
 #define MAX_FORWARDED_HEADERS 4
 
 /* ---- rings ---- */
 
+/* A ring of at most RING_CAP bytes; it starts small, so that a call with small bodies stays small. */
 typedef struct {
     char *buf;
-    size_t head, len;
+    size_t cap, head, len;
 } ring;
+
+static size_t ring_get(ring *r, char *out, size_t max);
+
+static void ring_grow(ring *r, size_t want)
+{
+    size_t cap = r->cap ? r->cap : RING_FIRST;
+    while (cap < want && cap < RING_CAP)
+        cap *= 2;
+    if (cap > RING_CAP)
+        cap = RING_CAP;
+    if (cap <= r->cap)
+        return;
+    char *buf = malloc(cap);
+    if (!buf)
+        abort();
+    size_t len = r->len;
+    ring_get(r, buf, len);
+    free(r->buf);
+    *r = (ring){.buf = buf, .cap = cap, .head = 0, .len = len};
+}
 
 static size_t ring_put(ring *r, const char *data, size_t n)
 {
-    size_t free_space = RING_CAP - r->len;
+    if (n > r->cap - r->len)
+        ring_grow(r, r->len + n);
+    size_t free_space = r->cap - r->len;
     if (n > free_space)
         n = free_space;
     for (size_t done = 0; done < n;) {
-        size_t at = (r->head + r->len) % RING_CAP;
-        size_t run = RING_CAP - at < n - done ? RING_CAP - at : n - done;
+        size_t at = (r->head + r->len) % r->cap;
+        size_t run = r->cap - at < n - done ? r->cap - at : n - done;
         memcpy(r->buf + at, data + done, run);
         r->len += run;
         done += run;
@@ -100,9 +130,9 @@ static size_t ring_get(ring *r, char *out, size_t max)
 {
     size_t n = r->len < max ? r->len : max;
     for (size_t done = 0; done < n;) {
-        size_t run = RING_CAP - r->head < n - done ? RING_CAP - r->head : n - done;
+        size_t run = r->cap - r->head < n - done ? r->cap - r->head : n - done;
         memcpy(out + done, r->buf + r->head, run);
-        r->head = (r->head + run) % RING_CAP;
+        r->head = (r->head + run) % r->cap;
         r->len -= run;
         done += run;
     }
@@ -182,8 +212,13 @@ struct access_runtime {
     pthread_t thread;
     atomic_bool stop;
     CURLM *multi;
-    pthread_mutex_t lock; /* the command queue and the health table */
+    int epfd, wake_fd;     /* the transfer thread's epoll set; the eventfd that wakes it */
+    int64_t timer_at;      /* ms (monotonic) when libcurl wants its timer called, -1: never */
+    int64_t next_health_tick;
+    pthread_mutex_t lock; /* the command queue, the health table and the spare handles */
     access_call *commands;
+    CURL *spare[SPARE_HANDLES]; /* handles of ended transfers, reset, for the next ones */
+    int nspare;
     health_entry **health;
     size_t nhealth, caphealth;
     int64_t next_refresh;
@@ -223,6 +258,13 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
+static void wake_thread(access_runtime *rt)
+{
+    uint64_t one = 1;
+    if (write(rt->wake_fd, &one, sizeof one) < 0) { /* the counter is full: the thread is awake anyway */
+    }
+}
+
 /* Queues a command for the transfer thread (the caller holds c->lock and set the want_ flag). */
 static void command(access_call *c)
 {
@@ -235,7 +277,7 @@ static void command(access_call *c)
         rt->commands = c;
     }
     pthread_mutex_unlock(&rt->lock);
-    curl_multi_wakeup(rt->multi);
+    wake_thread(rt);
 }
 
 /* Under c->lock: the consumer's deferred request may have its reply now. */
@@ -360,12 +402,35 @@ static void hash_hex(crypto_hash_sha256_state *st, char out[65])
     sodium_bin2hex(out, 65, h, sizeof h);
 }
 
+/* A handle for a new transfer: a spare one, or a new one. */
+static CURL *handle_take(access_runtime *rt)
+{
+    pthread_mutex_lock(&rt->lock);
+    CURL *e = rt->nspare ? rt->spare[--rt->nspare] : NULL;
+    pthread_mutex_unlock(&rt->lock);
+    if (!e && !(e = curl_easy_init()))
+        abort();
+    return e;
+}
+
+/* The handle of an ended transfer (the transfer thread): kept for another, or freed. */
+static void handle_give_back(access_runtime *rt, CURL *e)
+{
+    curl_easy_reset(e);
+    pthread_mutex_lock(&rt->lock);
+    if (rt->nspare < SPARE_HANDLES) {
+        rt->spare[rt->nspare++] = e;
+        e = NULL;
+    }
+    pthread_mutex_unlock(&rt->lock);
+    if (e)
+        curl_easy_cleanup(e);
+}
+
 static void start_transfer(access_call *c)
 {
     access_runtime *rt = c->rt;
-    CURL *e = curl_easy_init();
-    if (!e)
-        abort();
+    CURL *e = handle_take(rt);
     c->easy = e;
     c->started = true;
     c->refs++; /* the transfer's, until it is over */
@@ -388,6 +453,7 @@ static void start_transfer(access_call *c)
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L); /* the path as checked, not re-resolved */
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)rt->connect_ms);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)rt->total_ms);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -524,6 +590,20 @@ static int right_or_reply(yw_req *req, yw_db *db, const access_service *svc, con
     return -1;
 }
 
+/* True when path has a "." or ".." segment: it would leave the service's base path at the provider. */
+static bool has_dot_segment(const char *path)
+{
+    for (const char *p = path; *p;) {
+        size_t n = strcspn(p, "/");
+        if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+            return true;
+        p += n;
+        if (*p == '/')
+            p++;
+    }
+    return false;
+}
+
 /* At the headers: everything that can refuse the call before its body is read; then the call. */
 static void call_open(yw_req *req)
 {
@@ -533,7 +613,8 @@ static void call_open(yw_req *req)
     req->audit.object_type = "service";
     req->audit.object_ids = yw_req_keep(req, json_pack("[s]", code));
     if (yw_authz(&req->principal, YW_ACT_SERVICE_CALL, NULL, NULL) != YW_AUTHZ_ALLOW) {
-        yw_reply_problem(req, 403, "forbidden", "services are called by department systems with their client credential");
+        yw_reply_problem(req, 403, "forbidden",
+                         "services are called by department systems with their client credential");
         return;
     }
     if (!rt) {
@@ -555,6 +636,10 @@ static void call_open(yw_req *req)
     }
     req->audit.object_ids = yw_req_keep(req, json_pack("[s]", svc.id));
     const char *path = yw_req_param(req, "path");
+    if (has_dot_segment(path)) {
+        yw_reply_problem(req, 400, "invalid_request", "the path below a service has no '.' or '..' segments");
+        return;
+    }
     const char *op = access_operation_match(&svc, req->method, path);
     const char *grant;
     if (right_or_reply(req, db, &svc, op, &grant) < 0)
@@ -584,10 +669,6 @@ static void call_open(yw_req *req)
     c->req = req;
     c->start_ns = yw_mono_ns();
     c->limit = rt->body_limit;
-    c->up.buf = malloc(RING_CAP);
-    c->down.buf = malloc(RING_CAP);
-    if (!c->up.buf || !c->down.buf)
-        abort();
     crypto_hash_sha256_init(&c->up_hash);
     crypto_hash_sha256_init(&c->down_hash);
     c->audit_seq = -1;
@@ -637,6 +718,10 @@ void access_call_begin(yw_req *req, const char *data, size_t len)
     if (!c)
         return;
     pthread_mutex_lock(&c->lock);
+    if (c->done) { /* the provider answered (or failed) already: the rest of the body goes nowhere */
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
     if (c->up_bytes + len > c->limit) {
         pthread_mutex_unlock(&c->lock);
         yw_reply_problem(req, 413, "body_too_large", "the body exceeds %llu bytes", (unsigned long long)c->limit);
@@ -673,13 +758,13 @@ void access_call_end(yw_req *req)
     c->up_eof = true;
     if (!c->started) {
         start_transfer(c);
-    } else if (c->read_paused) {
-        hash_hex(&c->up_hash, c->up_hex);
-        c->read_paused = false;
-        c->want_unpause = true;
-        command(c);
-    } else {
-        hash_hex(&c->up_hash, c->up_hex);
+    } else if (!c->done) {
+        hash_hex(&c->up_hash, c->up_hex); /* before the last read: the trailer carries it */
+        if (c->read_paused) {
+            c->read_paused = false;
+            c->want_unpause = true;
+            command(c);
+        }
     }
     c->deferred = true;
     yw_req_defer(req, reply_then, c);
@@ -803,7 +888,8 @@ static int record_job(yw_db *db, void *arg)
     if (seq < 0)
         return (int)seq;
     int rc = yw_db_run(db,
-                       "INSERT INTO service_calls(id, service, provider_org, consumer_org, client_id, grant_id, operation,"
+                       "INSERT INTO service_calls(id, service, provider_org, consumer_org, client_id, grant_id,"
+                       " operation,"
                        " method, status, outcome, request_bytes, response_bytes, request_sha256, response_sha256,"
                        " duration_ms, audit_seq, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
                        " $13, $14, $15, $16, $17)",
@@ -955,7 +1041,6 @@ static void health_refresh(access_runtime *rt)
         pthread_mutex_unlock(&rt->lock);
     }
     yw_stmt_release(s);
-    yw_db_exec(db, "SELECT 1"); /* no snapshot kept */
 }
 
 /* Starts the checks that are due (the transfer thread). */
@@ -1033,7 +1118,7 @@ static void run_commands(access_runtime *rt)
         if (abort_it && e && !done) {
             curl_multi_remove_handle(rt->multi, e);
             call_finished(c, CURLE_ABORTED_BY_CALLBACK);
-            curl_easy_cleanup(e);
+            handle_give_back(rt, e);
             pthread_mutex_lock(&c->lock);
             c->easy = NULL;
             pthread_mutex_unlock(&c->lock);
@@ -1045,37 +1130,101 @@ static void run_commands(access_runtime *rt)
     }
 }
 
+/* Collects the transfers that are over. */
+static void reap(access_runtime *rt)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(rt->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        void *priv = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+        CURLcode code = m->data.result;
+        CURL *e = m->easy_handle;
+        if (*(int *)priv == KIND_HEALTH) {
+            health_finished(rt, priv, code);
+            continue;
+        }
+        access_call *c = priv;
+        curl_multi_remove_handle(rt->multi, e);
+        call_finished(c, code);
+        handle_give_back(rt, e);
+        pthread_mutex_lock(&c->lock);
+        c->easy = NULL;
+        pthread_mutex_unlock(&c->lock);
+        call_unref(c); /* the transfer's */
+    }
+}
+
+/* libcurl says which sockets to watch: kept in the thread's epoll set. */
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *arg, void *socketp)
+{
+    (void)easy;
+    access_runtime *rt = arg;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(rt->epfd, EPOLL_CTL_DEL, fd, NULL);
+        curl_multi_assign(rt->multi, fd, NULL);
+        return 0;
+    }
+    struct epoll_event ev = {.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0),
+                             .data.fd = fd};
+    if (socketp) {
+        epoll_ctl(rt->epfd, EPOLL_CTL_MOD, fd, &ev);
+    } else {
+        epoll_ctl(rt->epfd, EPOLL_CTL_ADD, fd, &ev);
+        curl_multi_assign(rt->multi, fd, rt); /* any non-NULL mark: the socket is in the set */
+    }
+    return 0;
+}
+
+/* libcurl's one timer: when it wants to be called without a socket event. */
+static int on_timer(CURLM *multi, long timeout_ms, void *arg)
+{
+    (void)multi;
+    access_runtime *rt = arg;
+    rt->timer_at = timeout_ms < 0 ? -1 : yw_mono_ns() / 1000000 + timeout_ms;
+    return 0;
+}
+
+/*
+ * The transfer thread: one epoll set with libcurl's sockets and the
+ * command eventfd, so each event costs the transfer it concerns only.
+ */
 static void *transfer_thread(void *arg)
 {
     access_runtime *rt = arg;
+    struct epoll_event events[64];
+    int running = 0;
     while (!atomic_load(&rt->stop)) {
-        run_commands(rt);
-        health_tick(rt, yw_now_ms());
-        int running = 0;
-        curl_multi_perform(rt->multi, &running);
-        CURLMsg *m;
-        int left;
-        while ((m = curl_multi_info_read(rt->multi, &left))) {
-            if (m->msg != CURLMSG_DONE)
-                continue;
-            void *priv = NULL;
-            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
-            CURLcode code = m->data.result;
-            CURL *e = m->easy_handle;
-            if (*(int *)priv == KIND_HEALTH) {
-                health_finished(rt, priv, code);
+        int64_t now = yw_mono_ns() / 1000000;
+        int wait = HEALTH_TICK_MS;
+        if (rt->timer_at >= 0)
+            wait = rt->timer_at <= now ? 0 : rt->timer_at - now < wait ? (int)(rt->timer_at - now) : wait;
+        int n = epoll_wait(rt->epfd, events, 64, wait);
+        for (int i = 0; i < n; i++) {
+            if (events[i].data.fd == rt->wake_fd) {
+                uint64_t count;
+                if (read(rt->wake_fd, &count, sizeof count) < 0) { /* drained by another read */
+                }
                 continue;
             }
-            access_call *c = priv;
-            curl_multi_remove_handle(rt->multi, e);
-            call_finished(c, code);
-            curl_easy_cleanup(e);
-            pthread_mutex_lock(&c->lock);
-            c->easy = NULL;
-            pthread_mutex_unlock(&c->lock);
-            call_unref(c); /* the transfer's */
+            int mask = (events[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                       (events[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                       (events[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+            curl_multi_socket_action(rt->multi, events[i].data.fd, mask, &running);
         }
-        curl_multi_poll(rt->multi, NULL, 0, 100, NULL);
+        run_commands(rt);
+        now = yw_mono_ns() / 1000000;
+        if (now >= rt->next_health_tick) {
+            health_tick(rt, yw_now_ms());
+            rt->next_health_tick = now + HEALTH_TICK_MS;
+        }
+        if (rt->timer_at >= 0 && rt->timer_at <= yw_mono_ns() / 1000000) {
+            rt->timer_at = -1;
+            curl_multi_socket_action(rt->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        }
+        reap(rt);
     }
     return NULL;
 }
@@ -1092,14 +1241,33 @@ access_runtime *access_start(yw_store *store, yw_audit *audit, const yw_config *
     rt->health_ms = (int64_t)cfg->access_health_interval * 1000;
     rt->body_limit = (uint64_t)cfg->access_body_limit;
     pthread_mutex_init(&rt->lock, NULL);
+    rt->timer_at = -1;
     rt->multi = curl_multi_init();
-    if (!rt->multi || pthread_create(&rt->thread, NULL, transfer_thread, rt) != 0) {
+    rt->epfd = epoll_create1(EPOLL_CLOEXEC);
+    rt->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = rt->wake_fd};
+    bool ready = rt->multi && rt->epfd >= 0 && rt->wake_fd >= 0 &&
+                 epoll_ctl(rt->epfd, EPOLL_CTL_ADD, rt->wake_fd, &ev) == 0;
+    if (ready) {
+        /* keep a connection to each provider for every call in flight */
+        curl_multi_setopt(rt->multi, CURLMOPT_MAXCONNECTS, (long)MAX_IDLE_CONNECTIONS);
+        curl_multi_setopt(rt->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+        curl_multi_setopt(rt->multi, CURLMOPT_SOCKETDATA, rt);
+        curl_multi_setopt(rt->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+        curl_multi_setopt(rt->multi, CURLMOPT_TIMERDATA, rt);
+    }
+    if (!ready || pthread_create(&rt->thread, NULL, transfer_thread, rt) != 0) {
         if (rt->multi)
             curl_multi_cleanup(rt->multi);
+        if (rt->epfd >= 0)
+            close(rt->epfd);
+        if (rt->wake_fd >= 0)
+            close(rt->wake_fd);
         pthread_mutex_destroy(&rt->lock);
         free(rt);
         return NULL;
     }
+    pthread_setname_np(rt->thread, "yw-access");
     atomic_store(&current, rt);
     return rt;
 }
@@ -1110,7 +1278,7 @@ void access_stop(access_runtime *rt)
         return;
     atomic_store(&current, NULL);
     atomic_store(&rt->stop, true);
-    curl_multi_wakeup(rt->multi);
+    wake_thread(rt);
     pthread_join(rt->thread, NULL);
     /* The server has stopped: every request has ended, so calls left are only the transfer's. */
     run_commands(rt);
@@ -1124,7 +1292,11 @@ void access_stop(access_runtime *rt)
         free(h);
     }
     free(rt->health);
+    for (int i = 0; i < rt->nspare; i++)
+        curl_easy_cleanup(rt->spare[i]);
     curl_multi_cleanup(rt->multi);
+    close(rt->epfd);
+    close(rt->wake_fd);
     pthread_mutex_destroy(&rt->lock);
     access_stats_reset();
     free(rt);

@@ -192,7 +192,8 @@ void services_stats(yw_req *req)
     yw_stmt *s;
     int rc = failed ? -1
                     : yw_db_query(db, &s,
-                                  "SELECT DISTINCT consumer_org FROM service_calls WHERE service = $1 AND created_at >= $2"
+                                  "SELECT DISTINCT consumer_org FROM service_calls"
+                                  " WHERE service = $1 AND created_at >= $2"
                                   " ORDER BY consumer_org LIMIT $3",
                                   "tii", id, since, (int64_t)MAX_CONSUMERS_SHOWN);
     if (rc >= 0) {
@@ -346,7 +347,8 @@ void services_call_proof(yw_req *req)
     rc = yw_audit_latest_head(db, &h);
     if (rc == 0 || (rc > 0 && h.tree_size <= (uint64_t)seq)) {
         yw_reply_problem(req, 409, "not_yet_signed",
-                         "the call's entry %lld is not inside a signed tree yet; heads are signed every second, try again",
+                         "the call's entry %lld is not inside a signed tree yet;"
+                         " heads are signed every second, try again",
                          (long long)seq);
         return;
     }
@@ -359,7 +361,8 @@ void services_call_proof(yw_req *req)
         return;
     }
     yw_reply_json_new(req, 200,
-                      json_pack("{s:s, s:I, s:I, s:s, s:o, s:o, s:o}", "kind", "inclusion", "seq", (json_int_t)seq, "tree_size", (json_int_t)h.tree_size,
-                                "entry", entry, "leaf_hash", yw_b64_json(leaf, YW_HASH_LEN), "audit_path",
-                                hashes_json(path, n), "tree_head", yw_tree_head_json(&h)));
+                      json_pack("{s:s, s:I, s:I, s:s, s:o, s:o, s:o}", "kind", "inclusion", "seq", (json_int_t)seq,
+                                "tree_size", (json_int_t)h.tree_size, "entry", entry, "leaf_hash",
+                                yw_b64_json(leaf, YW_HASH_LEN), "audit_path", hashes_json(path, n), "tree_head",
+                                yw_tree_head_json(&h)));
 }

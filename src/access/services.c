@@ -237,7 +237,7 @@ static bool base_url_ok(const char *u)
 }
 
 typedef struct {
-    char id[16];
+    char id[24];
     const char *provider, *code, *name, *description, *base_url, *resource, *operations, *openapi, *health_path,
         *created_by;
 } service_insert;
@@ -377,7 +377,8 @@ void services_list(yw_req *req)
     if (!yw_app_list_or_reply(req, YW_ACT_SERVICE_READ, &limit, &cursor))
         return;
     const char *provider = yw_req_query(req, "provider"), *callable = yw_req_query(req, "callable");
-    if ((provider && strlen(provider) > 18) || (callable && strcmp(callable, "true") != 0 && strcmp(callable, "false") != 0)) {
+    if ((provider && strlen(provider) > 18) ||
+        (callable && strcmp(callable, "true") != 0 && strcmp(callable, "false") != 0)) {
         yw_reply_problem(req, 400, "invalid_request", "provider is an org code; callable is true or false");
         return;
     }

@@ -261,6 +261,19 @@ test('without a right the call is refused with 403, and the provider sees nothin
   assertProblem(await srv.call('GET', `/x/${GAJ}/population/people/1`), 401, 'unauthenticated');
   assertProblem(await srv.call('GET', `/x/${GAJ}/nosuch/people/1`, { token: scjgClient.secret }), 404, 'not_found');
   assertProblem(await srv.call('GET', `/x/${SCJG}/population/people/1`, { token: scjgClient.secret }), 404, 'not_found');
+  // a path cannot climb out of the service's base path at the provider (sent as it is: fetch would resolve it)
+  const climb = await new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: srv.port, path: `/x/${GAJ}/population/people/%2E%2E/%2E%2E/admin`,
+      headers: { Authorization: `Bearer ${scjgClient.secret}` } }, (res) => {
+      let text = '';
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, json: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(climb.status, 400);
+  assert.equal(climb.json.code, 'invalid_request');
   assert.equal(provider.seen.length, seen);
   // the directory lists what the consumer may call: nothing yet
   const callable = await ok(await srv.call('GET', '/api/v1/services?callable=true', { token: scjgClient.secret }), 200,
