@@ -25,7 +25,9 @@ CREATE TABLE services (
 );
 
 CREATE TABLE service_calls (
-    id              TEXT PRIMARY KEY,           -- the request id, sent to the provider as X-Yiwang-Id
+    seq             INTEGER PRIMARY KEY,        -- the order calls were recorded in
+    id              TEXT NOT NULL,              -- the request id, sent to the provider as X-Yiwang-Id (a caller's
+                                                -- own X-Request-Id when it sent one: not unique across callers)
     service         TEXT NOT NULL,
     provider_org    TEXT NOT NULL,
     consumer_org    TEXT NOT NULL,
@@ -44,4 +46,4 @@ CREATE TABLE service_calls (
     created_at      INTEGER NOT NULL
 );
 CREATE INDEX service_calls_service ON service_calls(service, created_at);
-CREATE INDEX service_calls_consumer ON service_calls(consumer_org, service, id);
+CREATE INDEX service_calls_id ON service_calls(service, id);

@@ -27,6 +27,7 @@
 #include "core/time.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -267,18 +268,41 @@ void services_calls(yw_req *req)
     json_t *svc = db ? service_or_reply(req, db) : NULL;
     if (!svc || !calls_scope_or_reply(req, svc, &consumer))
         return;
+    /* In the order they were recorded: the cursor is the created_at and seq of the last one shown. */
+    long long after_time = -1, after_seq = -1;
+    if (cursor && (sscanf(cursor, "%lld,%lld", &after_time, &after_seq) != 2 || after_time < 0 || after_seq < 0)) {
+        yw_reply_problem(req, 400, "invalid_request", "cursor is not one this server issued");
+        return;
+    }
     yw_stmt *s;
-    /* Newest first: ids are request ids, so the cursor is the created_at and id of the last one shown. */
     int rc = yw_db_query(db, &s,
-                         "SELECT " CALL_COLUMNS " FROM service_calls WHERE service = $1"
-                         " AND ($2 IS NULL OR consumer_org = $2) AND ($3 IS NULL OR id > $3)"
-                         " ORDER BY id LIMIT $4",
-                         "ttti", yw_json_str(svc, "id"), consumer, cursor, (int64_t)limit + 1);
+                         "SELECT " CALL_COLUMNS ", seq FROM service_calls WHERE service = $1"
+                         " AND ($2 IS NULL OR consumer_org = $2) AND (created_at, seq) > ($3, $4)"
+                         " ORDER BY created_at, seq LIMIT $5",
+                         "ttiii", yw_json_str(svc, "id"), consumer, (int64_t)after_time, (int64_t)after_seq,
+                         (int64_t)limit + 1);
     if (rc < 0) {
         yw_reply_store_error(req, rc, "service call");
         return;
     }
-    yw_reply_page(req, s, limit, call_json, "id");
+    json_t *items = yw_req_keep(req, json_array());
+    const char *next = NULL;
+    long long last_time = 0, last_seq = 0;
+    while ((rc = yw_stmt_step(s)) == YW_DB_ROW) {
+        if ((int)json_array_size(items) == limit) {
+            next = yw_cursor_encode(req, yw_arena_printf(req->arena, "%lld,%lld", last_time, last_seq));
+            break;
+        }
+        json_array_append_new(items, call_json(s));
+        last_time = yw_stmt_int(s, 16);
+        last_seq = yw_stmt_int(s, 17);
+    }
+    yw_stmt_release(s);
+    if (rc < 0) {
+        yw_reply_store_error(req, rc, "service call");
+        return;
+    }
+    yw_reply_json_new(req, 200, json_pack("{s:O, s:s?}", "items", items, "next_cursor", next));
 }
 
 /* The call named by the path, if the caller took part in it; else replies. Kept by the request. */
@@ -288,16 +312,24 @@ static json_t *call_or_reply(yw_req *req, yw_db *db)
     json_t *svc = service_or_reply(req, db);
     if (!svc || !calls_scope_or_reply(req, svc, &consumer))
         return NULL;
-    bool failed;
-    json_t *call = yw_app_load_one(req, db, "SELECT " CALL_COLUMNS " FROM service_calls WHERE id = $1",
-                                   yw_req_param(req, "call"), call_json, &failed);
-    if (failed)
-        return NULL;
-    if (!call || strcmp(yw_json_str(call, "service"), yw_json_str(svc, "id")) != 0 ||
-        (consumer && strcmp(yw_json_str(call, "consumer_org"), consumer) != 0)) {
-        yw_reply_problem(req, 404, "not_found", "no such service call");
+    /* A caller may have sent its own request id: the newest call of that id the caller may see. */
+    yw_stmt *s;
+    int rc = yw_db_query(db, &s,
+                         "SELECT " CALL_COLUMNS " FROM service_calls WHERE service = $1 AND id = $2"
+                         " AND ($3 IS NULL OR consumer_org = $3) ORDER BY seq DESC LIMIT 1",
+                         "ttt", yw_json_str(svc, "id"), yw_req_param(req, "call"), consumer);
+    if (rc < 0) {
+        yw_reply_store_error(req, rc, "service call");
         return NULL;
     }
+    json_t *call = (rc = yw_stmt_step(s)) == YW_DB_ROW ? yw_req_keep(req, call_json(s)) : NULL;
+    yw_stmt_release(s);
+    if (rc < 0) {
+        yw_reply_store_error(req, rc, "service call");
+        return NULL;
+    }
+    if (!call)
+        yw_reply_problem(req, 404, "not_found", "no such service call");
     return call;
 }
 

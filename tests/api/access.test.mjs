@@ -18,6 +18,7 @@ const sha256 = (data) => createHash('sha256').update(data).digest('hex');
 const EMPTY_SHA256 = sha256('');
 
 let srv, gaj, scjg, jtj, GAJ, SCJG, scjgClient, jtjClient, resource, service, provider, flaky;
+const grants = []; // every grant scjg holds of the api resource
 
 /**
  * A provider's system: GET /people/{id}, POST /echo, GET /big?n= (n bytes,
@@ -51,6 +52,10 @@ function providerServer() {
           .end(JSON.stringify({ bytes, sha256: record.sha256, trailer: req.trailers['x-yiwang-request-hash'] ?? null }));
       }
       if (url.pathname === '/big') return streamBytes(res, Number(url.searchParams.get('n')));
+      if (url.pathname === '/broken') { // 1 MiB of a promised 8, then the connection drops
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(8 * MiB) });
+        return res.write(Buffer.alloc(MiB), () => setTimeout(() => res.destroy(), 50));
+      }
       if (url.pathname === '/slow') {
         const t = setTimeout(() => res.writeHead(200).end('late'), p.slowMs);
         res.on('close', () => clearTimeout(t));
@@ -160,6 +165,7 @@ const OPENAPI = {
     '/big': { get: { operationId: 'bigDownload', responses: { 200: { description: 'bytes' } } } },
     '/upload': { post: { operationId: 'upload', responses: { 200: { description: 'its hash' } } } },
     '/slow': { get: { operationId: 'slow', responses: { 200: { description: 'late' } } } },
+    '/broken': { get: { operationId: 'broken', responses: { 200: { description: 'cut short' } } } },
   },
 };
 
@@ -170,6 +176,7 @@ async function grant(items) {
   } }), 201, 'share request');
   const decided = await ok(await srv.call('POST', `/api/v1/share-requests/${asked.id}/approve`, { token: gaj }), 200,
     'approve');
+  grants.push(decided.grant_id);
   return decided.grant_id;
 }
 
@@ -203,8 +210,12 @@ before(async () => {
 });
 
 after(async () => {
-  await srv?.stop();
   await provider?.stop();
+  if (srv) {
+    // in flight or not, every call ends cleanly: no sanitizer report, exit 0
+    const { code, signal } = await srv.stop();
+    assert.equal(code, 0, `the server exited with ${code ?? signal}:\n${srv.stderr.slice(-4000)}`);
+  }
   await flaky?.stop().catch(() => {});
 });
 
@@ -217,6 +228,7 @@ test('a service registers with the operations of its OpenAPI document; bad regis
     { name: 'big_download', method: 'GET', path: '/big' },
     { name: 'upload', method: 'POST', path: '/upload' },
     { name: 'slow', method: 'GET', path: '/slow' },
+    { name: 'broken', method: 'GET', path: '/broken' },
   ]);
   assert.equal(service.has_openapi, true);
   const before1 = (await srv.call('GET', '/api/v1/services', { token: gaj })).json.items.length;
@@ -362,6 +374,16 @@ test('a whole-service grant: bodies pass with their hashes; each party fetches t
     const leaf = createHash('sha256').update(Buffer.concat([Buffer.from([0]), Buffer.from(proof.json.entry)])).digest();
     assert.equal(leaf.toString('base64'), proof.json.leaf_hash);
   }
+  // a caller's own request ids need not be unique: each call is recorded, the newest answers to its id
+  for (const n of [1, 2]) {
+    const again = await srv.call('POST', `/x/${GAJ}/population/echo`, { token: scjgClient.secret, raw: `第${n}次`,
+      headers: { 'Content-Type': 'text/plain', 'X-Request-Id': 'my-own-id' } });
+    assert.equal(again.status, 201, again.text);
+    assert.equal(again.headers.get('x-request-id'), 'my-own-id');
+  }
+  const newest = await ok(await srv.call('GET', `/api/v1/services/${service.id}/calls/my-own-id`, { token: gaj }), 200,
+    'call by a caller\'s id');
+  assert.equal(newest.request_sha256, sha256('第2次'));
   // a department that took no part learns nothing
   assertProblem(await srv.call('GET', `/api/v1/services/${service.id}/calls/${callId}/proof`, { token: jtj }), 404,
     'not_found');
@@ -403,6 +425,59 @@ test('100 MiB each way stream through without the server\'s memory growing', asy
     'calls');
   const big = calls.items.filter((c) => c.response_bytes === n || c.request_bytes === n);
   assert.equal(big.length, 2);
+});
+
+/** The newest call of the service with this request id, once it is recorded. */
+async function recordedCall(id) {
+  let call;
+  await until(`the call ${id} recorded`, async () => {
+    const r = await srv.call('GET', `/api/v1/services/${service.id}/calls/${id}`, { token: gaj });
+    call = r.json;
+    return r.status === 200;
+  });
+  return call;
+}
+
+test('a consumer that goes away mid-answer stops the transfer; the call is recorded as such', async () => {
+  const id = `gone-${Date.now()}`;
+  await new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: srv.port, path: `/x/${GAJ}/population/big?n=${50 * MiB}`,
+      headers: { Authorization: `Bearer ${scjgClient.secret}`, 'X-Request-Id': id } }, (res) => {
+      let got = 0;
+      res.on('data', (d) => {
+        got += d.length;
+        if (got > MiB) { req.destroy(); resolve(); }
+      });
+      res.on('end', () => reject(new Error('the whole answer came')));
+    });
+    req.on('error', () => {});
+    req.end();
+  });
+  const call = await recordedCall(id);
+  assert.equal(call.outcome, 'consumer_gone');
+  assert.ok(call.response_bytes < 50 * MiB, `${call.response_bytes} bytes taken from the provider`);
+  // the server is well and serves the next call
+  assert.equal((await srv.call('GET', `/x/${GAJ}/population/people/1`, { token: scjgClient.secret })).status, 200);
+});
+
+test('a provider that breaks off mid-answer: the consumer\'s connection is cut, not ended as if whole', async () => {
+  const id = `broken-${Date.now()}`;
+  const outcome = await new Promise((resolve) => {
+    const req = http.request({ host: '127.0.0.1', port: srv.port, path: `/x/${GAJ}/population/broken`,
+      headers: { Authorization: `Bearer ${scjgClient.secret}`, 'X-Request-Id': id } }, (res) => {
+      let got = 0;
+      res.on('data', (d) => { got += d.length; });
+      res.on('end', () => resolve({ ended: true, got, trailers: res.trailers }));
+      res.on('error', () => resolve({ ended: false, got }));
+      res.on('aborted', () => resolve({ ended: false, got }));
+    });
+    req.on('error', () => resolve({ ended: false, got: -1 }));
+    req.end();
+  });
+  assert.equal(outcome.ended, false, JSON.stringify(outcome));
+  const call = await recordedCall(id);
+  assert.equal(call.outcome, 'provider_unreachable');
+  assert.equal(call.response_bytes, MiB);
 });
 
 test('bodies over the limit are refused before they are forwarded', async () => {
@@ -475,4 +550,19 @@ test('monitoring per service and consumer: the API for the provider and the bure
   assert.ok(Number(line.exec(metrics)?.[1]) >= 5, metrics.slice(-2000));
   assert.match(metrics, new RegExp(`yiwang_service_call_duration_seconds_count\\{service="${service.id}",consumer="${SCJG}"\\}`));
   assert.match(metrics, new RegExp(`yiwang_service_errors_total\\{service="${service.id}",consumer="${SCJG}"\\} [1-9]`));
+});
+
+test('revoking the grants stops the very next call', async () => {
+  const path = `/x/${GAJ}/population/people/1`;
+  assert.equal((await srv.call('GET', path, { token: scjgClient.secret })).status, 200);
+  for (const id of grants) {
+    const r = await srv.call('DELETE', `/api/v1/grants/${id}?reason=${encodeURIComponent('事项办结')}`, { token: gaj });
+    assert.equal(r.status, 204, r.text);
+  }
+  const seen = provider.seen.length;
+  assertProblem(await srv.call('GET', path, { token: scjgClient.secret }), 403, 'no_grant');
+  assert.equal(provider.seen.length, seen);
+  const callable = await ok(await srv.call('GET', '/api/v1/services?callable=true', { token: scjgClient.secret }), 200,
+    'directory');
+  assert.equal(callable.items.length, 0);
 });
