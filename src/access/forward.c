@@ -413,9 +413,19 @@ static CURL *handle_take(access_runtime *rt)
     return e;
 }
 
-/* The handle of an ended transfer (the transfer thread): kept for another, or freed. */
-static void handle_give_back(access_runtime *rt, CURL *e)
+/*
+ * The handle of an ended transfer (the transfer thread): kept for another,
+ * or freed. A handle that sent a chunked body with trailers is freed:
+ * libcurl 7.88 keeps the trailer state across curl_easy_reset, and the
+ * next chunked upload on it would write its first chunk header before its
+ * buffer.
+ */
+static void handle_give_back(access_runtime *rt, CURL *e, bool chunked)
 {
+    if (chunked) {
+        curl_easy_cleanup(e);
+        return;
+    }
     curl_easy_reset(e);
     pthread_mutex_lock(&rt->lock);
     if (rt->nspare < SPARE_HANDLES) {
@@ -1118,7 +1128,7 @@ static void run_commands(access_runtime *rt)
         if (abort_it && e && !done) {
             curl_multi_remove_handle(rt->multi, e);
             call_finished(c, CURLE_ABORTED_BY_CALLBACK);
-            handle_give_back(rt, e);
+            handle_give_back(rt, e, c->chunked);
             pthread_mutex_lock(&c->lock);
             c->easy = NULL;
             pthread_mutex_unlock(&c->lock);
@@ -1149,7 +1159,7 @@ static void reap(access_runtime *rt)
         access_call *c = priv;
         curl_multi_remove_handle(rt->multi, e);
         call_finished(c, code);
-        handle_give_back(rt, e);
+        handle_give_back(rt, e, c->chunked);
         pthread_mutex_lock(&c->lock);
         c->easy = NULL;
         pthread_mutex_unlock(&c->lock);

@@ -28,6 +28,19 @@ const grants = []; // every grant scjg holds of the api resource
 function providerServer() {
   const p = { seen: [], server: null, port: 0, slowMs: 10000 };
   const handler = (req, res) => {
+    if (req.url === '/slow-upload') { // reads the body at about 8 MiB/s: the hub must hold the consumer back
+      const h = createHash('sha256');
+      let n = 0;
+      req.on('data', (d) => {
+        h.update(d);
+        n += d.length;
+        req.pause();
+        setTimeout(() => req.resume(), Math.ceil(d.length / (8 * 1024)));
+      });
+      req.on('end', () => res.writeHead(200, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ bytes: n, sha256: h.digest('hex') })));
+      return;
+    }
     const hash = createHash('sha256');
     let bytes = 0;
     let body = '';
@@ -166,6 +179,7 @@ const OPENAPI = {
     '/upload': { post: { operationId: 'upload', responses: { 200: { description: 'its hash' } } } },
     '/slow': { get: { operationId: 'slow', responses: { 200: { description: 'late' } } } },
     '/broken': { get: { operationId: 'broken', responses: { 200: { description: 'cut short' } } } },
+    '/slow-upload': { post: { operationId: 'slowUpload', responses: { 200: { description: 'its hash' } } } },
   },
 };
 
@@ -229,6 +243,7 @@ test('a service registers with the operations of its OpenAPI document; bad regis
     { name: 'upload', method: 'POST', path: '/upload' },
     { name: 'slow', method: 'GET', path: '/slow' },
     { name: 'broken', method: 'GET', path: '/broken' },
+    { name: 'slow_upload', method: 'POST', path: '/slow-upload' },
   ]);
   assert.equal(service.has_openapi, true);
   const before1 = (await srv.call('GET', '/api/v1/services', { token: gaj })).json.items.length;
@@ -478,6 +493,36 @@ test('a provider that breaks off mid-answer: the consumer\'s connection is cut, 
   const call = await recordedCall(id);
   assert.equal(call.outcome, 'provider_unreachable');
   assert.equal(call.response_bytes, MiB);
+});
+
+test('slow readers on either side hold the other back: nothing lost, nothing piled up', async () => {
+  const n = 8 * MiB;
+  const expected = patternHash(n);
+  const up = await rawCall('POST', `/x/${GAJ}/population/slow-upload`, { token: scjgClient.secret, bodyBytes: n,
+    headers: { 'Content-Type': 'application/octet-stream' }, keep: true });
+  assert.equal(up.status, 200, up.text);
+  assert.deepEqual(JSON.parse(up.text), { bytes: n, sha256: expected });
+  // the consumer reads at about 8 MiB/s while the provider could send far faster
+  const down = await new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: srv.port, path: `/x/${GAJ}/population/big?n=${n}`,
+      headers: { Authorization: `Bearer ${scjgClient.secret}` } }, (res) => {
+      const h = createHash('sha256');
+      let got = 0;
+      res.on('data', (d) => {
+        h.update(d);
+        got += d.length;
+        res.pause();
+        setTimeout(() => res.resume(), Math.ceil(d.length / (8 * 1024)));
+      });
+      res.on('end', () => resolve({ got, sha256: h.digest('hex'), trailers: res.trailers }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(down.got, n);
+  assert.equal(down.sha256, expected);
+  assert.equal(down.trailers['x-yiwang-response-hash'], expected);
 });
 
 test('bodies over the limit are refused before they are forwarded', async () => {
