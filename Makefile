@@ -133,6 +133,7 @@ bench: build/release/yiwang build/release/audit-bench build/release/gen-people b
 	bench/http.sh
 	bench/console.sh
 	bench/share.sh
+	bench/access.sh
 	./build/release/audit-bench
 	bench/import.sh
 	./build/release/search-bench

@@ -71,6 +71,13 @@ static const rule rules[YW_ACT_COUNT] = {
     [YW_ACT_CONFLICT_READ] = {.own_org = YW_ROLE_STEWARD, .bureau = YW_ROLE_STEWARD | YW_ROLE_ORG_ADMIN,
                               .noun = "conflict"},
     [YW_ACT_CONFLICT_REPORT] = {.bureau = YW_ROLE_STEWARD, .noun = "conflict"},
+    [YW_ACT_SERVICE_READ] = {.everyone = true, .noun = "service"},
+    [YW_ACT_SERVICE_MANAGE] = {.own_org = YW_ROLE_STEWARD, .noun = "service"},
+    [YW_ACT_SERVICE_CALL] = {.own_clients = true, .noun = "service"},
+    [YW_ACT_SERVICE_MONITOR] = {.own_org = YW_ROLE_STEWARD | YW_ROLE_ORG_ADMIN | YW_ROLE_MONITOR,
+                                .bureau = YW_ROLE_STEWARD | YW_ROLE_ORG_ADMIN | YW_ROLE_MONITOR, .noun = "service"},
+    [YW_ACT_SERVICE_CALLS] = {.own_org = YW_ROLE_STEWARD | YW_ROLE_ORG_ADMIN, .own_clients = true,
+                              .bureau = YW_ROLE_STEWARD | YW_ROLE_ORG_ADMIN, .noun = "service call"},
 };
 
 static const char *const role_names[] = {"sysadmin", "secadmin",  "auditor",    "org_admin", "steward",

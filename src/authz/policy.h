@@ -71,6 +71,11 @@ typedef enum {
     YW_ACT_OBJECTION_RESOLVE, /* the provider org's stewards accept or reject */
     YW_ACT_CONFLICT_READ,     /* stewards: conflicts involving their org's resources; the data bureau: all */
     YW_ACT_CONFLICT_REPORT,   /* the data bureau's stewards send a conflict to its providers as objections */
+    YW_ACT_SERVICE_READ,      /* the directory of registered services: everyone */
+    YW_ACT_SERVICE_MANAGE,    /* the provider org's stewards register its services */
+    YW_ACT_SERVICE_CALL,      /* department systems call services through the hub */
+    YW_ACT_SERVICE_MONITOR,   /* statistics of a service: its provider's people, and the data bureau's */
+    YW_ACT_SERVICE_CALLS,     /* calls and their proofs: the stewards, org admins and systems of either party */
     YW_ACT_COUNT
 } yw_action;
 

@@ -9,6 +9,7 @@
  */
 #include "cli/cli.h"
 
+#include "access/access.h"
 #include "app/app.h"
 #include "authz/policy.h"
 #include "core/log.h"
@@ -95,6 +96,7 @@ int cli_serve(int argc, char **argv)
     yw_router *router = NULL;
     yw_reencryptor *reencryptor = NULL;
     yw_webhooks *webhooks = NULL;
+    access_runtime *access = NULL;
     cli_data d;
     if (cli_open(&cfg, &d) < 0)
         goto done;
@@ -130,9 +132,15 @@ int cli_serve(int argc, char **argv)
                              .tls_cert = cert, .tls_key = key, .store = d.store, .app = &app,
                              .authenticate = yw_identity_authenticate, .record = yw_app_record,
                              .record_deferred = yw_app_record_deferred,
-                             .handler_done = yw_app_handler_done, .rate_limit = cfg.rate_limit};
+                             .handler_done = yw_app_handler_done, .rate_limit = cfg.rate_limit,
+                             .metrics_extra = access_stats_render};
     char err[512];
     reencryptor = yw_reencrypt_start(d.store, d.audit, d.keys, cfg.data_dir);
+    access = access_start(d.store, d.audit, &cfg);
+    if (!access) {
+        fprintf(stderr, "yiwang: cannot start mediated calls\n");
+        goto done;
+    }
     yw_server *server = yw_server_start(&scfg, router, err, sizeof err);
     if (!server) {
         fprintf(stderr, "yiwang: %s\n", err);
@@ -160,6 +168,7 @@ int cli_serve(int argc, char **argv)
     status = 0;
 done:
     yw_webhooks_stop(webhooks);
+    access_stop(access); /* after the server: no call is left but the transfers' */
     yw_reencrypt_stop(reencryptor);
     cli_close(&d); /* signs a last tree head, flushes the writer */
     if (status == 0)

@@ -47,6 +47,14 @@ static const option options[] = {
      "working days to answer a data objection (5)"},
     {"--egress-deny", "YIWANG_EGRESS_DENY", OPT_STRING, OFF(egress_deny), 0, 0,
      "networks outbound calls (webhooks) may not reach, CIDR,... (" EGRESS_DENY ")"},
+    {"--access-body-limit", "YIWANG_ACCESS_BODY_LIMIT", OPT_INT, OFF(access_body_limit), 1024, INT_MAX,
+     "largest body of a mediated call, each way, bytes (52428800)"},
+    {"--access-connect-timeout", "YIWANG_ACCESS_CONNECT_TIMEOUT", OPT_INT, OFF(access_connect_timeout), 1, 600,
+     "seconds to connect to a provider (5)"},
+    {"--access-timeout", "YIWANG_ACCESS_TIMEOUT", OPT_INT, OFF(access_timeout), 1, 86400,
+     "seconds a mediated call may take in all (60)"},
+    {"--access-health-interval", "YIWANG_ACCESS_HEALTH_INTERVAL", OPT_INT, OFF(access_health_interval), 1, 3600,
+     "seconds between provider health checks (10)"},
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])
@@ -69,6 +77,10 @@ void yw_config_defaults(yw_config *c)
     c->request_days = 5;
     c->grant_days = 365;
     c->objection_days = 5;
+    c->access_body_limit = 50 << 20;
+    c->access_connect_timeout = 5;
+    c->access_timeout = 60;
+    c->access_health_interval = 10;
 }
 
 static int set(yw_config *c, const option *o, const char *value, const char *source, FILE *err)

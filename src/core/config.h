@@ -32,6 +32,10 @@ typedef struct {
     char *workdays;      /* --workdays: comma-separated weekend dates that are working days */
     int objection_days;  /* --objection-days: working days a provider has to answer a data objection */
     char *egress_deny;   /* --egress-deny: networks outbound calls may not reach (sec/egress.h) */
+    int access_body_limit;      /* --access-body-limit: largest body of a mediated call, each way (50 MiB) */
+    int access_connect_timeout; /* --access-connect-timeout: seconds to reach a provider (5) */
+    int access_timeout;         /* --access-timeout: seconds a mediated call may take in all (60) */
+    int access_health_interval; /* --access-health-interval: seconds between provider health checks (10) */
 } yw_config;
 
 void yw_config_defaults(yw_config *c);

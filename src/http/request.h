@@ -84,6 +84,7 @@ typedef struct yw_req {
     void *route_state; /* a streaming route's state between pieces of the body */
     void (*deferred)(struct yw_req *req); /* set by yw_req_defer: makes the reply once resumed */
     void *deferred_arg;
+    size_t stream_taken; /* a stream route may take less than the piece it got (see yw_req_pause) */
     /* the reply */
     int status;
     char *reply_body;
@@ -91,12 +92,33 @@ typedef struct yw_req {
     const char *reply_type;
     const char *reply_headers[8][2];
     int nreply_headers;
+    struct yw_body_source *reply_source; /* a streamed body (yw_reply_stream), else NULL */
 } yw_req;
+
+/*
+ * A reply body produced while it is sent (yw_reply_stream). read copies up
+ * to max bytes into buf and returns how many; 0 when none is ready yet
+ * (after calling yw_req_pause, so that the connection waits for
+ * yw_req_wake instead of asking again at once); YW_BODY_END when the body
+ * is complete; YW_BODY_ERROR to cut the connection. read runs on the
+ * connection's worker and may add trailers (yw_reply_trailer) before it
+ * returns YW_BODY_END. release(arg) runs once the server is done with the
+ * body, whether it was sent whole or not.
+ */
+#define YW_BODY_END (-1L)
+#define YW_BODY_ERROR (-2L)
+typedef struct yw_body_source {
+    long (*read)(void *arg, char *buf, size_t max);
+    void (*release)(void *arg);
+    void *arg;
+} yw_body_source;
 
 /* Path parameter {name} of the matched route; NULL when the route has none. */
 const char *yw_req_param(const yw_req *req, const char *name);
 /* Query-string argument (decoded); NULL when absent. */
 const char *yw_req_query(const yw_req *req, const char *name);
+/* Calls fn for each query-string argument (decoded; value NULL for "?flag"), in order. */
+void yw_req_query_each(const yw_req *req, void (*fn)(void *arg, const char *key, const char *value), void *arg);
 /* Request header (case-insensitive name); NULL when absent. */
 const char *yw_req_header(const yw_req *req, const char *name);
 
@@ -149,6 +171,27 @@ void yw_req_audit_object(yw_req *req, const char *type, const char *id);
  */
 void yw_req_defer(yw_req *req, void (*then)(yw_req *req), void *arg);
 void yw_req_resume(yw_req *req);
+
+/*
+ * Replies with a body streamed from source (chunked; the length is not
+ * known in advance). The source struct is copied.
+ */
+void yw_reply_stream(yw_req *req, int status, const char *content_type, const yw_body_source *source);
+
+/* Adds a trailer to a streamed reply; only from its read function, before YW_BODY_END. Copied. */
+void yw_reply_trailer(yw_req *req, const char *name, const char *value);
+
+/*
+ * Flow control of streaming routes, in both directions. A stream function
+ * that cannot take a whole piece of the body sets req->stream_taken to
+ * what it took and calls yw_req_pause: the connection then waits, holding
+ * no worker, and the rest of the piece comes again after yw_req_wake. The
+ * read function of a streamed reply does the same when it has nothing to
+ * send yet. yw_req_wake may be called from any thread, also before the
+ * pause it ends (then the pause does not wait).
+ */
+void yw_req_pause(yw_req *req);
+void yw_req_wake(yw_req *req);
 
 /* Keeps v alive until the request ends; returns v. */
 json_t *yw_req_keep(yw_req *req, json_t *v);

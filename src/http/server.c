@@ -62,6 +62,12 @@ struct yw_server {
     yw_ratelimit *rate; /* NULL: no limit */
 };
 
+/* A streamed reply as libmicrohttpd holds it; freed by its release callback. */
+typedef struct {
+    yw_body_source source;
+    struct MHD_Response *response;
+} stream_reply;
+
 /* Per-request state around the yw_req while the body streams in. */
 typedef struct {
     yw_req req;
@@ -75,6 +81,9 @@ typedef struct {
     /* a deferred reply: the connection is suspended until the work it waits for is done */
     pthread_mutex_t defer_lock;
     bool suspended, resumed;
+    /* flow control of a streaming route (yw_req_pause, yw_req_wake), under defer_lock */
+    bool paused, wake_pending;
+    stream_reply *stream; /* the streamed reply once queued */
 } req_state;
 
 /* ---- metrics ---- */
@@ -141,6 +150,8 @@ static void metrics_render(yw_server *s, yw_buf *out)
     yw_buf_printf(out, "# HELP yiwang_http_in_flight Requests being served.\n"
                        "# TYPE yiwang_http_in_flight gauge\nyiwang_http_in_flight %d\n",
                   atomic_load(&s->in_flight));
+    if (s->cfg.metrics_extra)
+        s->cfg.metrics_extra(out);
 }
 
 /* ---- request accessors and replies ---- */
@@ -156,6 +167,25 @@ const char *yw_req_param(const yw_req *req, const char *name)
 const char *yw_req_query(const yw_req *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+typedef struct {
+    void (*fn)(void *arg, const char *key, const char *value);
+    void *arg;
+} query_visit;
+
+static enum MHD_Result visit_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    query_visit *v = cls;
+    v->fn(v->arg, key, value);
+    return MHD_YES;
+}
+
+void yw_req_query_each(const yw_req *req, void (*fn)(void *arg, const char *key, const char *value), void *arg)
+{
+    query_visit v = {fn, arg};
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, visit_query, &v);
 }
 
 const char *yw_req_header(const yw_req *req, const char *name)
@@ -292,6 +322,69 @@ static enum MHD_Result finish_deferred(yw_server *s, struct MHD_Connection *conn
         yw_reply_problem(&st->req, 500, "internal", "the request could not be completed");
     record_audit(s, &st->req);
     return queue_reply(conn, &st->req);
+}
+
+void yw_req_pause(yw_req *req)
+{
+    req_state *st = (req_state *)req;
+    pthread_mutex_lock(&st->defer_lock);
+    if (st->wake_pending) {
+        st->wake_pending = false; /* woken already: ask again at once */
+    } else {
+        MHD_suspend_connection(req->conn);
+        st->paused = true;
+    }
+    pthread_mutex_unlock(&st->defer_lock);
+}
+
+void yw_req_wake(yw_req *req)
+{
+    req_state *st = (req_state *)req;
+    pthread_mutex_lock(&st->defer_lock);
+    if (st->paused) {
+        st->paused = false;
+        MHD_resume_connection(req->conn);
+    } else {
+        st->wake_pending = true;
+    }
+    pthread_mutex_unlock(&st->defer_lock);
+}
+
+void yw_reply_stream(yw_req *req, int status, const char *content_type, const yw_body_source *source)
+{
+    req->status = status;
+    req->reply_type = content_type;
+    req->reply_body = NULL;
+    req->reply_len = 0;
+    req->reply_source = yw_arena_alloc(req->arena, sizeof *req->reply_source);
+    *req->reply_source = *source;
+}
+
+void yw_reply_trailer(yw_req *req, const char *name, const char *value)
+{
+    req_state *st = (req_state *)req;
+    if (st->stream)
+        MHD_add_response_footer(st->stream->response, name, value);
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    stream_reply *r = cls;
+    long n = r->source.read(r->source.arg, buf, max);
+    if (n == YW_BODY_END)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (n < 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    return n;
+}
+
+static void stream_release(void *cls)
+{
+    stream_reply *r = cls;
+    if (r->source.release)
+        r->source.release(r->source.arg);
+    free(r);
 }
 
 void yw_req_audit_object(yw_req *req, const char *type, const char *id)
@@ -559,8 +652,24 @@ static void record_audit(yw_server *s, yw_req *req)
 
 static enum MHD_Result queue_reply(struct MHD_Connection *conn, yw_req *req)
 {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(req->reply_len, req->reply_body, MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp;
+    if (req->reply_source) {
+        req_state *st = (req_state *)req;
+        stream_reply *r = calloc(1, sizeof *r);
+        if (!r)
+            abort();
+        r->source = *req->reply_source;
+        req->reply_source = NULL; /* released by libmicrohttpd from now on */
+        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, r, stream_release);
+        if (!resp) {
+            stream_release(r);
+            return MHD_NO;
+        }
+        r->response = resp;
+        st->stream = r;
+    } else {
+        resp = MHD_create_response_from_buffer(req->reply_len, req->reply_body, MHD_RESPMEM_PERSISTENT);
+    }
     if (!resp)
         return MHD_NO;
     if (req->status != 204 && req->status != 304)
@@ -658,9 +767,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_YES;
         }
         if (st->streaming) {
-            st->body_len += n; /* counted against the limit, not kept */
-            if (!st->req.status)
+            if (!st->req.status) {
+                st->req.stream_taken = n;
                 run_route(s, &st->req, upload_data, n, false);
+                if (!st->req.status && st->req.stream_taken < n) { /* paused: the rest comes again */
+                    *upload_data_size = n - st->req.stream_taken;
+                    n = st->req.stream_taken;
+                }
+            }
+            st->body_len += n; /* counted against the limit, not kept */
             return MHD_YES;
         }
         if (st->body_len + n + 1 > st->body_cap) {
@@ -678,20 +793,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         st->body[st->body_len] = '\0';
         return MHD_YES;
     }
+    if (st->req.deferred) { /* resumed: the work it waited for is done */
+        if (!st->resumed)
+            return MHD_YES;
+        return finish_deferred(s, conn, st);
+    }
     if (st->streaming) {
         if (st->too_large && !st->req.status)
             yw_reply_problem(&st->req, 413, "body_too_large", "the body exceeds %zu bytes", st->limit);
         if (!st->req.status)
             run_route(s, &st->req, NULL, 0, true);
+        if (!st->req.status && st->req.deferred) /* the route answers once its work is done */
+            return suspend_deferred(conn, st) ? MHD_YES : finish_deferred(s, conn, st);
         if (!st->req.status)
             yw_reply_problem(&st->req, 500, "internal", "the request could not be completed");
         record_audit(s, &st->req);
         return queue_reply(conn, &st->req);
-    }
-    if (st->req.deferred) { /* resumed: the work it waited for is done */
-        if (!st->resumed)
-            return MHD_YES;
-        return finish_deferred(s, conn, st);
     }
     if (st->req.status) /* already answered */
         return MHD_YES;
@@ -730,6 +847,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
             json_object_set_new(f, "aborted", json_true());
         yw_log(YW_LOG_INFO, "request", f);
     }
+    if (req->reply_source && req->reply_source->release) /* made but never sent */
+        req->reply_source->release(req->reply_source->arg);
     yw_arena_free(req->arena);
     pthread_mutex_destroy(&st->defer_lock);
     free(st);

@@ -11,7 +11,10 @@
  *
  * A reply that must wait for a durable write (an audit entry) is deferred:
  * the connection is suspended, holding no worker, until the write is done
- * (yw_req_defer, yw_req_resume), then finished on a worker.
+ * (yw_req_defer, yw_req_resume), then finished on a worker. Streaming
+ * routes pause and wake their connection the same way while a body flows
+ * in (yw_req_pause, yw_req_wake), and may stream their reply out
+ * (yw_reply_stream).
  *
  * The web console's session is the same token carried in an HttpOnly
  * cookie (YW_SESSION_COOKIE) when no Authorization header is sent; such a
@@ -25,6 +28,7 @@
 
 #include <stddef.h>
 
+#include "core/buf.h"
 #include "http/router.h"
 #include "store/store.h"
 
@@ -64,6 +68,7 @@ typedef struct {
     yw_audit_deferred_recorder record_deferred; /* NULL: record waits */
     void (*handler_done)(yw_req *req); /* after every handler, on its thread */
     int rate_limit; /* requests a second per user or client (bursts of twice that); 0: none */
+    void (*metrics_extra)(yw_buf *out); /* more /metrics lines from the domain modules; may be NULL */
 } yw_server_config;
 
 /* Starts serving; NULL with a message in err. The router must outlive the server. */

@@ -13,6 +13,7 @@
 // another org answer 404 to callers who would have no right to them anyway.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { startServer, orgOf } from './lib/server.mjs';
 import { assertProblem, makeUscc, sourceRoutes, totpCode } from './lib/util.mjs';
 
@@ -170,6 +171,38 @@ before(async () => {
   } }), 201, 'scjg asks gaj');
   fx.gajObjection = (await ok(await srv.call('POST', `/api/v1/resources/${fx.scjgNamed}/records/${fx.scjgKey}/objections`,
     { token: token.steward, body: { item: 'enterprise_name', reason: '名称有误' } }), 201, 'gaj objects')).id;
+  // unified access: a gaj service, and a scjg service gaj holds a whole-service grant for, with one call made
+  fx.provider = http.createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200).end('{}')); });
+  await new Promise((resolve) => fx.provider.listen(0, '127.0.0.1', resolve));
+  const apiService = async (tok, provider, code) => {
+    const made = await ok(await srv.call('POST', '/api/v1/resources', { token: tok, body: {
+      name: uniq('接口资源'), provider_org: provider, summary: '统一接入测试', category: 'department', format: 'api',
+      share_type: 'unconditional', share_method: 'api', open_type: 'closed', update_cycle: 'realtime',
+      key_item: 'service', items: [{ name: 'service', type: 'C' }] } }), 201, 'api resource');
+    await ok(await srv.call('POST', `/api/v1/resources/${made.code}/publish`, { token: tok }), 200, 'publish');
+    const svc = await ok(await srv.call('POST', '/api/v1/services', { token: tok, body: {
+      code, name: '授权测试服务', base_url: `http://127.0.0.1:${fx.provider.address().port}`, resource: made.code,
+      openapi: { openapi: '3.0.3', info: { title: 't', version: '1' }, paths: { '/people/{id}': { get: {} } } } } }),
+    201, 'service');
+    return { resource: made.code, id: svc.id };
+  };
+  const gajApi = await apiService(token.steward, GAJ, 'authz-gaj');
+  fx.gajApiResource = gajApi.resource;
+  fx.gajService = gajApi.id;
+  const scjgApi = await apiService(fx.scjgSteward, SCJG, 'authz-scjg');
+  fx.scjgService = scjgApi.id;
+  await ok(await srv.call('POST', '/api/v1/share-requests', { token: token.steward, body: {
+    resource: scjgApi.resource, items: ['service'], purpose: '授权测试', legal_basis: '测试依据', scenario: '统一接入',
+  } }), 201, 'gaj asks for the scjg service');
+  const called = await srv.call('GET', `/x/${SCJG}/authz-scjg/people/1`, { token: token.client });
+  assert.equal(called.status, 200, called.text);
+  fx.serviceCall = called.headers.get('x-request-id');
+  for (let i = 0; i < 100; i++) {
+    const r = await srv.call('GET', `/api/v1/services/${fx.scjgService}/calls/${fx.serviceCall}/proof`, { token: token.client });
+    if (r.status === 200) break;
+    assert.equal(r.status, 409, r.text); // not yet signed
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   // audit entries of two orgs (the sign-ins above), once a signed tree head covers them
   const events = await ok(await srv.call('GET', '/api/v1/audit/events?limit=1000', { token: token.auditor }), 200, 'audit events');
   fx.gajEntry = events.items.find((e) => e.actor === 'gaj_admin' && e.action === 'auth.login').seq;
@@ -182,7 +215,10 @@ before(async () => {
   }
 });
 
-after(() => srv?.stop());
+after(async () => {
+  await srv?.stop();
+  fx.provider?.close();
+});
 
 // Status tables. Each row names every caller, so adding a caller or a route
 // forces a decision for every cell.
@@ -261,6 +297,17 @@ const SHARE_OBJECT = (ok2xx) => ({
 const SHARE_PROVIDER = (ok2xx) => ({
   sysadmin: 404, secadmin: 404, auditor: 404, org_admin: 403, steward: ok2xx, clerk: 403,
   inspector: 403, dispatcher: 404, monitor: 404, client: 403, forged: 401, none: 401,
+});
+
+// statistics of a gaj service: its provider's stewards, org admins and monitors, and the data bureau's
+const SERVICE_MONITORS = (ok2xx) => ({
+  sysadmin: 404, secadmin: 404, auditor: 404, org_admin: ok2xx, steward: ok2xx, clerk: 403,
+  inspector: 404, dispatcher: 404, monitor: 404, client: 403, forged: 401, none: 401,
+});
+// mediated calls: department systems only, with their client credential
+const SYSTEMS_ONLY = (ok2xx) => ({
+  sysadmin: 403, secadmin: 403, auditor: 403, org_admin: 403, steward: 403, clerk: 403,
+  inspector: 403, dispatcher: 403, monitor: 403, client: ok2xx, forged: 401, none: 401,
 });
 
 // callers who may read shared data but hold no grant: 403 no_grant
@@ -612,6 +659,42 @@ const ROWS = [
       inspector: 403, dispatcher: 403, monitor: 403, client: 403, forged: 401, none: 401,
     },
   },
+
+  // ---- unified access ----
+  { route: 'GET /api/v1/services', case: 'the directory of services', expect: ALL_USERS_AND_CLIENTS(200) },
+  {
+    route: 'POST /api/v1/services', case: 'register a gaj service (its stewards)',
+    body: () => ({ code: uniq('svc'), name: '授权测试', base_url: 'http://127.0.0.1:9', resource: fx.gajApiResource }),
+    expect: STEWARD_ONLY(201),
+  },
+  {
+    route: 'GET /api/v1/services/{id}', case: 'a gaj service', path: () => `/api/v1/services/${fx.gajService}`,
+    expect: ALL_USERS_AND_CLIENTS(200),
+  },
+  {
+    route: 'GET /api/v1/services/{id}/openapi', case: 'the OpenAPI document of a gaj service',
+    path: () => `/api/v1/services/${fx.gajService}/openapi`, expect: ALL_USERS_AND_CLIENTS(200),
+  },
+  {
+    route: 'GET /api/v1/services/{id}/stats', case: 'statistics of a gaj service',
+    path: () => `/api/v1/services/${fx.gajService}/stats`, expect: SERVICE_MONITORS(200),
+  },
+  {
+    route: 'GET /api/v1/services/{id}/calls', case: 'calls of a gaj service (the provider\'s parties)',
+    path: () => `/api/v1/services/${fx.gajService}/calls`, expect: SHARE_PARTIES(200),
+  },
+  {
+    route: 'GET /api/v1/services/{id}/calls/{call}', case: 'a gaj call of a scjg service (the consumer\'s parties)',
+    path: () => `/api/v1/services/${fx.scjgService}/calls/${fx.serviceCall}`, expect: SHARE_PARTIES(200),
+  },
+  {
+    route: 'GET /api/v1/services/{id}/calls/{call}/proof', case: 'the inclusion proof of a gaj call of a scjg service',
+    path: () => `/api/v1/services/${fx.scjgService}/calls/${fx.serviceCall}/proof`, expect: SHARE_PARTIES(200),
+  },
+  ...['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((method) => ({
+    route: `${method} /x/{org}/{service}/{path*}`, case: 'a mediated call of a scjg service gaj holds a grant for',
+    path: () => `/x/${SCJG}/authz-scjg/people/1`, expect: SYSTEMS_ONLY(200),
+  })),
 
   // ---- meta ----
   { route: 'GET /api/v1/openapi.json', case: 'the API description is public', expect: ALL_PUBLIC() },

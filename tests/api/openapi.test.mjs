@@ -21,6 +21,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import { startServer, orgOf } from './lib/server.mjs';
@@ -1159,6 +1160,113 @@ test('objections, quality and conflicts', async () => {
   const reported = await api('POST', REPORT, { ...C, token: bureauSteward, body: { reason: '请核实姓名' }, expect: 201 });
   assert.ok(reported.json.objections.length >= 1);
   await api('POST', REPORT, { ...C, token: bureauSteward, body: {}, expect: 409 });
+});
+
+test('unified access: services, mediated calls, statistics, calls and proofs', async () => {
+  const steward = await login('gaj_steward');
+  const jtjClient = acc.clients.find((c) => c.id.startsWith(`${JTJ}/`)).secret;
+  const provider = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}'));
+  });
+  await new Promise((resolve) => provider.listen(0, '127.0.0.1', resolve));
+  try {
+    const made = await api('POST', '/api/v1/resources', { token: steward, body: {
+      name: '统一接入测试', provider_org: GAJ, summary: '接口', category: 'department', format: 'api',
+      share_type: 'unconditional', share_method: 'api', open_type: 'closed', update_cycle: 'realtime',
+      key_item: 'service', items: [{ name: 'service', type: 'C' }, { name: 'get_thing', type: 'C' }],
+    }, expect: 201 });
+    const resource = made.json.code;
+    await api('POST', '/api/v1/resources/{code}/publish', { params: { code: resource }, token: steward, expect: 200 });
+
+    const SV = '/api/v1/services';
+    const body = { code: 'openapi-test', name: '接口测试', base_url: `http://127.0.0.1:${provider.address().port}`,
+      resource, openapi: { openapi: '3.0.3', info: { title: 't', version: '1' },
+        paths: { '/things/{id}': { get: { operationId: 'getThing' } } } } };
+    const svc = (await api('POST', SV, { token: steward, body, expect: 201 })).json;
+    await api('POST', SV, { token: steward, body, expect: 409, code: 'conflict' });
+    await api('POST', SV, { token: steward, body: { ...body, code: 'x', more: 1 }, expect: 400, docRejects: true });
+    await api('POST', SV, { token: steward, body: { ...body, code: 'Not A Code' }, expect: 422, docRejects: true });
+    await api('POST', SV, { token: steward, body: { ...body, code: 'y', resource: 'nope-000000' }, expect: 422 });
+    await api('POST', SV, { token: steward, raw: 'x', headers: { 'Content-Type': 'text/plain' }, expect: 415 });
+    await api('POST', SV, { token: steward, announce: 4 * 1024 * 1024 + 1, expect: 413 });
+    await api('POST', SV, { token: t.gajClerk, body, expect: 403 });
+    await api('POST', SV, { body, expect: 401 });
+    await api('GET', SV, { token: t.gajClerk, query: { callable: 'true' }, expect: 200 });
+    await api('GET', SV, { token: t.gajClerk, query: { callable: 'maybe' }, expect: 400 });
+    await api('GET', SV, { expect: 401 });
+    const P = { params: { id: svc.id } }, NOPE = { params: { id: 'SV99999999' } };
+    for (const template of [`${SV}/{id}`, `${SV}/{id}/openapi`]) {
+      await api('GET', template, { ...P, token: t.jtjClerk, expect: 200 });
+      await api('GET', template, { ...NOPE, token: t.jtjClerk, expect: 404 });
+      await api('GET', template, { ...P, expect: 401 });
+    }
+
+    // jtj asks for the whole service (granted at once), and its system calls it
+    await api('POST', '/api/v1/share-requests', { token: t.jtjSteward, body: { resource, items: ['service'],
+      purpose: '接口测试', legal_basis: '测试依据', scenario: '统一接入' }, expect: 201 });
+    const X = '/x/{org}/{service}/{path*}';
+    const call = async (method, path, opts = {}) => {
+      const h = { ...(opts.headers || {}) };
+      if (opts.token) h.Authorization = `Bearer ${opts.token}`;
+      // (a path with dot segments goes out as it is over the socket: fetch would resolve them)
+      const res = opts.announce !== undefined
+        ? await announce(method, path, opts.announce, h)
+        : await srv.call(method, path, { headers: h, raw: opts.raw });
+      assert.equal(res.status, opts.expect, `${method} ${path}: ${res.text}`);
+      conforms(method, X, res, `${method} ${path}`);
+      return res;
+    };
+    let called;
+    for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']) {
+      const raw = method === 'GET' || method === 'DELETE' ? undefined : 'payload';
+      called = await call(method, `/x/${GAJ}/openapi-test/things/1`, { token: jtjClient, raw, expect: 200,
+        headers: raw ? { 'Content-Type': 'application/octet-stream' } : {} });
+      await call(method, `/x/${GAJ}/openapi-test/things/1`, { expect: 401 });
+      await call(method, `/x/${GAJ}/openapi-test/things/%2E%2E/x`, { token: jtjClient, announce: 0, expect: 400 });
+      await call(method, `/x/${GAJ}/openapi-test/things/1`, { token: t.jtjSteward, expect: 403 });
+      await call(method, `/x/${GAJ}/no-such-service/things/1`, { token: jtjClient, expect: 404 });
+      await call(method, `/x/${GAJ}/openapi-test/things/1`, { token: jtjClient, announce: 60 * 1024 * 1024, expect: 413 });
+    }
+    // a service whose system cannot be reached
+    const dead = (await api('POST', SV, { token: steward, body: { code: 'openapi-dead', name: '不可达',
+      base_url: 'http://127.0.0.1:9', resource }, expect: 201 })).json;
+    await call('GET', `/x/${GAJ}/openapi-dead/x`, { token: jtjClient, expect: 502 });
+    assert.ok(dead.id);
+
+    await api('GET', `${SV}/{id}/stats`, { ...P, token: steward, expect: 200 });
+    await api('GET', `${SV}/{id}/stats`, { ...P, token: steward, query: { since: 'soon' }, expect: 400 });
+    await api('GET', `${SV}/{id}/stats`, { ...P, token: t.gajClerk, expect: 403 });
+    await api('GET', `${SV}/{id}/stats`, { ...NOPE, token: steward, expect: 404 });
+    await api('GET', `${SV}/{id}/stats`, { ...P, expect: 401 });
+    const C = `${SV}/{id}/calls`;
+    const calls = await api('GET', C, { ...P, token: t.jtjSteward, query: { limit: 2 }, expect: 200 });
+    assert.equal(calls.json.items.length, 2);
+    await api('GET', C, { ...P, token: t.jtjSteward, query: { cursor: calls.json.next_cursor }, expect: 200 });
+    await api('GET', C, { ...P, token: steward, query: { limit: 0 }, expect: 400 });
+    await api('GET', C, { ...P, token: t.gajClerk, expect: 403 });
+    await api('GET', C, { ...NOPE, token: steward, expect: 404 });
+    await api('GET', C, { ...P, expect: 401 });
+    const id = called.headers.get('x-request-id');
+    const CP = { params: { id: svc.id, call: id } }, OTHER = { params: { id: svc.id, call: 'nope' } };
+    await api('GET', `${C}/{call}`, { ...CP, token: jtjClient, expect: 200 });
+    await api('GET', `${C}/{call}`, { ...CP, token: t.gajClerk, expect: 403 });
+    await api('GET', `${C}/{call}`, { ...OTHER, token: steward, expect: 404 });
+    await api('GET', `${C}/{call}`, { ...CP, expect: 401 });
+    const PROOF = `${C}/{call}/proof`;
+    const first = await api('GET', PROOF, { ...CP, token: steward });
+    assert.ok([200, 409].includes(first.status), first.text);
+    for (let i = 0; i < 100; i++) {
+      if ((await api('GET', PROOF, { ...CP, token: jtjClient })).status === 200) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await api('GET', PROOF, { ...CP, token: steward, expect: 200 });
+    await api('GET', PROOF, { ...CP, token: t.gajClerk, expect: 403 });
+    await api('GET', PROOF, { ...OTHER, token: jtjClient, expect: 404 });
+    await api('GET', PROOF, { ...CP, expect: 401 });
+  } finally {
+    provider.close();
+  }
 });
 
 test('unknown paths and methods answer problems; X-Request-Id is echoed when sane', async () => {
