@@ -558,6 +558,12 @@ static int right_or_reply(yw_req *req, yw_db *db, const access_service *svc, con
     *grant = NULL;
     if (strcmp(svc->provider_org, req->principal.org_code) == 0)
         return 0; /* a department calling its own service through the hub */
+    /*
+     * Every active grant of the resource counts (per-operation grants add
+     * up), so this reads the sharing module's grants table itself, with the
+     * meaning grant_find gives it: not revoked, not expired, for the org or
+     * for this one system of it.
+     */
     yw_stmt *s;
     int rc = yw_db_query(db, &s,
                          "SELECT id, items FROM grants WHERE resource = $1 AND consumer_org = $2"

@@ -386,7 +386,7 @@ void services_list(yw_req *req)
     yw_db *db = yw_app_reader_or_reply(req);
     if (!db)
         return;
-    /* callable: services with an active grant of their resource to the caller's org (and system). */
+    /* callable: services with an active grant of their resource to the caller's org (and system), as calls check. */
     yw_stmt *s;
     int rc = yw_db_query(db, &s,
                          "SELECT " SERVICE_COLUMNS " FROM services v WHERE id > coalesce($1, '')"
