@@ -26,6 +26,7 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "http/request.h"
+#include "sec/egress.h"
 #include "store/db.h"
 #include "store/store.h"
 
@@ -60,7 +61,8 @@ bool access_path_matches(const char *tmpl, const char *path);
  */
 typedef struct access_runtime access_runtime;
 
-access_runtime *access_start(yw_store *store, yw_audit *audit, const yw_config *cfg);
+/* Outbound connections go only where egress allows (sec/egress.h). */
+access_runtime *access_start(yw_store *store, yw_audit *audit, const yw_config *cfg, const yw_egress *egress);
 void access_stop(access_runtime *rt);
 /* The running runtime (one a process), or NULL. */
 access_runtime *access_current(void);

@@ -191,6 +191,7 @@ typedef struct access_call {
     char *object_ids; /* canonical JSON array for the audit entry */
     /* commands for the transfer thread, under rt->lock */
     bool queued, want_add, want_unpause, want_abort;
+    yw_egress_check egress; /* where the transfer may connect */
     struct access_call *next;
 } access_call;
 
@@ -202,11 +203,13 @@ typedef struct {
     int failures;
     int64_t checked_at, next_at;
     CURL *easy;
+    yw_egress_check egress;
 } health_entry;
 
 struct access_runtime {
     yw_store *store;
     yw_audit *audit;
+    const yw_egress *egress; /* base URLs of services obey --egress-deny too */
     int64_t connect_ms, total_ms, health_ms;
     uint64_t body_limit;
     pthread_t thread;
@@ -457,6 +460,8 @@ static void start_transfer(access_call *c)
         curl_easy_setopt(e, CURLOPT_TRAILERDATA, c);
     }
     c->headers = curl_slist_append(c->headers, "Expect:");
+    c->egress.policy = rt->egress;
+    yw_egress_guard(e, &c->egress);
     curl_easy_setopt(e, CURLOPT_URL, c->url);
     curl_easy_setopt(e, CURLOPT_PRIVATE, c);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers);
@@ -839,7 +844,11 @@ static void reply_problem_of(yw_req *req, access_call *c)
                          (unsigned long long)c->limit);
         break;
     default:
-        yw_reply_problem(req, 502, "provider_unreachable", "the provider's system could not be reached");
+        if (c->egress.why[0])
+            yw_reply_problem(req, 502, "provider_unreachable", "the provider's system could not be reached: %s",
+                             c->egress.why);
+        else
+            yw_reply_problem(req, 502, "provider_unreachable", "the provider's system could not be reached");
         break;
     }
 }
@@ -1074,6 +1083,8 @@ static void health_tick(access_runtime *rt, int64_t now)
         CURL *e = curl_easy_init();
         if (!e)
             break;
+        h->egress.policy = rt->egress;
+        yw_egress_guard(e, &h->egress);
         curl_easy_setopt(e, CURLOPT_URL, h->url);
         curl_easy_setopt(e, CURLOPT_PRIVATE, h);
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -1245,13 +1256,14 @@ static void *transfer_thread(void *arg)
     return NULL;
 }
 
-access_runtime *access_start(yw_store *store, yw_audit *audit, const yw_config *cfg)
+access_runtime *access_start(yw_store *store, yw_audit *audit, const yw_config *cfg, const yw_egress *egress)
 {
     access_runtime *rt = calloc(1, sizeof *rt);
     if (!rt)
         return NULL;
     rt->store = store;
     rt->audit = audit;
+    rt->egress = egress;
     rt->connect_ms = (int64_t)cfg->access_connect_timeout * 1000;
     rt->total_ms = (int64_t)cfg->access_timeout * 1000;
     rt->health_ms = (int64_t)cfg->access_health_interval * 1000;

@@ -136,7 +136,7 @@ int cli_serve(int argc, char **argv)
                              .metrics_extra = access_stats_render};
     char err[512];
     reencryptor = yw_reencrypt_start(d.store, d.audit, d.keys, cfg.data_dir);
-    access = access_start(d.store, d.audit, &cfg);
+    access = access_start(d.store, d.audit, &cfg, &egress);
     if (!access) {
         fprintf(stderr, "yiwang: cannot start mediated calls\n");
         goto done;

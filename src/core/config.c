@@ -46,7 +46,7 @@ static const option options[] = {
     {"--objection-days", "YIWANG_OBJECTION_DAYS", OPT_INT, OFF(objection_days), 1, 365,
      "working days to answer a data objection (5)"},
     {"--egress-deny", "YIWANG_EGRESS_DENY", OPT_STRING, OFF(egress_deny), 0, 0,
-     "networks outbound calls (webhooks) may not reach, CIDR,... (" EGRESS_DENY ")"},
+     "networks outbound calls (webhooks, services) may not reach, CIDR,... (" EGRESS_DENY ")"},
     {"--access-body-limit", "YIWANG_ACCESS_BODY_LIMIT", OPT_INT, OFF(access_body_limit), 1024, INT_MAX,
      "largest body of a mediated call, each way, bytes (52428800)"},
     {"--access-connect-timeout", "YIWANG_ACCESS_CONNECT_TIMEOUT", OPT_INT, OFF(access_connect_timeout), 1, 600,

@@ -1,6 +1,6 @@
 /*
- * Where the hub may connect on a caller's behalf (webhook deliveries, and
- * any other outbound call to an address a caller chose).
+ * Where the hub may connect on a caller's behalf: webhook deliveries,
+ * mediated calls of registered services and their health checks.
  *
  * A caller who registers a URL chooses where the hub connects: without a
  * check it could make the hub reach its own host (127.0.0.1, the admin

@@ -237,6 +237,9 @@ test('a service registers with the operations of its OpenAPI document; bad regis
     'validation_failed', /code/);
   assertProblem(await srv.call('POST', '/api/v1/services', { token: gaj, body: { ...base, base_url: 'ftp://x/' } }),
     422, 'validation_failed', /base_url/);
+  // an address the hub may not reach (the test servers deny link-local): cloud metadata, say
+  assertProblem(await srv.call('POST', '/api/v1/services', { token: gaj, body: { ...base,
+    base_url: 'http://169.254.169.254/latest/' } }), 422, 'validation_failed', /may not reach \(--egress-deny\)/);
   assertProblem(await srv.call('POST', '/api/v1/services', { token: gaj, body: { ...base,
     operations: [{ name: 'service', method: 'GET', path: '/' }] } }), 422, 'validation_failed', /operation/);
   assertProblem(await srv.call('POST', '/api/v1/services', { token: gaj, body: { ...base, openapi: { swagger: '2.0' } } }),
@@ -605,4 +608,32 @@ test('revoking the grants stops the very next call', async () => {
   const callable = await ok(await srv.call('GET', '/api/v1/services?callable=true', { token: scjgClient.secret }), 200,
     'directory');
   assert.equal(callable.items.length, 0);
+});
+
+test('a base URL whose name leads where the hub may not connect fails as unreachable, and the provider sees nothing', async () => {
+  const strict = await startServer({ env: { YIWANG_EGRESS_DENY: '127.0.0.0/8,::1/128' } });
+  const p = providerServer();
+  await p.start();
+  try {
+    const [prov, cons] = [await strict.login('gaj_steward'), await strict.login('scjg_steward')];
+    const made = await ok(await strict.call('POST', '/api/v1/resources', { token: prov, body: {
+      name: '出站限制接口', provider_org: orgOf(strict.accounts, 'gaj_steward'), summary: '出站', category: 'base',
+      format: 'api', share_type: 'unconditional', share_method: 'api', open_type: 'closed', update_cycle: 'realtime',
+      key_item: 'service', items: [{ name: 'service', type: 'C' }] } }), 201, 'api resource');
+    await ok(await strict.call('POST', `/api/v1/resources/${made.code}/publish`, { token: prov }), 200, 'publish');
+    assertProblem(await strict.call('POST', '/api/v1/services', { token: prov, body: { code: 'direct', name: '直连',
+      base_url: `http://127.0.0.1:${p.port}/`, resource: made.code } }), 422, 'validation_failed', /127\.0\.0\.0\/8/);
+    const svc = await ok(await strict.call('POST', '/api/v1/services', { token: prov, body: { code: 'named',
+      name: '经名称', base_url: `http://localhost:${p.port}/`, resource: made.code, health_path: '/health' } }), 201,
+      'service by name');
+    await ok(await strict.call('POST', '/api/v1/share-requests', { token: cons, body: { resource: made.code,
+      items: ['service'], purpose: '核验', legal_basis: '依据', scenario: '场景' } }), 201, 'request');
+    const secret = strict.accounts.clients.find((c) => c.id.startsWith(`${orgOf(strict.accounts, 'scjg_steward')}/`)).secret;
+    const res = await strict.call('GET', `${svc.call_path}/people/1`, { token: secret });
+    assertProblem(res, 502, 'provider_unreachable', /may not reach \(--egress-deny\)/);
+    assert.equal(p.seen.length, 0, 'nothing reached the provider');
+  } finally {
+    await p.stop();
+    await strict.stop();
+  }
 });
