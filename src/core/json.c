@@ -57,6 +57,7 @@ static const char *type_name(yw_json_type t)
 {
     switch (t) {
     case YW_JSON_STRING: return "a string";
+    case YW_JSON_STRING_OR_NULL: return "a string or null";
     case YW_JSON_INTEGER: return "an integer";
     case YW_JSON_BOOLEAN: return "true or false";
     case YW_JSON_ARRAY: return "an array";
@@ -69,6 +70,10 @@ static const char *type_name(yw_json_type t)
 static int check_value(const json_t *v, const yw_json_field *f, char *err, size_t errlen)
 {
     switch (f->type) {
+    case YW_JSON_STRING_OR_NULL:
+        if (json_is_null(v))
+            return 0;
+        /* fall through */
     case YW_JSON_STRING:
         if (!json_is_string(v))
             break;

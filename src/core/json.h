@@ -30,6 +30,7 @@ json_t *yw_json_parse(const char *data, size_t len, int max_depth, char *err, si
 
 typedef enum {
     YW_JSON_STRING,
+    YW_JSON_STRING_OR_NULL, /* null clears the member */
     YW_JSON_INTEGER,
     YW_JSON_BOOLEAN,
     YW_JSON_ARRAY,   /* max bounds the element count */

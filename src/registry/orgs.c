@@ -169,7 +169,7 @@ void orgs_update(yw_req *req)
 {
     static const yw_json_field fields[] = {
         {"name", YW_JSON_STRING, false, 512},   {"region_code", YW_JSON_STRING, false, 6},
-        {"level", YW_JSON_STRING, false, 16},   {"parent_code", YW_JSON_STRING, false, 18},
+        {"level", YW_JSON_STRING, false, 16},   {"parent_code", YW_JSON_STRING_OR_NULL, false, 18},
         {"status", YW_JSON_STRING, false, 16},
     };
     const char *code = yw_req_param(req, "code");

@@ -523,7 +523,9 @@ test('orgs: list, create, read, change', async () => {
   await api('PATCH', ONE, { params: { code: NEW_ORG }, token: t.sys, body: { parent_code: NEW_ORG }, expect: 422 });
   await api('PATCH', ONE, { params: { code: BUREAU }, token: t.sys, body: { parent_code: NEW_ORG }, expect: 422, label: 'a cycle' });
   await api('PATCH', ONE, { params: { code: NEW_ORG }, token: t.sys, body: { code: BUREAU }, expect: 400, docRejects: true });
-  await api('PATCH', ONE, { params: { code: NEW_ORG }, token: t.sys, body: { parent_code: null }, expect: 400, docRejects: true });
+  await api('PATCH', ONE, { params: { code: NEW_ORG }, token: t.sys, body: { parent_code: 7 }, expect: 400, docRejects: true });
+  const top = await api('PATCH', ONE, { params: { code: NEW_ORG }, token: t.sys, body: { parent_code: null }, expect: 200 });
+  assert.equal(top.json.parent_code, null);
   await api('PATCH', ONE, { params: { code: NEW_ORG }, token: t.sys, ...HUGE, expect: 413 });
   await api('PATCH', ONE, { params: { code: NEW_ORG }, token: t.sys, raw: 'name=x', headers: { 'Content-Type': 'text/plain' }, expect: 415 });
   await api('PATCH', ONE, { params: { code: breakCheckDigit(NEW_ORG) }, token: t.sys, body: { name: 'x' }, expect: 404 });

@@ -109,6 +109,13 @@ test('PATCH an org: name, level and parent; a cycle is refused', async () => {
   assertProblem(await srv.call('PATCH', `/api/v1/orgs/${a}`, { token: sys, body: { parent_code: b } }), 422, 'validation_failed', /ancestor/);
   assertProblem(await srv.call('PATCH', `/api/v1/orgs/${a}`, { token: sys, body: { parent_code: a } }), 422, 'validation_failed');
   assert.deepEqual((await srv.call('GET', `/api/v1/orgs/${a}`, { token: sys })).json, before);
+  // null makes an org top-level again; anything but a string or null is refused
+  const cleared = await srv.call('PATCH', `/api/v1/orgs/${b}`, { token: sys, body: { parent_code: null } });
+  assert.equal(cleared.status, 200, cleared.text);
+  assert.equal(cleared.json.parent_code, null);
+  assertProblem(await srv.call('PATCH', `/api/v1/orgs/${b}`, { token: sys, body: { parent_code: 7 } }), 400,
+    'invalid_request', /string or null/);
+  assert.equal((await srv.call('PATCH', `/api/v1/orgs/${b}`, { token: sys, body: { parent_code: a } })).status, 200);
   // moving c under a is fine, and so is deactivating
   const moved = await srv.call('PATCH', `/api/v1/orgs/${c}`, { token: sys, body: { parent_code: a, status: 'inactive' } });
   assert.equal(moved.status, 200, moved.text);
