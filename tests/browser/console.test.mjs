@@ -6,7 +6,11 @@
 // steward finds it by a Chinese search and requests it; the provider
 // approves with one item masked; the grant shows on both sides; the auditor
 // finds the approval in the audit trail and verifies its inclusion proof in
-// the browser. Each step leaves a screenshot in build/screenshots/.
+// the browser. Unified access: the 公安局 steward registers a service of a
+// small provider system started here (a bad base URL refused first, changing
+// nothing); the 市场监管局 steward requests the right to call it; its system
+// calls; the provider sees the statistics and the call and verifies its proof.
+// Each step leaves a screenshot in build/screenshots/.
 //
 // Also: the security headers of console responses, the session cookie
 // (HttpOnly, SameSite=Strict, unreadable by scripts), a cookie-authenticated
@@ -1029,6 +1033,7 @@ test('a provider registers a service; a consumer is granted it and calls it; the
       await provider.getByRole('heading', { level: 1 }).waitFor();
     }
     await provider.getByText('service.call').first().waitFor();
+    assert.match(await provider.locator('#entry-matches').innerText(), /条目与此次调用一致/);
     await provider.getByRole('button', { name: '在浏览器中验证' }).click();
     const verdict = provider.locator('#proof-result');
     await verdict.waitFor();
@@ -1037,6 +1042,17 @@ test('a provider registers a service; a consumer is granted it and calls it; the
     journey.service = serviceId;
     journey.call = decodeURIComponent(provider.url().split('/calls/')[1]);
     await provider.context().close();
+
+    // In English on a phone: the service's page fits the screen.
+    const phone = await newPage({ phone: true });
+    await signIn(phone, 'gaj_steward');
+    await phone.getByLabel('语言').selectOption('en');
+    await phone.goto(`/#/services/${serviceId}`);
+    await phone.getByRole('heading', { level: 2, name: 'How to get the right to call' }).waitFor();
+    const wider = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(wider <= 0, `the service page is ${wider}px wider than the phone`);
+    await shot(phone, '37-phone-service-en');
+    await phone.context().close();
   } finally {
     await new Promise((resolve) => { providerSystem.closeAllConnections(); providerSystem.close(resolve); });
   }

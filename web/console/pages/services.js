@@ -42,7 +42,7 @@ export async function directory(ctx) {
   if (items.length) {
     list = table(callable ? t('svc_callable') : t('svc_title'),
       [t('svc_code'), t('col_name'), t('col_provider'), t('svc_operations'), t('svc_health')],
-      items.map((s) => [link(`/services/${s.id}`, s.code, { 'aria-label': t('svc_open', { name: s.name }) }), s.name,
+      items.map((s) => [link(`/services/${s.id}`, s.code, { 'aria-label': t('svc_open', { code: s.code, name: s.name }) }), s.name,
         names.get(s.provider_org) || s.provider_org, s.operations.length ? String(s.operations.length) : t('svc_whole_only'),
         healthBadge(s.health)]));
   } else if (callable) {
@@ -315,7 +315,13 @@ export async function call(ctx) {
     h('h2', {}, t('audit_proof_title'))];
   try {
     const proof = await api('GET', `${servicePath(svc.id)}/calls/${encodeURIComponent(c.id)}/proof`);
-    parts.push(h('p', { class: 'muted' }, t('svc_proof_intro')), entryFacts(proof.entry), proofVerifier(proof, ctx.lang));
+    let logged = null;
+    try { logged = JSON.parse(proof.entry); } catch { /* not the call's entry */ }
+    const matches = Boolean(logged) && logged.action === 'service.call' && logged.request_id === c.id
+      && logged.request_sha256 === c.request_sha256 && logged.response_sha256 === c.response_sha256;
+    parts.push(h('p', { class: 'muted' }, t('svc_proof_intro')), entryFacts(proof.entry),
+      h('div', { id: 'entry-matches' }, notice(matches ? t('svc_entry_matches') : t('svc_entry_differs'), matches ? 'ok' : 'bad')),
+      proofVerifier(proof, ctx.lang));
   } catch (e) {
     parts.push(problemBox(e), e.code === 'not_yet_signed' ? actionButton(t('retry'), async () => ctx.reload()) : null);
   }
