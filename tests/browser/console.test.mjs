@@ -1043,6 +1043,29 @@ test('a provider registers a service; a consumer is granted it and calls it; the
     journey.call = decodeURIComponent(provider.url().split('/calls/')[1]);
     await provider.context().close();
 
+    // The data bureau oversees every service: it sees the statistics. Another department's
+    // monitor sees the service but is offered neither registration nor statistics.
+    const bureau = await newPage();
+    await signIn(bureau, 'dsj_steward');
+    await bureau.goto(`/#/services/${serviceId}`);
+    await bureau.getByRole('link', { name: '运行统计与调用记录' }).click();
+    await bureau.locator('#stats-total').getByText('共 1 次调用').waitFor();
+    await bureau.getByRole('table', { name: '调用记录' }).getByRole('link').first().waitFor();
+    await bureau.context().close();
+    const monitor = await newPage();
+    await signIn(monitor, 'jtj_monitor');
+    await nav(monitor, '统一接入').click();
+    await monitor.getByRole('link', { name: /^licence-check/ }).click();
+    await monitor.getByRole('heading', { level: 1, name: '出入境证件核验服务' }).waitFor();
+    assert.equal(await monitor.getByRole('link', { name: '登记服务' }).count(), 0);
+    assert.equal(await monitor.getByRole('link', { name: '运行统计与调用记录' }).count(), 0);
+    assert.equal(await monitor.getByRole('link', { name: '调用记录' }).count(), 0);
+    assert.equal(await monitor.getByRole('link', { name: '申请调用权限' }).count(), 0, 'only a steward requests');
+    await monitor.getByText('请本部门的数据专员提出申请。').waitFor();
+    assert.equal((await srv.call('GET', `/api/v1/services/${serviceId}/stats`, { token: await srv.login('jtj_monitor') })).status, 404,
+      'the server agrees (another org\'s statistics are not found)');
+    await monitor.context().close();
+
     // In English on a phone: the service's page fits the screen.
     const phone = await newPage({ phone: true });
     await signIn(phone, 'gaj_steward');
@@ -1053,8 +1076,27 @@ test('a provider registers a service; a consumer is granted it and calls it; the
     assert.ok(wider <= 0, `the service page is ${wider}px wider than the phone`);
     await shot(phone, '37-phone-service-en');
     await phone.context().close();
-  } finally {
+
+    // The provider's system goes away: two unreachable calls mark it down, the next fails fast,
+    // and the provider's home page and the directory say so.
     await new Promise((resolve) => { providerSystem.closeAllConnections(); providerSystem.close(resolve); });
+    for (let i = 0; i < 2; i++) {
+      const lost = await srv.call('GET', `/x/${GAJ}/licence-check/licences/E1`, { token: client.secret });
+      assert.ok([502, 503].includes(lost.status), lost.text);
+    }
+    const fast = await srv.call('GET', `/x/${GAJ}/licence-check/licences/E1`, { token: client.secret });
+    assert.equal(fast.status, 503, fast.text);
+    assert.equal(fast.json.code, 'provider_down');
+    const home = await newPage();
+    await signIn(home, 'gaj_steward');
+    const servicesPanel = home.locator('section.panel', { has: home.getByRole('heading', { name: '本部门登记的服务' }) });
+    assert.match(await servicesPanel.getByRole('row', { name: /licence-check/ }).innerText(), /不可用/);
+    await shot(home, '38-home-service-down');
+    await servicesPanel.getByRole('link', { name: 'licence-check' }).click();
+    await home.getByText('提供方系统未通过健康检查').waitFor();
+    await home.context().close();
+  } finally {
+    if (providerSystem.listening) await new Promise((resolve) => { providerSystem.closeAllConnections(); providerSystem.close(resolve); });
   }
 });
 
