@@ -6,7 +6,11 @@
 // steward finds it by a Chinese search and requests it; the provider
 // approves with one item masked; the grant shows on both sides; the auditor
 // finds the approval in the audit trail and verifies its inclusion proof in
-// the browser. Each step leaves a screenshot in build/screenshots/.
+// the browser. Unified access: the 公安局 steward registers a service of a
+// small provider system started here (a bad base URL refused first, changing
+// nothing); the 市场监管局 steward requests the right to call it; its system
+// calls; the provider sees the statistics and the call and verifies its proof.
+// Each step leaves a screenshot in build/screenshots/.
 //
 // Also: the security headers of console responses, the session cookie
 // (HttpOnly, SameSite=Strict, unreadable by scripts), a cookie-authenticated
@@ -18,6 +22,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import http from 'node:http';
 import { chromium } from 'playwright-core';
 import { startServer, orgOf } from '../api/lib/server.mjs';
 import { totpCode, totpStep, makeUscc, breakCheckDigit } from '../api/lib/util.mjs';
@@ -905,8 +910,198 @@ test('a consumer objects to a record and subscribes through its grant; the burea
   await bureau.context().close();
 });
 
+test('a provider registers a service; a consumer is granted it and calls it; the provider sees the statistics and verifies the call', async () => {
+  const GAJ = orgOf(srv.accounts, 'gaj_steward');
+  const SCJG = orgOf(srv.accounts, 'scjg_steward');
+  const gaj = await srv.login('gaj_steward');
+  // The provider's own system: a small HTTP server on loopback.
+  const seen = [];
+  const providerSystem = http.createServer((req, res) => {
+    if (req.url !== '/health') seen.push({ method: req.method, url: req.url, client: req.headers['x-yiwang-client'] });
+    if (req.url === '/health') return res.writeHead(200).end('ok');
+    if (req.url.startsWith('/licences/')) {
+      return res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ id: req.url.slice(10), valid: true }));
+    }
+    return res.writeHead(404).end();
+  });
+  await new Promise((resolve) => providerSystem.listen(0, '127.0.0.1', resolve));
+  try {
+    const made = await srv.call('POST', '/api/v1/resources', { token: gaj, body: {
+      name: '证件核验接口', provider_org: GAJ, summary: '经统一接入核验出入境证件', category: 'department', format: 'api',
+      share_type: 'conditional', share_condition: '依法履职', share_method: 'api', open_type: 'closed',
+      update_cycle: 'realtime', key_item: 'service', items: ['service', 'get_licence'].map((name) => ({ name, type: 'C' })),
+    } });
+    assert.equal(made.status, 201, made.text);
+    const resource = made.json.code;
+    assert.equal((await srv.call('POST', `/api/v1/resources/${resource}/publish`, { token: gaj })).status, 200);
+    const count = async () => (await srv.call('GET', '/api/v1/services?limit=1000', { token: gaj })).json.items.length;
+    const before = await count();
+
+    const page = await newPage();
+    await signIn(page, 'gaj_steward');
+    await nav(page, '统一接入').click();
+    await page.getByRole('heading', { level: 1, name: '接入服务目录' }).waitFor();
+    await page.getByRole('link', { name: '登记服务' }).first().click();
+    await page.getByRole('heading', { level: 1, name: '登记服务' }).waitFor();
+    await page.getByLabel('服务编码').fill('licence-check');
+    await page.getByLabel('名称', { exact: true }).fill('出入境证件核验服务');
+    await page.getByLabel('说明').fill('按证件号核验出入境证件是否有效');
+    await page.getByLabel('健康检查路径').fill('/health');
+    await page.getByLabel('接口资源').selectOption(resource);
+    // Refused: a base URL that is not http(s). The problem is shown and nothing is registered.
+    await page.getByLabel('提供方系统地址').fill(`ftp://127.0.0.1:${providerSystem.address().port}/`);
+    await page.getByRole('button', { name: '登记', exact: true }).click();
+    const refused = page.getByRole('alert');
+    await refused.waitFor();
+    assert.match(await refused.innerText(), /base_url/);
+    assert.match(await refused.innerText(), /请按提示修改/);
+    await shot(page, '30-service-refused');
+    assert.equal(await count(), before, 'a refused registration changes nothing');
+    // A paste that is not JSON is caught before it is sent.
+    await page.getByLabel('提供方系统地址').fill(`http://127.0.0.1:${providerSystem.address().port}/`);
+    await page.getByLabel(/OpenAPI 3 文档/).fill('{ not json');
+    await page.getByRole('button', { name: '登记', exact: true }).click();
+    await page.getByRole('alert').getByText(/不是有效的 JSON/).waitFor();
+    assert.equal(await count(), before);
+    await page.getByLabel('或选择文件').setInputFiles({ name: 'openapi.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({
+      openapi: '3.0.3', info: { title: '证件核验', version: '1' },
+      paths: { '/licences/{id}': { get: { operationId: 'getLicence', responses: { 200: { description: '证件状态' } } } } },
+    })) });
+    await page.waitForFunction(() => document.querySelector('textarea[name="openapi"]').value.includes('getLicence'));
+    await shot(page, '31-service-register');
+    await page.getByRole('button', { name: '登记', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: '出入境证件核验服务' }).waitFor();
+    const serviceId = page.url().match(/SV\d{8}/)[0];
+    assert.equal(await count(), before + 1);
+    assert.match(await page.locator('#call-address').innerText(), new RegExp(`/x/${GAJ}/licence-check/…$`));
+    await page.getByRole('row', { name: /get_licence\s+GET\s+\/licences\/\{id\}/ }).waitFor();
+    await page.getByText('这是本部门的服务').waitFor(); // the provider is offered no request of its own service
+    await shot(page, '32-service-detail-provider');
+    await page.getByRole('link', { name: '查看文档' }).click();
+    assert.match(await page.locator('#openapi-doc').innerText(), /"operationId": "getLicence"/);
+    await page.context().close();
+
+    // The consumer's steward finds it in the directory and requests the right to call it.
+    const consumer = await newPage();
+    await signIn(consumer, 'scjg_steward');
+    await nav(consumer, '统一接入').click();
+    await consumer.getByRole('link', { name: '本部门可调用的' }).click();
+    await consumer.getByText('本部门还没有可调用的服务。').waitFor();
+    await consumer.getByRole('link', { name: '全部服务' }).first().click();
+    await consumer.getByRole('link', { name: '查看服务「出入境证件核验服务」' }).click();
+    await consumer.getByRole('heading', { level: 1, name: '出入境证件核验服务' }).waitFor();
+    assert.equal(await consumer.getByText('提供方系统地址').count(), 0, 'a consumer does not see the provider\'s address');
+    assert.equal(await consumer.getByRole('link', { name: '运行统计与调用记录' }).count(), 0, 'nor its statistics');
+    await shot(consumer, '33-service-detail-consumer');
+    await consumer.getByRole('link', { name: '申请调用权限' }).click();
+    await consumer.getByLabel('用途').fill('企业登记时核验出入境证件');
+    await consumer.getByLabel('依据').fill('《市场主体登记管理条例》');
+    await consumer.getByLabel('应用场景').fill('企业设立登记');
+    await consumer.getByRole('button', { name: '提交申请' }).click();
+    await consumer.getByRole('heading', { level: 1, name: /^共享申请 SR\d{8}$/ }).waitFor();
+    const requestId = (await consumer.getByRole('heading', { level: 1 }).innerText()).match(/SR\d{8}/)[0];
+    const approved = await srv.call('POST', `/api/v1/share-requests/${requestId}/approve`, { token: gaj });
+    assert.equal(approved.status, 200, approved.text);
+    await nav(consumer, '统一接入').click();
+    await consumer.getByRole('link', { name: '本部门可调用的' }).click();
+    await consumer.getByRole('link', { name: '查看服务「出入境证件核验服务」' }).waitFor();
+    await shot(consumer, '34-services-callable');
+    await consumer.context().close();
+
+    // The consumer's system calls through the hub with its client secret.
+    const client = srv.accounts.clients.find((c) => c.id.startsWith(`${SCJG}/`));
+    const called = await srv.call('GET', `/x/${GAJ}/licence-check/licences/E12345678`, { token: client.secret });
+    assert.equal(called.status, 200, called.text);
+    assert.equal(called.json.id, 'E12345678');
+    assert.equal(seen.at(-1).client, client.id);
+
+    // The provider sees the statistics and the call, and verifies the call's proof.
+    const provider = await newPage();
+    await signIn(provider, 'gaj_steward');
+    await provider.goto(`/#/services/${serviceId}`);
+    await provider.getByRole('link', { name: '运行统计与调用记录' }).click();
+    await provider.getByRole('heading', { level: 1, name: '出入境证件核验服务：运行情况' }).waitFor();
+    await provider.locator('#stats-total').getByText('共 1 次调用').waitFor();
+    const perConsumer = provider.getByRole('table', { name: '按调用部门统计' });
+    assert.match(await perConsumer.getByRole('row', { name: /市场监督管理局/ }).innerText(), /市场监督管理局\s+1\s+0\s+\d+ ms/);
+    await shot(provider, '35-service-stats');
+    await provider.getByRole('table', { name: '调用记录' }).getByRole('link').first().click();
+    await provider.getByRole('heading', { level: 1, name: /^调用 / }).waitFor();
+    for (let i = 0; i < 10 && await provider.getByRole('button', { name: '重试' }).count(); i++) {
+      await provider.waitForTimeout(500);
+      await provider.getByRole('button', { name: '重试' }).click();
+      await provider.getByRole('heading', { level: 1 }).waitFor();
+    }
+    await provider.getByText('service.call').first().waitFor();
+    assert.match(await provider.locator('#entry-matches').innerText(), /条目与此次调用一致/);
+    await provider.getByRole('button', { name: '在浏览器中验证' }).click();
+    const verdict = provider.locator('#proof-result');
+    await verdict.waitFor();
+    assert.match(await verdict.innerText(), /验证通过/);
+    await shot(provider, '36-service-call-proof');
+    journey.service = serviceId;
+    journey.call = decodeURIComponent(provider.url().split('/calls/')[1]);
+    await provider.context().close();
+
+    // The data bureau oversees every service: it sees the statistics. Another department's
+    // monitor sees the service but is offered neither registration nor statistics.
+    const bureau = await newPage();
+    await signIn(bureau, 'dsj_steward');
+    await bureau.goto(`/#/services/${serviceId}`);
+    await bureau.getByRole('link', { name: '运行统计与调用记录' }).click();
+    await bureau.locator('#stats-total').getByText('共 1 次调用').waitFor();
+    await bureau.getByRole('table', { name: '调用记录' }).getByRole('link').first().waitFor();
+    await bureau.context().close();
+    const monitor = await newPage();
+    await signIn(monitor, 'jtj_monitor');
+    await nav(monitor, '统一接入').click();
+    await monitor.getByRole('link', { name: /^licence-check/ }).click();
+    await monitor.getByRole('heading', { level: 1, name: '出入境证件核验服务' }).waitFor();
+    assert.equal(await monitor.getByRole('link', { name: '登记服务' }).count(), 0);
+    assert.equal(await monitor.getByRole('link', { name: '运行统计与调用记录' }).count(), 0);
+    assert.equal(await monitor.getByRole('link', { name: '调用记录' }).count(), 0);
+    assert.equal(await monitor.getByRole('link', { name: '申请调用权限' }).count(), 0, 'only a steward requests');
+    await monitor.getByText('请本部门的数据专员提出申请。').waitFor();
+    assert.equal((await srv.call('GET', `/api/v1/services/${serviceId}/stats`, { token: await srv.login('jtj_monitor') })).status, 404,
+      'the server agrees (another org\'s statistics are not found)');
+    await monitor.context().close();
+
+    // In English on a phone: the service's page fits the screen.
+    const phone = await newPage({ phone: true });
+    await signIn(phone, 'gaj_steward');
+    await phone.getByLabel('语言').selectOption('en');
+    await phone.goto(`/#/services/${serviceId}`);
+    await phone.getByRole('heading', { level: 2, name: 'How to get the right to call' }).waitFor();
+    const wider = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(wider <= 0, `the service page is ${wider}px wider than the phone`);
+    await shot(phone, '37-phone-service-en');
+    await phone.context().close();
+
+    // The provider's system goes away: two unreachable calls mark it down, the next fails fast,
+    // and the provider's home page and the directory say so.
+    await new Promise((resolve) => { providerSystem.closeAllConnections(); providerSystem.close(resolve); });
+    for (let i = 0; i < 2; i++) {
+      const lost = await srv.call('GET', `/x/${GAJ}/licence-check/licences/E1`, { token: client.secret });
+      assert.ok([502, 503].includes(lost.status), lost.text);
+    }
+    const fast = await srv.call('GET', `/x/${GAJ}/licence-check/licences/E1`, { token: client.secret });
+    assert.equal(fast.status, 503, fast.text);
+    assert.equal(fast.json.code, 'provider_down');
+    const home = await newPage();
+    await signIn(home, 'gaj_steward');
+    const servicesPanel = home.locator('section.panel', { has: home.getByRole('heading', { name: '本部门登记的服务' }) });
+    assert.match(await servicesPanel.getByRole('row', { name: /licence-check/ }).innerText(), /不可用/);
+    await shot(home, '38-home-service-down');
+    await servicesPanel.getByRole('link', { name: 'licence-check' }).click();
+    await home.getByText('提供方系统未通过健康检查').waitFor();
+    await home.context().close();
+  } finally {
+    if (providerSystem.listening) await new Promise((resolve) => { providerSystem.closeAllConnections(); providerSystem.close(resolve); });
+  }
+});
+
 test('pages pass the axe-core WCAG 2 A and AA checks', async () => {
-  assert.ok(journey.code && journey.request && journey.seq, 'the journey ran');
+  assert.ok(journey.code && journey.request && journey.seq && journey.service, 'the journey ran');
   // axe is injected as a script of its own, which the console's CSP rightly refuses: this
   // context alone bypasses it (the CSP itself is tested above and on every other page).
   const context = await browser.newContext({ baseURL: srv.base, locale: 'zh-CN', viewport: { width: 1280, height: 800 }, bypassCSP: true });
@@ -942,6 +1137,11 @@ test('pages pass the axe-core WCAG 2 A and AA checks', async () => {
   violations.push(...await check('/elements', h1('数据元')));
   violations.push(...await check('/elements/id_number', h1(/^数据元「/)));
   violations.push(...await check(`/orgs/${orgOf(srv.accounts, 'gaj_steward')}`, h1('市公安局')));
+  violations.push(...await check('/services', h1('接入服务目录')));
+  violations.push(...await check('/services/new', h1('登记服务')));
+  violations.push(...await check(`/services/${journey.service}`, h1('出入境证件核验服务')));
+  violations.push(...await check(`/services/${journey.service}/stats`, h1(/运行情况/)));
+  violations.push(...await check(`/services/${journey.service}/calls/${encodeURIComponent(journey.call)}`, h1(/^调用 /)));
   await signOut(page);
   await signIn(page, 'gaj_admin');
   violations.push(...await check('/users', h1('用户')));

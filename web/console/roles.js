@@ -43,5 +43,13 @@ export const can = {
   editUserAccess: (me, u) => can.editUser(me, u) && u.username !== me.username,
   readElements: (me) => Boolean(me),
   /** Data elements are standards: the system admin and the data bureau's stewards and org admins add them. */
+  /** The directory of services is open to everyone signed in; a steward registers a service of the department. */
+  readServices: (me) => Boolean(me),
+  registerService: (me) => has(me, 'steward'),
+  /** Statistics: the provider's stewards, org admins and monitors, and the data bureau's. */
+  monitorService: (me, svc) => ['steward', 'org_admin', 'monitor'].some((r) => has(me, r))
+    && (svc.provider_org === me.org_code || inBureau(me)),
+  /** Calls: every one to the provider's and the bureau's stewards and org admins, a consumer's own to theirs. */
+  readServiceCalls: (me) => has(me, 'steward') || has(me, 'org_admin'),
   manageElements: (me) => has(me, 'sysadmin') || (inBureau(me) && (has(me, 'steward') || has(me, 'org_admin'))),
 };

@@ -1,13 +1,14 @@
 // The audit trail: entries filtered by actor, action, object, result and
 // time, and one entry with its inclusion proof verified in the browser
-// (merkle.js): the leaf hash recomputed from the entry's text, the path
+// (proofcheck.js, merkle.js): the leaf hash recomputed from the entry's text, the path
 // folded up to the root of the signed tree head, and the head's signature.
 // The log's consistency is checked the same way: this browser keeps the last
 // head it verified and proves that today's log extends it unchanged.
 import { api } from '../api.js';
 import { h, field, select, link, emptyState, problemBox, notice, table, when, fill, actionButton } from '../dom.js';
 import { t } from '../i18n.js';
-import { verifyInclusion, consistent, headSigned, fromBase64 } from '../merkle.js';
+import { consistent, headSigned, fromBase64 } from '../merkle.js';
+import { proofVerifier, entryFacts } from '../proofcheck.js';
 
 const FILTERS = ['actor', 'action', 'object', 'result', 'from', 'to'];
 
@@ -117,15 +118,6 @@ export async function events(ctx) {
     consistencyCard(ctx), form, results, more);
 }
 
-/** The entry's text as label/value pairs when it is a JSON object, else as it is. */
-function entryFacts(text) {
-  let obj = null;
-  try { obj = JSON.parse(text); } catch { /* shown as text */ }
-  if (!obj || typeof obj !== 'object') return h('pre', { class: 'entry' }, text);
-  return h('dl', { class: 'facts card' }, Object.entries(obj).map(([k, v]) => [h('dt', {}, k),
-    h('dd', { class: 'mono' }, v === null ? '—' : Array.isArray(v) ? v.join(t('list_sep')) || '—' : String(v))]));
-}
-
 export async function entry(ctx) {
   const seq = Number(ctx.params.seq);
   const back = h('p', { class: 'crumbs' }, link('/audit', t('nav_audit')));
@@ -136,28 +128,9 @@ export async function entry(ctx) {
     return h('section', {}, back, h('h1', {}, t('audit_entry_title', { seq })), problemBox(e),
       e.code === 'not_yet_signed' ? actionButton(t('retry'), async () => ctx.reload()) : null);
   }
-  const result = h('div', { 'aria-live': 'polite' });
-  const verify = actionButton(t('audit_verify'), async () => {
-    fill(result, h('p', { class: 'muted' }, t('audit_verifying')));
-    try {
-      const head = await api('GET', '/api/v1/audit/tree-head');
-      const steps = await verifyInclusion(proof, head.public_key);
-      const good = steps[0].ok === true && steps[1].ok === true && steps[2].ok !== false;
-      fill(result,
-        h('ol', { class: 'steps' }, steps.map((s) => h('li', { class: s.ok === true ? 'ok' : s.ok === false ? 'bad' : 'muted' },
-          h('strong', {}, t(`verify_${s.name}`)), ' ',
-          t(s.ok === true ? 'verify_ok' : s.ok === false ? 'verify_bad' : 'verify_unavailable'),
-          h('div', { class: 'mono small' }, s.value)))),
-        h('p', { class: 'small muted' }, t('audit_against', { size: proof.tree_size, time: when(proof.tree_head.timestamp, ctx.lang) })),
-        h('div', { id: 'proof-result' }, notice(good ? t('audit_proof_good') : t('audit_proof_bad'), good ? 'ok' : 'bad')));
-    } catch (e) {
-      fill(result, problemBox(e));
-    }
-  }, { class: 'primary', id: 'verify-proof' });
   return h('section', {}, back,
     h('h1', {}, t('audit_entry_title', { seq })),
     entryFacts(proof.entry),
     h('h2', {}, t('audit_proof_title')),
-    h('p', { class: 'muted' }, t('audit_verify_intro', { n: proof.audit_path.length })),
-    verify, result);
+    proofVerifier(proof, ctx.lang));
 }

@@ -3,9 +3,10 @@
 //                 still waiting, objections to answer, failing subscriptions,
 //                 draft resources
 //   org admins    the same to watch, without deciding
+//   providers     their registered services that fail their health checks
 //   auditors      refused requests in the audit trail, the signed tree head
 //   everyone      a way into the catalog
-import { api } from '../api.js';
+import { api, listAll } from '../api.js';
 import { h, link, emptyState, problemBox, table, when } from '../dom.js';
 import { t } from '../i18n.js';
 import { has, can } from '../roles.js';
@@ -66,6 +67,18 @@ export async function home(ctx) {
         if (!page.items.length) return emptyState(t('home_drafts_empty'), link('/resources/new', t('resource_new')));
         return table(t('home_drafts'), [t('col_code'), t('col_name'), t('col_updated')],
           page.items.map((r) => [link(`/resources/${encodeURIComponent(r.code)}`, r.code), r.name, when(r.updated_at, ctx.lang)]));
+      }));
+    }
+  }
+  if (me.org_code && ['steward', 'org_admin', 'monitor'].some((r) => has(me, r))) {
+    // Only for a department that has registered services: their health, the ones down first.
+    const own = await listAll('/api/v1/services', { provider: me.org_code }, 1000).catch(() => []);
+    if (own.length) {
+      panels.push(panel(t('home_services'), async () => {
+        const down = own.filter((s) => s.health.status === 'down');
+        if (!down.length) return emptyState(t('home_services_up', { n: own.length }), link(`/services?provider=${me.org_code}`, t('nav_services')));
+        return table(t('home_services_down'), [t('svc_code'), t('col_name'), t('svc_health')],
+          down.map((s) => [link(`/services/${s.id}`, s.code), s.name, h('span', { class: 'badge bad' }, t('svc_health_down'))]));
       }));
     }
   }
