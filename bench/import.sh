@@ -35,7 +35,9 @@ YIWANG_DEMO_PEOPLE=0 ./build/release/yiwang serve --data "$work/data" --demo --l
   --log-level warn 2> "$work/serve.err" &
 pid=$!
 for _ in $(seq 600); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
-password=$(sed -n '/Demo city accounts:/,$p' "$work/serve.err" | grep -m1 '"password"' | sed 's/.*"password": "\(.*\)",*/\1/')
+# one process, not a pipeline: with pipefail, a reader that stops early (grep -m1) could fail the script
+password=$(awk '/Demo city accounts:/ { f = 1 } f && /"password"/ { sub(/.*"password": "/, ""); sub(/",?$/, ""); print; exit }' \
+  "$work/serve.err")
 login=$(printf '{"username":"gaj_steward","password":"%s"}' "$password")
 token=
 for _ in $(seq 50); do # a loaded machine may still be writing the demo city
