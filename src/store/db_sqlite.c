@@ -58,7 +58,7 @@ typedef struct {
  * has copied nearly all of it, and the next write starts the log over.
  */
 #define CHECKPOINT_FRAMES 1000            /* SQLite's default threshold */
-#define CHECKPOINT_IN_COMMIT_FRAMES 32768 /* 128 MB of 4 KB pages */
+#define CHECKPOINT_IN_COMMIT_FRAMES 16384 /* 64 MB of 4 KB pages */
 
 typedef struct {
     sqlite3 *db;
