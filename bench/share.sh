@@ -35,15 +35,7 @@ GEN=$ROOT/build/release/gen-people
 
 echo "generating $ROWS residents x 12 items..." >&2
 "$GEN" "$ROWS" >"$TMP/people.csv"
-start_yiwang YIWANG_DEMO_PEOPLE=0 ${BENCH_THREADS:+YIWANG_THREADS=$BENCH_THREADS}
-GAJ_AUTH="Authorization: Bearer $(login gaj_steward)"
-JTJ_AUTH="Authorization: Bearer $(login jtj_steward)"
-http "$YPORT" GET /api/v1/auth/me "$JTJ_AUTH"
-JTJ_ORG=$(json_field org_code)
-http "$YPORT" GET /api/v1/auth/me "$GAJ_AUTH"
-GAJ_ORG=$(json_field org_code)
-CLIENT_SECRET=$(grep -A2 "\"id\": \"$JTJ_ORG/" "$TMP/yiwang.err" | sed -n 's/.*"secret": "\([^"]*\)".*/\1/p' | head -1)
-[ -n "$CLIENT_SECRET" ] || die "no client secret of $JTJ_ORG on yiwang's stderr"
+start_sharing_parties
 
 item() { printf '{"name":"%s","element":"%s"}' "$1" "$1"; }
 ITEMS=""

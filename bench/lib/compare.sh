@@ -129,6 +129,23 @@ login() {
   json_field token
 }
 
+# start_sharing_parties [ENV=VALUE...]: a release server with the demo city's accounts (no residents),
+# and the two departments of the sharing benchmarks: 公安局 provides (GAJ_AUTH, GAJ_ORG), 交通运输局
+# consumes (JTJ_AUTH, JTJ_ORG) through its system's secret (CLIENT_SECRET)
+start_sharing_parties() {
+  start_yiwang YIWANG_DEMO_PEOPLE=0 ${BENCH_THREADS:+YIWANG_THREADS=$BENCH_THREADS} "$@"
+  GAJ_AUTH="Authorization: Bearer $(login gaj_steward)"
+  JTJ_AUTH="Authorization: Bearer $(login jtj_steward)"
+  http "$YPORT" GET /api/v1/auth/me "$JTJ_AUTH"
+  JTJ_ORG=$(json_field org_code)
+  http "$YPORT" GET /api/v1/auth/me "$GAJ_AUTH"
+  GAJ_ORG=$(json_field org_code)
+  # one awk, no pipeline: under pipefail a reader that stops early could fail the script
+  CLIENT_SECRET=$(awk -v id="\"id\": \"$JTJ_ORG/" 'index($0, id) { n = 3 }
+    n && /"secret": "/ { sub(/.*"secret": "/, ""); sub(/".*/, ""); print; exit } n { n-- }' "$TMP/yiwang.err")
+  [ -n "$CLIENT_SECRET" ] || die "no client secret of $JTJ_ORG on yiwang's stderr"
+}
+
 # ---- nginx: given bytes, on core SERVER_CPU ----
 
 # start_nginx FILE URI: serves the bytes of FILE for every request; checks them at URI. Sets NPORT.
