@@ -35,7 +35,11 @@ function receiver() {
     r.server = http.createServer(handler);
     r.server.listen(r.port, '127.0.0.1', () => { r.port = r.server.address().port; resolve(); });
   });
-  r.stop = () => new Promise((resolve) => { r.server.closeAllConnections(); r.server.close(resolve); });
+  r.stop = () => new Promise((resolve) => {
+    if (!r.server?.listening) return resolve();
+    r.server.closeAllConnections();
+    return r.server.close(() => resolve());
+  });
   return r;
 }
 
@@ -96,8 +100,9 @@ test('the change feed lists granted changes in order, with a cursor that resumes
   assertProblem(await srv.call('GET', `/api/v1/resources/${code}/changes`, { token: scjg }), 403, 'no_grant');
 });
 
-test('a webhook receiver that goes away gets every change once back, in order, signed; revocation stops it', async () => {
+test('a webhook receiver that goes away gets every change once back, in order, signed; revocation stops it', async (t) => {
   const rx = receiver();
+  t.after(() => rx.stop()); // a failed assertion must not leave the receiver holding the test process open
   await rx.start();
   const feed = await srv.call('GET', `/api/v1/resources/${code}/changes?limit=1000`, { token: jtj });
   const existing = feed.json.items.at(-1)?.seq ?? 0;
@@ -144,8 +149,12 @@ test('a webhook receiver that goes away gets every change once back, in order, s
     for (const c of body.changes) assert.deepEqual(Object.keys(c.data ?? {}).filter((k) => k === 'phone'), []);
     last = Math.max(last, seqs.at(-1));
   }
-  const deliveries = await srv.call('GET', `/api/v1/subscriptions/${sub.json.id}/deliveries`, { token: jtj });
-  assert.ok(deliveries.json.items.every((d) => d.status === 'delivered'), deliveries.text);
+  // the hub records each outcome once the receiver has answered: wait for the last one
+  let deliveries;
+  await until('every delivery recorded as delivered', async () => {
+    deliveries = await srv.call('GET', `/api/v1/subscriptions/${sub.json.id}/deliveries`, { token: jtj });
+    return deliveries.json.items.every((d) => d.status === 'delivered');
+  });
   assert.ok(deliveries.json.items.some((d) => d.attempts > 1), 'a batch was retried');
   // each attempt is an audit entry of what was transmitted
   const auditor = await srv.login('demo_auditor');
