@@ -20,14 +20,9 @@ void yw_sha256(const void *data, size_t len, unsigned char out[YW_SHA256_LEN])
 
 void yw_sha256_hex(const void *data, size_t len, char out[YW_SHA256_HEX_LEN])
 {
-    static const char digits[] = "0123456789abcdef";
     unsigned char h[YW_SHA256_LEN];
     yw_sha256(data, len, h);
-    for (int i = 0; i < YW_SHA256_LEN; i++) {
-        out[2 * i] = digits[h[i] >> 4];
-        out[2 * i + 1] = digits[h[i] & 15];
-    }
-    out[2 * YW_SHA256_LEN] = '\0';
+    sodium_bin2hex(out, YW_SHA256_HEX_LEN, h, sizeof h);
 }
 
 yw_hmac_sha256 *yw_hmac_sha256_new(const unsigned char *key, size_t len)

@@ -31,6 +31,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "sec/digest.h"
 #include "sharing/sharing.h"
 
 #include <curl/curl.h>
@@ -277,15 +278,14 @@ static void prepare(yw_webhooks *w, yw_db *db, const due *d)
         yw_log(YW_LOG_ERROR, "webhook batch not prepared", json_pack("{s:s}", "subscription", sub));
         goto done;
     }
-    unsigned char mac[crypto_auth_hmacsha256_BYTES], digest[crypto_hash_sha256_BYTES];
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
     crypto_auth_hmacsha256_state st;
     crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret.data, secret.len);
     crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, strlen(body));
     crypto_auth_hmacsha256_final(&st, mac);
-    crypto_hash_sha256(digest, (const unsigned char *)body, strlen(body));
-    char mac_hex[2 * sizeof mac + 1], body_sha[2 * sizeof digest + 1];
+    char mac_hex[2 * sizeof mac + 1], body_sha[YW_SHA256_HEX_LEN];
     sodium_bin2hex(mac_hex, sizeof mac_hex, mac, sizeof mac);
-    sodium_bin2hex(body_sha, sizeof body_sha, digest, sizeof digest);
+    yw_sha256_hex(body, strlen(body), body_sha);
 
     json_t *object_ids = json_pack("[s]", resource);
     json_array_extend(object_ids, page.indexes);
