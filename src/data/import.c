@@ -420,8 +420,8 @@ int import_store_rows(yw_db *db, record_write *rows, int n, import_fresh *fresh,
                  : yw_db_int(db, &found, "SELECT 1 FROM records WHERE " RECORD_OF_KEY, "tt", w->resource, w->key_index);
         if (rc == YW_DB_DONE)
             rc = yw_db_run(db,
-                           "INSERT INTO records(resource, key_index, version, data, hash, deleted, source, updated_at)"
-                           " VALUES ($1, $2, 1, $3, $4, 0, $5, $6)",
+                           "INSERT INTO records(resource, key_index, key_hash, version, data, hash, deleted, source, updated_at)"
+                           " VALUES ($1, $2, yw_key_hash($2), 1, $3, $4, 0, $5, $6)",
                            "ttttti", w->resource, w->key_index, w->data, w->hash, w->source, now);
         else if (rc == YW_DB_ROW)
             rc = 0;

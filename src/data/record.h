@@ -110,15 +110,12 @@ const char *prepare_values(const record_ctx *c, const resource_spec *r, const ch
                            size_t n, record_write *w, const char **bad_item);
 
 /*
- * The condition finding the record of resource $1 and key index $2. The
- * key index of records (migration 0009) holds only the last 16 characters
- * of each key index, a quarter of the whole: a bulk load touches fewer of
- * its pages. The full key and the resource settle the few that share them.
- * "CAST($2 AS TEXT)": with a plain "key_index = $2" SQLite puts $2 into the
- * indexed expression and no longer sees that index; written so, a database
- * not yet migrated still finds records through its (resource, key_index).
+ * The condition finding the record of resource $1 and key index $2, through
+ * the index of key hashes (migration 0015); the whole key settles the rare
+ * records that share a hash. "+resource" keeps SQLite from walking the
+ * records of the whole resource instead.
  */
-#define RECORD_OF_KEY "substr(key_index, -16) = substr($2, -16) AND key_index = CAST($2 AS TEXT) AND resource = $1"
+#define RECORD_OF_KEY "key_hash = yw_key_hash($2) AND key_index = $2 AND +resource = $1"
 
 /*
  * The current data of the record stored under index, its sensitive values

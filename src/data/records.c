@@ -321,8 +321,8 @@ int record_job(yw_db *db, void *arg)
                        w->source, now);
     else if (rc >= 0)
         rc = yw_db_run(db,
-                       "INSERT INTO records(resource, key_index, version, data, hash, deleted, source, updated_at)"
-                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                       "INSERT INTO records(resource, key_index, key_hash, version, data, hash, deleted, source, updated_at)"
+                       " VALUES ($1, $2, yw_key_hash($2), $3, $4, $5, $6, $7, $8)",
                        "ttittiti", w->resource, w->key_index, w->version, w->data, w->hash ? w->hash : "",
                        (int64_t)(w->data == NULL), w->source, now);
     if (rc >= 0)

@@ -367,9 +367,9 @@ static const char *add_filter(yw_req *req, yw_db *db, const reader *rd, const ch
     bool is_key = strcmp(item, rd->r.key_item) == 0;
     if (!is_key && !yw_catalog_item_indexed(db, rd->r.code, item))
         return yw_arena_printf(req->arena, "'%.64s' is not indexed: its provider can mark it \"indexed\"", item);
-    /* The key is found through the index of key index tails (RECORD_OF_KEY), then compared whole. */
+    /* The key is found through the index of key hashes (RECORD_OF_KEY), then compared whole. */
     char column[128];
-    snprintf(column, sizeof column, is_key ? "substr(key_index, -16)" : "json_extract(data, '$.%s')", item);
+    snprintf(column, sizeof column, is_key ? "key_hash" : "json_extract(data, '$.%s')", item);
     const char *op;
     json_t *v;
     json_object_foreach(cond, op, v) {
@@ -393,12 +393,12 @@ static const char *add_filter(yw_req *req, yw_db *db, const reader *rd, const ch
             int last = q->nparams + 1;
             yw_buf_printf(&q->sql, "%s IN (", column);
             for (int k = first; k <= last; k++)
-                yw_buf_printf(&q->sql, is_key ? "%ssubstr($%d, -16)" : "%s$%d", k > first ? ", " : "", k);
+                yw_buf_printf(&q->sql, is_key ? "%syw_key_hash($%d)" : "%s$%d", k > first ? ", " : "", k);
             yw_buf_puts(&q->sql, ")");
             if (is_key) {
                 yw_buf_puts(&q->sql, " AND key_index IN (");
                 for (int k = first; k <= last; k++)
-                    yw_buf_printf(&q->sql, "%sCAST($%d AS TEXT)", k > first ? ", " : "", k);
+                    yw_buf_printf(&q->sql, "%s$%d", k > first ? ", " : "", k);
                 yw_buf_puts(&q->sql, ")");
                 q->by_key = true;
             }
@@ -426,8 +426,7 @@ static const char *add_filter(yw_req *req, yw_db *db, const reader *rd, const ch
         if (is_key) {
             v = yw_req_keep(req, json_string(key_index(&rd->ctx, &rd->r, json_string_value(v) ? json_string_value(v) : "")));
             q->params[q->nparams++] = v;
-            yw_buf_printf(&q->sql, "%s = substr($%d, -16) AND key_index = CAST($%d AS TEXT)", column, q->nparams + 1,
-                          q->nparams + 1);
+            yw_buf_printf(&q->sql, "%s = yw_key_hash($%d) AND key_index = $%d", column, q->nparams + 1, q->nparams + 1);
             q->by_key = true;
             continue;
         }
@@ -478,13 +477,13 @@ void shared_records_query(yw_req *req)
     /*
      * Resource codes are letters, digits and '-': safe as SQL text, which lets
      * SQLite use the partial indexes of items. A key condition goes through the
-     * index of key tails, never through the records of the whole resource.
+     * index of key hashes, never through the records of the whole resource.
      */
     yw_buf sql = YW_BUF_INIT;
     yw_buf_printf(&sql,
                   "SELECT rowid, key_index FROM records%s WHERE resource = '%s' AND deleted = 0 AND rowid > $1%s"
                   " ORDER BY rowid LIMIT %lld",
-                  q.by_key ? " INDEXED BY records_key_tail" : "", rd.r.code, q.sql.data, (long long)limit + 1);
+                  q.by_key ? " INDEXED BY records_key_hash" : "", rd.r.code, q.sql.data, (long long)limit + 1);
     yw_buf_free(&q.sql);
     yw_stmt *s;
     int rc = yw_db_prepare(db, &s, sql.data);

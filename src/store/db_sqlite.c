@@ -11,12 +11,14 @@
  * numbered by first appearance, so each statement keeps a map from the
  * number in its name to SQLite's index.
  */
+#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init and friends: no per-call lookup */
 #include "store/db.h"
 
 #include "core/error.h"
 #include "core/log.h"
 #include "store/fts_cjk.h"
 
+#include <openssl/sha.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
@@ -57,11 +59,12 @@ typedef struct {
  * checkpointed by the commit itself, as SQLite would: by then this thread
  * has copied nearly all of it, and the next write starts the log over.
  */
-#define CHECKPOINT_FRAMES 1000            /* SQLite's default threshold */
-#define CHECKPOINT_IN_COMMIT_FRAMES 16384 /* 64 MB of 4 KB pages */
+#define CHECKPOINT_BYTES (4 << 20)            /* SQLite's default threshold: 1000 pages of 4 KB */
+#define CHECKPOINT_IN_COMMIT_BYTES (64 << 20) /* a log this long is checkpointed by the commit */
 
 typedef struct {
     sqlite3 *db;
+    int frames, frames_in_commit; /* the thresholds above, in pages of this database */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -111,6 +114,36 @@ static unsigned hash_sql(const char *s)
     return h % CACHE_BUCKETS;
 }
 
+/*
+ * yw_key_hash(text): 47 bits of the text's SHA-256, an integer SQLite
+ * stores in 6 bytes. Records are indexed by the hash of their key index
+ * (migration 0015): a random key lands anywhere in that index, so each
+ * commit of a bulk load rewrites most of its pages, and the narrower its
+ * entries, the fewer pages; integers also compare faster than text. The
+ * whole key settles the rare rows that share a hash. A cryptographic hash,
+ * so that no one can choose keys that pile up on one hash.
+ */
+static void key_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+        return; /* NULL */
+    const unsigned char *text = sqlite3_value_text(argv[0]);
+    if (!text) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    unsigned char h[SHA256_DIGEST_LENGTH];
+    SHA256_CTX sha;
+    SHA256_Init(&sha);
+    SHA256_Update(&sha, text, (size_t)sqlite3_value_bytes(argv[0]));
+    SHA256_Final(h, &sha);
+    int64_t v = 0;
+    for (int i = 0; i < 6; i++)
+        v = v << 8 | h[i];
+    sqlite3_result_int64(ctx, v >> 1);
+}
+
 /* SQLite's allocation statistics take a global mutex on every malloc; nothing here reads them. */
 static void configure_library(void)
 {
@@ -141,11 +174,11 @@ static void *checkpoint_main(void *arg)
 static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
 {
     checkpointer *k = arg;
-    if (frames >= CHECKPOINT_IN_COMMIT_FRAMES) {
+    if (frames >= k->frames_in_commit) {
         int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         return rc == SQLITE_BUSY ? SQLITE_OK : rc; /* busy: the thread is at it; the next commit tries again */
     }
-    if (frames >= CHECKPOINT_FRAMES) {
+    if (frames >= k->frames) {
         pthread_mutex_lock(&k->lock);
         k->pending = true;
         pthread_cond_signal(&k->wake);
@@ -187,6 +220,13 @@ static int checkpointer_start(sqlite_conn *c, const char *target)
         free(k);
         return YW_EIO;
     }
+    sqlite3_stmt *ps = NULL;
+    int page = 4096;
+    if (sqlite3_prepare_v2(c->db, "PRAGMA page_size", -1, &ps, NULL) == SQLITE_OK && sqlite3_step(ps) == SQLITE_ROW)
+        page = sqlite3_column_int(ps, 0);
+    sqlite3_finalize(ps);
+    k->frames = CHECKPOINT_BYTES / page;
+    k->frames_in_commit = CHECKPOINT_IN_COMMIT_BYTES / page;
     pthread_mutex_init(&k->lock, NULL);
     pthread_cond_init(&k->wake, NULL);
     if (pthread_create(&k->thread, NULL, checkpoint_main, k) != 0) {
@@ -219,8 +259,10 @@ static int sqlite_open(const char *target, int flags, void **impl, char *err, si
         return YW_EIO;
     }
     sqlite3_extended_result_codes(c->db, 1);
-    if (yw_fts_cjk_register(c->db) != SQLITE_OK) {
-        snprintf(err, errlen, "opening %s: cannot register the Chinese full-text tokenizer", target);
+    if (yw_fts_cjk_register(c->db) != SQLITE_OK ||
+        sqlite3_create_function(c->db, "yw_key_hash", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                key_hash, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "opening %s: cannot register the tokenizer and functions", target);
         sqlite3_close(c->db);
         free(c);
         return YW_EDB;
@@ -232,10 +274,17 @@ static int sqlite_open(const char *target, int flags, void **impl, char *err, si
      * map would be unmapped and faulted in again on nearly every request;
      * the writer reads through its page cache, which bounds its memory
      * (mapped pages count as the process's) and costs an import nothing.
+     *
+     * A new database gets pages of 8 KB, twice SQLite's default: a bulk load
+     * writes each page to the log and again to the database, and the kernel
+     * costs about as much per page written as per byte (a million-row import
+     * measured a quarter faster); a point read walks fewer levels. An
+     * existing database keeps its page size.
      */
     const char *setup = (flags & YW_DB_READONLY)
                             ? "PRAGMA foreign_keys=ON; PRAGMA query_only=1; PRAGMA mmap_size=0;"
-                            : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                            : "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                              " PRAGMA foreign_keys=ON;"
                               /* the writer touches records all over their index: keep it in memory */
                               " PRAGMA cache_size=-65536; PRAGMA mmap_size=0;";
     char *msg = NULL;

@@ -17,6 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+#include <sqlite3.h>
+
 #include "core/error.h"
 #include "core/log.h"
 #include "core/time.h"
@@ -169,6 +172,47 @@ Test(db, connections_use_wal_and_full_sync)
     cr_expect_eq(sync, 2, "synchronous is %lld, want 2 (FULL)", (long long)sync);
     cr_expect_eq(yw_db_int(db, &fk, "PRAGMA foreign_keys", ""), 1);
     cr_expect_eq(fk, 1);
+    yw_db_close(db);
+}
+
+Test(db, a_new_database_has_pages_of_8_kb_and_an_old_one_keeps_its_own)
+{
+    yw_db *db = open_db("p.db", YW_DB_CREATE);
+    cr_assert_eq(yw_db_exec(db, "CREATE TABLE t (a)"), 0);
+    cr_expect_eq(count_rows(db, "PRAGMA page_size"), 8192);
+    yw_db_close(db);
+    sqlite3 *made_before;
+    cr_assert_eq(sqlite3_open(db_path("old4k.db"), &made_before), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(made_before, "PRAGMA page_size=4096; CREATE TABLE t (a)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(made_before);
+    db = open_db("old4k.db", 0);
+    cr_expect_eq(count_rows(db, "PRAGMA page_size"), 4096);
+    cr_expect_eq(yw_db_exec(db, "INSERT INTO t VALUES (1)"), 0);
+    yw_db_close(db);
+}
+
+/* yw_key_hash is stored in records (migration 0015): it must never change. */
+Test(db, key_hash_is_47_bits_of_sha256_on_every_connection)
+{
+    const char *key = "330106200201013438";
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)key, strlen(key));
+    int64_t want = 0;
+    for (int i = 0; i < 6; i++)
+        want = want << 8 | h[i];
+    want >>= 1;
+    yw_db *db = open_db("h.db", YW_DB_CREATE);
+    yw_db *ro = open_db("h.db", YW_DB_READONLY);
+    yw_db *conns[] = {db, ro};
+    for (int i = 0; i < 2; i++) {
+        int64_t got = -1, null = -1;
+        cr_assert_eq(yw_db_int(conns[i], &got, "SELECT yw_key_hash($1)", "t", key), 1, "%s", yw_db_errmsg(conns[i]));
+        cr_expect_eq(got, want, "%lld, want %lld", (long long)got, (long long)want);
+        cr_expect(got >= 0 && got < (1ll << 47));
+        cr_assert_eq(yw_db_int(conns[i], &null, "SELECT yw_key_hash(NULL) IS NULL", ""), 1);
+        cr_expect_eq(null, 1);
+    }
+    yw_db_close(ro);
     yw_db_close(db);
 }
 
