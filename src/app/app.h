@@ -9,6 +9,7 @@
 #ifndef YW_APP_APP_H
 #define YW_APP_APP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "audit/log.h"
@@ -29,10 +30,30 @@ typedef struct {
     const yw_egress *egress;     /* where outbound calls may go */
 } yw_app;
 
+/*
+ * A column where a module keeps values sealed under the data keys
+ * (sec/keyring.h). After a key rotation the server re-seals every such
+ * value under the new key in the background (data/reencrypt.h), so that
+ * an old key can be retired.
+ */
+typedef struct {
+    const char *table; /* a table with rowids */
+    const char *column;
+    /*
+     * SQL over the row: the value's sealing context; for a column holding
+     * a JSON object of sealed values (members), what comes before "/" and
+     * the member's name in each value's context.
+     */
+    const char *context;
+    bool members;
+    bool clear_too; /* a value found in clear (written before the column was sealed) is sealed as well */
+} yw_sealed_column;
+
 typedef struct {
     const char *name;
     const yw_route *routes;
     size_t nroutes;
+    const yw_sealed_column *sealed; /* ended by {0}; NULL: none */
 } yw_module;
 
 /* Every domain module, in the order their routes are matched. */

@@ -15,4 +15,11 @@ static const yw_route routes[] = {
      records_import_stream},
 };
 
-const yw_module yw_data_module = {"data", routes, sizeof routes / sizeof routes[0]};
+/* The sensitive items of records and of their history: contexts "<resource>/<item>". */
+static const yw_sealed_column sealed[] = {
+    {"records", "data", "resource", true},
+    {"record_versions", "data", "resource", true},
+    {0},
+};
+
+const yw_module yw_data_module = {"data", routes, sizeof routes / sizeof routes[0], sealed};

@@ -1,6 +1,7 @@
 /* Background re-encryption after a key rotation (see reencrypt.h). */
 #include "data/reencrypt.h"
 
+#include "app/app.h"
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -14,6 +15,7 @@
 #include <time.h>
 
 #define CHUNK 200
+#define MAX_COLUMNS 16
 
 struct yw_reencryptor {
     yw_store *store;
@@ -24,39 +26,54 @@ struct yw_reencryptor {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool stopping;
-    /* the pass under way: which table, from which rowid, for which key */
-    int table; /* 0 records, 1 record_versions, 2 done */
+    /* every module's sealed columns, and the pass under way: which column, from which rowid, for which key */
+    const yw_sealed_column *columns[MAX_COLUMNS];
+    int ncolumns;
+    int column; /* ncolumns: done */
     int64_t cursor;
     int key;
     int64_t sealed; /* values re-encrypted in this chunk */
 };
 
-static const char *const tables[] = {"records", "record_versions"};
-
-/* Re-seals data's values under the current key; NULL when nothing changes. */
-static char *reseal(yw_reencryptor *r, const char *resource, const char *data, int64_t *count)
+/*
+ * text sealed again under the current key, or NULL when it is not sealed
+ * under an older one (nor in clear, when clear values are sealed too).
+ */
+static char *reseal_value(yw_reencryptor *r, const char *context, const char *text, bool clear_too, int64_t *count)
 {
-    json_t *doc = json_loads(data ? data : "{}", 0, NULL);
-    const char *item;
+    int kid = yw_field_key_id(text);
+    if (kid == yw_keyring_current(r->keys) || (!kid && (!clear_too || yw_field_is_encrypted(text))))
+        return NULL;
+    yw_buf plain = YW_BUF_INIT, sealed = YW_BUF_INIT;
+    char *out = NULL;
+    if (!kid)
+        yw_buf_puts(&plain, text);
+    if ((!kid || yw_field_decrypt(r->keys, context, text, &plain) == 0) &&
+        yw_field_encrypt(r->keys, context, plain.data ? plain.data : "", plain.len, &sealed) == 0) {
+        out = strdup(sealed.data);
+        (*count)++;
+    }
+    yw_buf_free(&plain);
+    yw_buf_free(&sealed);
+    return out;
+}
+
+/* The same for each member of a JSON object, sealed under "<prefix>/<member>"; NULL when nothing changes. */
+static char *reseal_members(yw_reencryptor *r, const char *prefix, const char *text, int64_t *count)
+{
+    json_t *doc = json_loads(text, 0, NULL);
+    const char *member;
     json_t *v;
     bool changed = false;
-    int current = yw_keyring_current(r->keys);
-    json_object_foreach(doc, item, v) {
-        const char *text = json_string_value(v);
-        int kid = yw_field_key_id(text);
-        if (!kid || kid == current)
-            continue;
+    json_object_foreach(doc, member, v) {
         char context[512];
-        snprintf(context, sizeof context, "%s/%s", resource, item);
-        yw_buf plain = YW_BUF_INIT, sealed = YW_BUF_INIT;
-        if (yw_field_decrypt(r->keys, context, text, &plain) == 0 &&
-            yw_field_encrypt(r->keys, context, plain.data ? plain.data : "", plain.len, &sealed) == 0) {
-            json_object_set_new(doc, item, json_string(sealed.data));
+        snprintf(context, sizeof context, "%s/%s", prefix, member);
+        char *sealed = json_is_string(v) ? reseal_value(r, context, json_string_value(v), false, count) : NULL;
+        if (sealed) {
+            json_object_set_new(doc, member, json_string(sealed));
             changed = true;
-            (*count)++;
+            free(sealed);
         }
-        yw_buf_free(&plain);
-        yw_buf_free(&sealed);
     }
     char *out = changed ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(doc);
@@ -67,21 +84,22 @@ static char *reseal(yw_reencryptor *r, const char *resource, const char *data, i
 static int chunk_job(yw_db *db, void *arg)
 {
     yw_reencryptor *r = arg;
-    if (r->table == 0 && r->cursor == 0) { /* a pass begins: was it finished for this key already? */
+    if (r->column == 0 && r->cursor == 0) { /* a pass begins: was it finished for this key already? */
         int64_t done = 0;
         int rc = yw_db_int(db, &done, "SELECT 1 FROM reencrypt_passes WHERE key_id = $1", "i", (int64_t)r->key);
         if (rc < 0)
             return rc;
         if (rc == YW_DB_ROW) {
-            r->table = 2;
+            r->column = r->ncolumns;
             return 0;
         }
     }
-    const char *table = tables[r->table];
-    char select[160], update[160];
-    snprintf(select, sizeof select, "SELECT rowid, resource, data FROM %s WHERE rowid > $1 ORDER BY rowid LIMIT $2",
-             table);
-    snprintf(update, sizeof update, "UPDATE %s SET data = $2 WHERE rowid = $1", table);
+    const yw_sealed_column *col = r->columns[r->column];
+    char select[512], update[256];
+    snprintf(select, sizeof select,
+             "SELECT rowid, %s, %s FROM %s WHERE rowid > $1 AND %s IS NOT NULL ORDER BY rowid LIMIT $2", col->context,
+             col->column, col->table, col->column);
+    snprintf(update, sizeof update, "UPDATE %s SET %s = $2 WHERE rowid = $1", col->table, col->column);
     yw_stmt *s;
     int rc = yw_db_prepare(db, &s, select);
     if (rc == 0)
@@ -96,7 +114,9 @@ static int chunk_job(yw_db *db, void *arg)
     r->sealed = 0;
     while (n < CHUNK && (rc = yw_stmt_step(s)) == YW_DB_ROW) {
         rowids[n] = yw_stmt_int(s, 0);
-        sealed[n] = reseal(r, yw_stmt_text(s, 1), yw_stmt_text(s, 2), &r->sealed);
+        const char *context = yw_stmt_text(s, 1), *text = yw_stmt_text(s, 2);
+        sealed[n] = col->members ? reseal_members(r, context, text, &r->sealed)
+                                 : reseal_value(r, context, text, col->clear_too, &r->sealed);
         n++;
     }
     yw_stmt_release(s);
@@ -115,17 +135,17 @@ static int chunk_job(yw_db *db, void *arg)
     if (rc < 0)
         return rc;
     if (r->sealed > 0) {
-        int64_t seq = yw_audit_system(r->audit, db, "yiwang keys", "keys.reencrypt", "table", table);
+        int64_t seq = yw_audit_system(r->audit, db, "yiwang keys", "keys.reencrypt", "table", col->table);
         if (seq < 0)
             return (int)seq;
     }
     if (n < CHUNK) {
-        /* the last table done: the pass is remembered, and not made again at the next start */
-        if (r->table == 1 &&
+        /* the last column done: the pass is remembered, and not made again at the next start */
+        if (r->column == r->ncolumns - 1 &&
             (rc = yw_db_run(db, "INSERT OR REPLACE INTO reencrypt_passes(key_id, finished_at) VALUES ($1, $2)", "ii",
                             (int64_t)r->key, yw_now_ms())) < 0)
             return rc;
-        r->table++;
+        r->column++;
         r->cursor = 0;
     } else {
         r->cursor = rowids[n - 1];
@@ -145,10 +165,10 @@ static void *reencrypt_main(void *arg)
             if (added)
                 yw_logf(YW_LOG_INFO, "key %d added: re-encrypting stored values in the background", current);
             r->key = current;
-            r->table = 0;
+            r->column = 0;
             r->cursor = 0;
         }
-        bool busy = r->table < 2;
+        bool busy = r->column < r->ncolumns;
         if (busy && yw_writer_run(yw_store_writer(r->store), chunk_job, r) < 0)
             busy = false; /* try again on the next tick */
         pthread_mutex_lock(&r->lock);
@@ -173,6 +193,9 @@ yw_reencryptor *yw_reencrypt_start(yw_store *store, yw_audit *audit, yw_keyring 
     r->keys = keys;
     r->dir = strdup(data_dir);
     r->key = yw_keyring_current(keys); /* a first pass at start finds what a rotation left behind */
+    for (const yw_module *const *m = yw_modules; *m; m++)
+        for (const yw_sealed_column *c = (*m)->sealed; c && c->table && r->ncolumns < MAX_COLUMNS; c++)
+            r->columns[r->ncolumns++] = c;
     pthread_mutex_init(&r->lock, NULL);
     pthread_cond_init(&r->wake, NULL);
     if (pthread_create(&r->thread, NULL, reencrypt_main, r) != 0) {

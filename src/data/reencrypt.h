@@ -3,8 +3,10 @@
  *
  * A thread of the server looks at DIR/keys.json every two seconds; when a
  * key was added (`yiwang keys rotate`), new writes use it at once, and the
- * thread walks records and their history in small writer jobs, decrypting
- * every value sealed under an older key and sealing it under the new one.
+ * thread walks every column the modules declare sealed (yw_module.sealed:
+ * records and their history, webhook secrets, proposed values of
+ * objections) in small writer jobs, decrypting every value sealed under an
+ * older key and sealing it under the new one.
  * Requests go on meanwhile: a value is readable under either key. Each
  * chunk that changed something is an audit entry. A finished pass is
  * remembered for its key (table reencrypt_passes), so a server restarting

@@ -33,4 +33,11 @@ static const yw_route routes[] = {
     {"POST", "/api/v1/conflicts/{id}/objections", conflicts_report, YW_ROUTE_AUDIT, 0, "conflict.report"},
 };
 
-const yw_module yw_sharing_module = {"sharing", routes, sizeof routes / sizeof routes[0]};
+/* Webhook secrets (subscriptions.c) and proposed values of sensitive items (objections.c). */
+static const yw_sealed_column sealed[] = {
+    {"subscriptions", "secret", "'subscription/' || id", false},
+    {"objections", "proposed_value", "'objection:' || resource || '/' || item", false},
+    {0},
+};
+
+const yw_module yw_sharing_module = {"sharing", routes, sizeof routes / sizeof routes[0], sealed};

@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startServer, orgOf } from './lib/server.mjs';
+import { startServer, orgOf, BIN } from './lib/server.mjs';
 import { assertProblem } from './lib/util.mjs';
 
 let srv, gaj, rsj, mzj, jtj, jtjClerk, bureau, bureauSteward, GAJ, RSJ, JTJ;
@@ -262,4 +262,23 @@ test('an objection left unanswered past its working days is overdue, for its par
   const answered = await srv.call('POST', `/api/v1/objections/${o.id}/resolve`, { token: wjw,
     body: { decision: 'reject', reason: '死亡日期以医疗机构证明为准' } });
   assert.deepEqual([answered.status, answered.json.overdue], [200, false]);
+});
+
+// Last in this file: it rotates the server's data keys.
+test('after a key rotation a sensitive proposed value is sealed under the new key and reads the same', async () => {
+  const code = await publish(gaj, GAJ, '人口（密钥轮换）');
+  const key = idNumber('11010119700101001');
+  await put(gaj, code, key, { name: '司马光' });
+  await ask(jtj, code, ['id_number', 'name']);
+  const filed = await object(jtj, code, key, { item: 'name', reason: '登记有误', proposed_value: '司马迁' });
+  assert.equal(filed.status, 201, filed.text);
+  const stored = () => sql(`SELECT proposed_value FROM objections WHERE id = '${filed.json.id}'`).trim();
+  assert.match(stored(), /^enc:1:1:/);
+  const rotated = JSON.parse(execFileSync(BIN, ['keys', 'rotate', '--data', srv.dir]).toString());
+  assert.equal(rotated.key_id, 2);
+  for (let i = 0; i < 100 && !/^enc:1:2:/.test(stored()); i++) await new Promise((r) => setTimeout(r, 200));
+  assert.match(stored(), /^enc:1:2:/, 'sealed again under the new key');
+  const read = await srv.call('GET', `/api/v1/objections/${filed.json.id}`, { token: jtj });
+  assert.equal(read.status, 200, read.text);
+  assert.equal(read.json.proposed_value, '司马迁');
 });

@@ -7,7 +7,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
-import { startServer, orgOf } from './lib/server.mjs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { startServer, orgOf, BIN } from './lib/server.mjs';
 import { assertProblem, sleep } from './lib/util.mjs';
 
 let srv, gaj, jtj, GAJ, code, grantId;
@@ -240,4 +242,42 @@ test('a webhook cannot point the hub at its own host or at link-local addresses 
     await rx.stop();
     await strict.stop();
   }
+});
+
+// Last in this file: it rotates the server's data keys.
+test('after a key rotation a webhook secret is sealed under the new key and still signs every delivery', async (t) => {
+  const rx = receiver();
+  t.after(() => rx.stop());
+  await rx.start();
+  const made = await srv.call('POST', '/api/v1/resources', { token: gaj, body: {
+    name: '密钥轮换订阅测试', provider_org: GAJ, summary: '订阅', category: 'department', format: 'table',
+    share_type: 'unconditional', share_method: 'subscription', open_type: 'closed', update_cycle: 'realtime',
+    key_item: 'id_number', items: [{ name: 'id_number', element: 'id_number', required: true },
+      { name: 'name', element: 'name' }],
+  } });
+  assert.equal(made.status, 201, made.text);
+  const rc = made.json.code;
+  assert.equal((await srv.call('POST', `/api/v1/resources/${rc}/publish`, { token: gaj })).status, 200);
+  const asked = await srv.call('POST', '/api/v1/share-requests', { token: jtj, body: { resource: rc,
+    items: ['id_number', 'name'], purpose: '同步', legal_basis: '依据', scenario: '场景' } });
+  assert.equal(asked.status, 201, asked.text);
+  const sub = await srv.call('POST', '/api/v1/subscriptions', { token: jtj, body: {
+    resource: rc, url: `http://127.0.0.1:${rx.port}/hook` } });
+  assert.equal(sub.status, 201, sub.text);
+  const stored = () => execFileSync('sqlite3', [join(srv.dir, 'yiwang.db'),
+    `SELECT secret FROM subscriptions WHERE id = '${sub.json.id}'`]).toString().trim();
+  assert.match(stored(), /^enc:1:1:/);
+  assert.ok(!stored().includes(sub.json.secret), 'the secret is not stored in clear');
+  const write = (i) => srv.call('PUT', `/api/v1/resources/${rc}/records/${idNumber(100 + i)}`,
+    { token: gaj, body: { data: { name: `轮换${i}` } } });
+  assert.equal((await write(0)).status, 201);
+  await until('the delivery before the rotation', () => rx.batches.length >= 1);
+
+  const rotated = JSON.parse(execFileSync(BIN, ['keys', 'rotate', '--data', srv.dir]).toString());
+  assert.equal(rotated.key_id, 2);
+  await until('the secret sealed again', () => /^enc:1:2:/.test(stored()));
+  assert.equal((await write(1)).status, 201);
+  await until('the delivery after the rotation', () => rx.batches.some((b) => b.body.includes('"seq":2')));
+  for (const b of rx.batches)
+    assert.equal(b.headers['x-yiwang-signature'], `sha256=${createHmac('sha256', sub.json.secret).update(b.body).digest('hex')}`);
 });
