@@ -383,7 +383,7 @@ static void sign_in(yw_req *req, bool cookie)
     bool active = strcmp(yw_stmt_text(s, 1), "active") == 0;
     int64_t locked_until = yw_stmt_int(s, 2);
     bool totp_enabled = yw_stmt_int(s, 3) != 0;
-    const char *totp_secret = yw_arena_strdup(req->arena, yw_stmt_text(s, 4));
+    const char *totp_secret = totp_secret_open(req, username, yw_stmt_text(s, 4));
     int64_t totp_last = yw_stmt_int(s, 5);
     const char *org_code = yw_arena_strdup(req->arena, yw_stmt_text(s, 6));
     req->audit.actor_org = org_code;
@@ -407,7 +407,7 @@ static void sign_in(yw_req *req, bool cookie)
             return;
         }
         int64_t step = 0;
-        if (!yw_totp_verify(totp_secret, code, w.now / 1000, &step) || step <= totp_last) {
+        if (!totp_secret || !yw_totp_verify(totp_secret, code, w.now / 1000, &step) || step <= totp_last) {
             login_failed(req, &w, "invalid_credentials", "the one-time code is wrong or was already used");
             return;
         }

@@ -14,6 +14,7 @@
 #include "core/time.h"
 #include "sec/totp.h"
 
+#include <sodium.h>
 #include <string.h>
 
 typedef struct {
@@ -46,6 +47,27 @@ static int totp_job(yw_db *db, void *arg)
     return rc < 0 ? rc : 0;
 }
 
+/* The sealing context of a user's TOTP secret (identity module's sealed columns). */
+static const char *secret_context(yw_req *req, const char *username)
+{
+    return yw_arena_printf(req->arena, "totp/%s", username);
+}
+
+const char *totp_secret_open(yw_req *req, const char *username, const char *stored)
+{
+    if (!stored || !yw_field_is_encrypted(stored))
+        return stored; /* none, or stored in clear before secrets were sealed (the key rotation pass seals it) */
+    yw_buf plain = YW_BUF_INIT;
+    const char *out = NULL;
+    if (yw_field_decrypt(yw_req_app(req)->keys, secret_context(req, username), stored, &plain) == 0) {
+        yw_buf_append(&plain, "", 1);
+        out = yw_arena_strdup(req->arena, plain.data);
+    }
+    sodium_memzero(plain.data, plain.cap);
+    yw_buf_free(&plain);
+    return out;
+}
+
 static bool user_only(yw_req *req)
 {
     yw_req_audit_object(req, "user", req->principal.id);
@@ -74,7 +96,16 @@ void totp_enroll(yw_req *req)
     }
     char secret[YW_TOTP_SECRET_B32];
     yw_totp_secret_new(secret);
-    totp_write w = {.username = req->principal.id, .secret = secret, .op = 0};
+    /* stored sealed under the data keys: a copy of the database does not give away second factors */
+    yw_buf sealed = YW_BUF_INIT;
+    if (yw_field_encrypt(yw_req_app(req)->keys, secret_context(req, req->principal.id), secret, strlen(secret),
+                         &sealed) < 0) {
+        yw_buf_free(&sealed);
+        yw_reply_problem(req, 500, "internal", "the secret could not be sealed");
+        return;
+    }
+    totp_write w = {.username = req->principal.id, .secret = yw_arena_strdup(req->arena, sealed.data), .op = 0};
+    yw_buf_free(&sealed);
     if ((rc = yw_app_write(req, totp_job, &w, 201)) < 0) {
         yw_reply_store_error(req, rc, "user");
         return;
@@ -104,7 +135,7 @@ void totp_confirm(yw_req *req)
     const char *secret = NULL;
     bool enabled = false;
     if (yw_stmt_step(s) == YW_DB_ROW) {
-        secret = yw_arena_strdup(req->arena, yw_stmt_text(s, 0));
+        secret = totp_secret_open(req, req->principal.id, yw_stmt_text(s, 0));
         enabled = yw_stmt_int(s, 1) != 0;
     }
     yw_stmt_release(s);

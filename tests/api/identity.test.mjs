@@ -3,7 +3,8 @@
 // secrets.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startServer, orgOf } from './lib/server.mjs';
 import { assertProblem, RFC3339, sleep, totpCode, totpStep } from './lib/util.mjs';
@@ -275,6 +276,39 @@ test('TOTP: enrol, confirm, then sign-in needs a fresh code; a secadmin removes 
   assert.equal(plain.status, 200, plain.text);
   assert.equal((await me(plain.json.token)).json.totp_enabled, false);
   assert.equal((await srv.call('GET', `/api/v1/users/${username}`, { token: sec })).json.totp_enabled, false);
+});
+
+test('TOTP secrets are stored sealed; one left in clear by an older server is sealed at the next start and works', async () => {
+  const s = await startServer({ keepData: true });
+  const username = 'zjj_clerk';
+  const password = s.accounts.password;
+  const db = join(s.dir, 'yiwang.db');
+  const stored = () => execFileSync('sqlite3', [db, `SELECT totp_secret FROM users WHERE username = '${username}'`])
+    .toString().trim();
+  let again;
+  try {
+    const token = await s.login(username);
+    const enrol = await s.call('POST', '/api/v1/auth/totp', { token });
+    assert.equal(enrol.status, 201, enrol.text);
+    const { secret } = enrol.json;
+    assert.match(stored(), /^enc:1:1:/);
+    assert.ok(!stored().includes(secret), 'the secret is not stored in clear');
+    const step = totpStep();
+    const conf = await s.call('POST', '/api/v1/auth/totp/confirm', { token, body: { code: totpCode(secret, step) } });
+    assert.equal(conf.status, 200, conf.text);
+    await s.stop();
+    // what a server from before sealing left behind: the secret in clear, no re-encryption pass made
+    execFileSync('sqlite3', [db, `UPDATE users SET totp_secret = '${secret}' WHERE username = '${username}';` +
+      ' DELETE FROM reencrypt_passes;']);
+    again = await startServer({ dataDir: s.dir, demo: false, keepData: true });
+    for (let i = 0; i < 100 && !/^enc:1:1:/.test(stored()); i++) await sleep(200);
+    assert.match(stored(), /^enc:1:1:/, 'sealed by the pass at start');
+    const ok = await again.call('POST', '/api/v1/auth/login', { body: { username, password, totp: totpCode(secret, step + 1) } });
+    assert.equal(ok.status, 200, ok.text);
+  } finally {
+    await again?.stop();
+    rmSync(s.dir, { recursive: true, force: true });
+  }
 });
 
 test('client secrets: shown once, authenticate, record last use, revoked at once', async () => {
