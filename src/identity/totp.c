@@ -55,8 +55,8 @@ static const char *secret_context(yw_req *req, const char *username)
 
 const char *totp_secret_open(yw_req *req, const char *username, const char *stored)
 {
-    if (!stored || !yw_field_is_encrypted(stored))
-        return stored; /* none, or stored in clear before secrets were sealed (the key rotation pass seals it) */
+    if (!stored || !yw_field_is_encrypted(stored)) /* none, or in clear from before secrets were sealed */
+        return stored ? yw_arena_strdup(req->arena, stored) : NULL;
     yw_buf plain = YW_BUF_INIT;
     const char *out = NULL;
     if (yw_field_decrypt(yw_req_app(req)->keys, secret_context(req, username), stored, &plain) == 0) {
