@@ -48,7 +48,8 @@
  * Health: every --access-health-interval seconds each service's
  * base_url + health_path is fetched (2 s at most); an answer below 500 is
  * healthy. Two failures in a row (a call that cannot reach the provider
- * counts as one) mark it down; one success marks it up again.
+ * counts as one) mark it down; one success marks it up again, unless a
+ * call failed after that check began.
  */
 #include "access/access.h"
 #include "access/handlers.h"
@@ -202,6 +203,7 @@ typedef struct {
     access_health state;
     int failures;
     int64_t checked_at, next_at;
+    int64_t started_at, failed_at; /* the running check began; the last failure (a check's or a call's) */
     CURL *easy;
     yw_egress_check egress;
 } health_entry;
@@ -1006,8 +1008,9 @@ access_health access_health_of(access_runtime *rt, const char *service_id, int64
 }
 
 /* Under rt->lock: one more failure of entry h. */
-static void health_failed(health_entry *h)
+static void health_failed(health_entry *h, int64_t now)
 {
+    h->failed_at = now;
     if (++h->failures >= HEALTH_FAILURES_DOWN && h->state != ACCESS_HEALTH_DOWN) {
         h->state = ACCESS_HEALTH_DOWN;
         yw_log(YW_LOG_WARN, "provider down", json_pack("{s:s, s:s}", "service", h->id, "url", h->url));
@@ -1016,10 +1019,11 @@ static void health_failed(health_entry *h)
 
 static void health_call_failed(access_runtime *rt, const char *service_id)
 {
+    int64_t now = yw_now_ms();
     pthread_mutex_lock(&rt->lock);
     for (size_t i = 0; i < rt->nhealth; i++)
         if (strcmp(rt->health[i]->id, service_id) == 0)
-            health_failed(rt->health[i]);
+            health_failed(rt->health[i], now);
     pthread_mutex_unlock(&rt->lock);
 }
 
@@ -1094,6 +1098,7 @@ static void health_tick(access_runtime *rt, int64_t now)
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout);
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, rt->connect_ms < timeout ? (long)rt->connect_ms : timeout);
         h->easy = e;
+        h->started_at = now;
         curl_multi_add_handle(rt->multi, e);
     }
     pthread_mutex_unlock(&rt->lock);
@@ -1111,12 +1116,17 @@ static void health_finished(access_runtime *rt, health_entry *h, CURLcode code)
     h->checked_at = now;
     h->next_at = now + rt->health_ms;
     if (code == CURLE_OK && status > 0 && status < 500) {
+        /* a call that failed while this check ran is newer news than its success */
+        if (h->failed_at >= h->started_at) {
+            pthread_mutex_unlock(&rt->lock);
+            return;
+        }
         if (h->state == ACCESS_HEALTH_DOWN)
             yw_log(YW_LOG_INFO, "provider up", json_pack("{s:s}", "service", h->id));
         h->state = ACCESS_HEALTH_UP;
         h->failures = 0;
     } else {
-        health_failed(h);
+        health_failed(h, now);
     }
     pthread_mutex_unlock(&rt->lock);
 }
