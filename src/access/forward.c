@@ -1017,14 +1017,26 @@ static void health_failed(health_entry *h, int64_t now)
     }
 }
 
+static void health_refresh(access_runtime *rt);
+
+/* A call could not reach the provider; a service registered since the last refresh is looked up first. */
 static void health_call_failed(access_runtime *rt, const char *service_id)
 {
     int64_t now = yw_now_ms();
-    pthread_mutex_lock(&rt->lock);
-    for (size_t i = 0; i < rt->nhealth; i++)
-        if (strcmp(rt->health[i]->id, service_id) == 0)
-            health_failed(rt->health[i], now);
-    pthread_mutex_unlock(&rt->lock);
+    for (int pass = 0; pass < 2; pass++) {
+        bool found = false;
+        pthread_mutex_lock(&rt->lock);
+        for (size_t i = 0; i < rt->nhealth; i++)
+            if (strcmp(rt->health[i]->id, service_id) == 0) {
+                health_failed(rt->health[i], now);
+                found = true;
+            }
+        pthread_mutex_unlock(&rt->lock);
+        if (found)
+            return;
+        if (pass == 0)
+            health_refresh(rt);
+    }
 }
 
 static size_t discard(char *data, size_t size, size_t nmemb, void *arg)
