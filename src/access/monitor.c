@@ -341,14 +341,6 @@ void services_call_get(yw_req *req)
         yw_reply_json(req, 200, call);
 }
 
-static json_t *hashes_json(const yw_hash *h, int n)
-{
-    json_t *a = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append_new(a, yw_b64_json(h[i], YW_HASH_LEN));
-    return a;
-}
-
 void services_call_proof(yw_req *req)
 {
     req->audit.object_type = "service_call";
@@ -384,17 +376,10 @@ void services_call_proof(yw_req *req)
                          (long long)seq);
         return;
     }
-    yw_hash path[YW_MERKLE_MAX_PROOF];
-    int n = rc < 0 ? rc
-                   : yw_merkle_inclusion(yw_audit_subtree_cached, &(yw_audit_reader){yw_req_app(req)->audit, db},
-                                         (uint64_t)seq, h.tree_size, path);
-    if (n < 0) {
-        yw_reply_store_error(req, n, "audit proof");
+    json_t *proof = rc < 0 ? NULL : yw_audit_inclusion_json(yw_req_app(req)->audit, db, (uint64_t)seq, entry, leaf, &h, &rc);
+    if (!proof) {
+        yw_reply_store_error(req, rc, "audit proof");
         return;
     }
-    yw_reply_json_new(req, 200,
-                      json_pack("{s:s, s:I, s:I, s:s, s:o, s:o, s:o}", "kind", "inclusion", "seq", (json_int_t)seq,
-                                "tree_size", (json_int_t)h.tree_size, "entry", entry, "leaf_hash",
-                                yw_b64_json(leaf, YW_HASH_LEN), "audit_path", hashes_json(path, n), "tree_head",
-                                yw_tree_head_json(&h)));
+    yw_reply_json_new(req, 200, proof);
 }

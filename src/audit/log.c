@@ -77,6 +77,28 @@ json_t *yw_b64_json(const uint8_t *data, size_t n)
     return json_string(out);
 }
 
+json_t *yw_hashes_json(const yw_hash *h, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(a, yw_b64_json(h[i], YW_HASH_LEN));
+    return a;
+}
+
+json_t *yw_audit_inclusion_json(yw_audit *a, yw_db *db, uint64_t seq, const char *entry, const yw_hash leaf,
+                                const yw_tree_head *h, int *rc)
+{
+    yw_hash path[YW_MERKLE_MAX_PROOF];
+    int n = yw_merkle_inclusion(yw_audit_subtree_cached, &(yw_audit_reader){a, db}, seq, h->tree_size, path);
+    if (n < 0) {
+        *rc = n;
+        return NULL;
+    }
+    return json_pack("{s:s, s:I, s:I, s:s, s:o, s:o, s:o}", "kind", "inclusion", "seq", (json_int_t)seq, "tree_size",
+                     (json_int_t)h->tree_size, "entry", entry, "leaf_hash", yw_b64_json(leaf, YW_HASH_LEN),
+                     "audit_path", yw_hashes_json(path, n), "tree_head", yw_tree_head_json(h));
+}
+
 int yw_b64_parse(const json_t *v, uint8_t *out, size_t n)
 {
     const char *s = json_string_value(v);

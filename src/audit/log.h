@@ -119,6 +119,16 @@ int yw_audit_subtree_cached(void *ctx, int level, uint64_t index, yw_hash out);
 
 /* A head as JSON {tree_size, root_hash, timestamp, signature} (base64). New reference. */
 json_t *yw_tree_head_json(const yw_tree_head *h);
+/* Hashes as a JSON array of base64 strings. New reference. */
+json_t *yw_hashes_json(const yw_hash *h, int n);
+/*
+ * The inclusion proof of entry seq (its canonical text and its leaf hash)
+ * in the tree of head h, as the API answers it: {kind, seq, tree_size,
+ * entry, leaf_hash, audit_path, tree_head}. NULL with *rc < 0 when the log
+ * cannot be read.
+ */
+json_t *yw_audit_inclusion_json(yw_audit *a, yw_db *db, uint64_t seq, const char *entry, const yw_hash leaf,
+                                const yw_tree_head *h, int *rc);
 /* Parses the JSON form; 0 or -1. */
 int yw_tree_head_parse(const json_t *v, yw_tree_head *out);
 

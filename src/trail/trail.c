@@ -80,14 +80,6 @@ static int head_of_size(yw_req *req, yw_db *db, uint64_t n, yw_tree_head *out)
     return 0;
 }
 
-static json_t *hashes_json(const yw_hash *h, int n)
-{
-    json_t *a = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append_new(a, yw_b64_json(h[i], YW_HASH_LEN));
-    return a;
-}
-
 static void tree_head_get(yw_req *req)
 {
     if (!yw_authz_or_reply(req, YW_ACT_AUDIT_HEAD, NULL, NULL))
@@ -298,17 +290,12 @@ static void proof_get(yw_req *req)
                          "entry %lld is not inside that tree; heads are signed every second, try again", seq);
         return;
     }
-    yw_hash path[YW_MERKLE_MAX_PROOF];
-    int n = rc < 0 ? rc : yw_merkle_inclusion(yw_audit_subtree_cached, &(yw_audit_reader){yw_req_app(req)->audit, db}, (uint64_t)seq, h.tree_size, path);
-    if (n < 0) {
-        yw_reply_store_error(req, n, "audit proof");
+    json_t *proof = rc < 0 ? NULL : yw_audit_inclusion_json(yw_req_app(req)->audit, db, (uint64_t)seq, entry, leaf, &h, &rc);
+    if (!proof) {
+        yw_reply_store_error(req, rc, "audit proof");
         return;
     }
-    yw_reply_json_new(req, 200,
-                      json_pack("{s:s, s:I, s:I, s:s, s:o, s:o, s:o}", "kind", "inclusion", "seq", (json_int_t)seq,
-                                "tree_size", (json_int_t)h.tree_size, "entry", entry, "leaf_hash",
-                                yw_b64_json(leaf, YW_HASH_LEN), "audit_path", hashes_json(path, n), "tree_head",
-                                yw_tree_head_json(&h)));
+    yw_reply_json_new(req, 200, proof);
 }
 
 static void consistency_get(yw_req *req)
@@ -351,7 +338,7 @@ static void consistency_get(yw_req *req)
     yw_reply_json_new(req, 200,
                       json_pack("{s:s, s:I, s:I, s:o, s:o, s:o}", "kind", "consistency", "from",
                                 (json_int_t)first.tree_size, "to", (json_int_t)second.tree_size, "proof",
-                                hashes_json(proof, n), "from_head", yw_tree_head_json(&first), "to_head",
+                                yw_hashes_json(proof, n), "from_head", yw_tree_head_json(&first), "to_head",
                                 yw_tree_head_json(&second)));
 }
 
@@ -404,7 +391,7 @@ static void export_get(yw_req *req)
     }
     json_t *first = json_pack("{s:s, s:I, s:I, s:o, s:o, s:o, s:o}", "kind", "export", "from", (json_int_t)from, "to",
                               (json_int_t)to, "prefix", prefix, "tree_head", yw_tree_head_json(&head), "latest_head",
-                              yw_tree_head_json(&latest), "consistency", hashes_json(proof, n));
+                              yw_tree_head_json(&latest), "consistency", yw_hashes_json(proof, n));
     char *text = json_dumps(first, JSON_COMPACT);
     json_decref(first);
     yw_buf out = YW_BUF_INIT;
