@@ -1145,6 +1145,18 @@ static void health_finished(access_runtime *rt, health_entry *h, CURLcode code)
 
 /* ---- the transfer thread ---- */
 
+/* The transfer of call c (easy handle e) is over, with code: the call finishes and the handle goes back. */
+static void transfer_over(access_runtime *rt, access_call *c, CURL *e, CURLcode code)
+{
+    curl_multi_remove_handle(rt->multi, e);
+    call_finished(c, code);
+    handle_give_back(rt, e, c->chunked);
+    pthread_mutex_lock(&c->lock);
+    c->easy = NULL;
+    pthread_mutex_unlock(&c->lock);
+    call_unref(c); /* the transfer's */
+}
+
 static void run_commands(access_runtime *rt)
 {
     pthread_mutex_lock(&rt->lock);
@@ -1165,13 +1177,7 @@ static void run_commands(access_runtime *rt)
         if (add && e && !done)
             curl_multi_add_handle(rt->multi, e);
         if (abort_it && e && !done) {
-            curl_multi_remove_handle(rt->multi, e);
-            call_finished(c, CURLE_ABORTED_BY_CALLBACK);
-            handle_give_back(rt, e, c->chunked);
-            pthread_mutex_lock(&c->lock);
-            c->easy = NULL;
-            pthread_mutex_unlock(&c->lock);
-            call_unref(c); /* the transfer's */
+            transfer_over(rt, c, e, CURLE_ABORTED_BY_CALLBACK);
         } else if (unpause && e && !done) {
             curl_easy_pause(e, CURLPAUSE_CONT);
         }
@@ -1195,14 +1201,7 @@ static void reap(access_runtime *rt)
             health_finished(rt, priv, code);
             continue;
         }
-        access_call *c = priv;
-        curl_multi_remove_handle(rt->multi, e);
-        call_finished(c, code);
-        handle_give_back(rt, e, c->chunked);
-        pthread_mutex_lock(&c->lock);
-        c->easy = NULL;
-        pthread_mutex_unlock(&c->lock);
-        call_unref(c); /* the transfer's */
+        transfer_over(rt, priv, e, code);
     }
 }
 
