@@ -350,23 +350,15 @@ void services_call_proof(yw_req *req)
     if (!call)
         return;
     int64_t seq = json_integer_value(json_object_get(call, "audit_seq"));
-    yw_audit_scan scan;
-    yw_audit_row row;
-    int rc = yw_audit_scan_start(&scan, db, (uint64_t)seq, NULL);
-    if (rc >= 0)
-        rc = yw_audit_scan_next(&scan, &row);
-    if (rc <= 0 || row.seq != (uint64_t)seq) {
-        yw_audit_scan_end(&scan);
+    yw_buf text = YW_BUF_INIT;
+    yw_hash leaf;
+    int rc = yw_audit_entry_at(db, (uint64_t)seq, &text, leaf, NULL);
+    const char *entry = rc == 1 ? yw_arena_strdup(req->arena, text.data) : NULL;
+    yw_buf_free(&text);
+    if (!entry) {
         yw_reply_store_error(req, rc < 0 ? rc : YW_EDB, "audit entry");
         return;
     }
-    yw_buf text = YW_BUF_INIT;
-    yw_audit_values_canonical(&row.values, row.seq, &text);
-    const char *entry = yw_arena_strdup(req->arena, text.data);
-    yw_buf_free(&text);
-    yw_hash leaf;
-    memcpy(leaf, row.leaf, YW_HASH_LEN);
-    yw_audit_scan_end(&scan);
     yw_tree_head h;
     rc = yw_audit_latest_head(db, &h);
     if (rc == 0 || (rc > 0 && h.tree_size <= (uint64_t)seq)) {

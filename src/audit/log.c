@@ -324,6 +324,31 @@ void yw_audit_scan_end(yw_audit_scan *s)
     s->stmt = NULL;
 }
 
+int yw_audit_entry_at(yw_db *db, uint64_t seq, yw_buf *text, yw_hash leaf, yw_buf *org)
+{
+    yw_audit_scan scan;
+    yw_audit_row row;
+    int rc = yw_audit_scan_start(&scan, db, seq, NULL);
+    if (rc >= 0)
+        rc = yw_audit_scan_next(&scan, &row);
+    if (rc == 1 && row.seq != seq)
+        rc = 0;
+    if (rc == 1) {
+        yw_audit_values_canonical(&row.values, row.seq, text);
+        memcpy(leaf, row.leaf, YW_HASH_LEN);
+        /* the org is stored as a JSON literal; the platform's own entries have none (null) */
+        const char *lit = row.values.at[YW_AUDIT_ACTOR_ORG];
+        if (org && lit[0] == '"') {
+            json_t *v = json_loadb(lit, row.values.len[YW_AUDIT_ACTOR_ORG], JSON_DECODE_ANY, NULL);
+            if (json_is_string(v))
+                yw_buf_puts(org, json_string_value(v));
+            json_decref(v);
+        }
+    }
+    yw_audit_scan_end(&scan);
+    return rc;
+}
+
 /* ---- stored subtrees ---- */
 
 /* Leaf hashes of entries [first, first + count), read from the rows that hold them. */

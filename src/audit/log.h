@@ -195,4 +195,11 @@ int yw_audit_scan_start(yw_audit_scan *s, yw_db *db, uint64_t from, const char *
 int yw_audit_scan_next(yw_audit_scan *s, yw_audit_row *row);
 void yw_audit_scan_end(yw_audit_scan *s);
 
+/*
+ * Entry seq alone: its canonical text appended to text, its leaf hash, and
+ * (org not NULL) the actor's org code appended to org, nothing for the
+ * platform's own entries. 1, 0 when there is no such entry, or YW_E*.
+ */
+int yw_audit_entry_at(yw_db *db, uint64_t seq, yw_buf *text, yw_hash leaf, yw_buf *org);
+
 #endif

@@ -216,36 +216,20 @@ static void events_list(yw_req *req)
 /* The entry seq, if the caller may see it; else replies. 1 ok, 0 replied. */
 static int entry_or_reply(yw_req *req, yw_db *db, int64_t seq, char **entry, yw_hash leaf)
 {
-    yw_audit_scan scan;
-    yw_audit_row row;
-    int rc = yw_audit_scan_start(&scan, db, (uint64_t)seq, NULL);
-    if (rc >= 0)
-        rc = yw_audit_scan_next(&scan, &row);
-    if (rc < 0) {
-        yw_audit_scan_end(&scan);
-        yw_reply_store_error(req, rc, "audit entry");
-        return 0;
-    }
-    if (rc == 0 || row.seq != (uint64_t)seq) {
-        yw_audit_scan_end(&scan);
+    yw_buf text = YW_BUF_INIT, org = YW_BUF_INIT;
+    int rc = yw_audit_entry_at(db, (uint64_t)seq, &text, leaf, &org);
+    if (rc == 1) {
+        *entry = yw_arena_strdup(req->arena, text.data);
+        rc = yw_authz_or_reply(req, YW_ACT_AUDIT_READ, org.data ? org.data : "", NULL) ? 1 : 0;
+    } else if (rc == 0) {
         yw_reply_problem(req, 404, "not_found", "no such audit entry");
-        return 0;
-    }
-    yw_buf text = YW_BUF_INIT;
-    yw_audit_values_canonical(&row.values, row.seq, &text);
-    *entry = yw_arena_strdup(req->arena, text.data);
-    memcpy(leaf, row.leaf, YW_HASH_LEN);
-    /* The org, decoded from its literal: entries without one (the platform's own) are for auditors only. */
-    const char *org = "";
-    if (row.values.at[YW_AUDIT_ACTOR_ORG][0] == '"') {
-        json_t *v = json_loadb(row.values.at[YW_AUDIT_ACTOR_ORG], row.values.len[YW_AUDIT_ACTOR_ORG],
-                               JSON_DECODE_ANY, NULL);
-        org = json_is_string(v) ? yw_arena_strdup(req->arena, json_string_value(v)) : "";
-        json_decref(v);
+    } else {
+        yw_reply_store_error(req, rc, "audit entry");
+        rc = 0;
     }
     yw_buf_free(&text);
-    yw_audit_scan_end(&scan);
-    return yw_authz_or_reply(req, YW_ACT_AUDIT_READ, org, NULL) ? 1 : 0;
+    yw_buf_free(&org);
+    return rc;
 }
 
 static void proof_get(yw_req *req)
