@@ -89,6 +89,18 @@ export function problemBox(err) {
     p.request_id ? h('p', { class: 'small muted' }, t('request_id', { id: p.request_id })) : null);
 }
 
+/** Runs a form's work with its button disabled; a failure is shown in status as a problem box. */
+export async function submitting(submit, status, work) {
+  submit.disabled = true;
+  try {
+    await work();
+  } catch (e) {
+    fill(status, problemBox(e));
+  } finally {
+    submit.disabled = false;
+  }
+}
+
 /** A status line that screen readers announce. */
 export function notice(message, kind = 'ok') {
   return h('div', { class: `notice ${kind}`, role: 'status' }, message);

@@ -5,7 +5,7 @@
 // add new ones. An element is never edited once created, so the form says so
 // before it is sent.
 import { api } from '../api.js';
-import { h, field, select, link, emptyState, problemBox, notice, table, when, fill } from '../dom.js';
+import { h, field, select, link, emptyState, problemBox, notice, table, when, fill, submitting } from '../dom.js';
 import { t } from '../i18n.js';
 import { can } from '../roles.js';
 
@@ -55,11 +55,10 @@ function createForm(ctx) {
     if (definition.value.trim()) body.definition = definition.value.trim();
     if (validator.value.trim()) body.validator = validator.value.trim();
     if (source.value.trim()) body.source = source.value.trim();
-    submit.disabled = true;
-    try {
+    await submitting(submit, status, async () => {
       const made = await api('POST', '/api/v1/elements', { body });
       ctx.go(`/elements/${encodeURIComponent(made.id)}?created=1`);
-    } catch (e) { fill(status, problemBox(e)); } finally { submit.disabled = false; }
+    });
   });
   return form;
 }

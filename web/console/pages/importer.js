@@ -3,7 +3,7 @@
 // rows accepted, unchanged and rejected, each rejection with its line,
 // item and reason.
 import { api } from '../api.js';
-import { h, field, link, problemBox, notice, table, fill } from '../dom.js';
+import { h, field, link, problemBox, notice, table, fill, submitting } from '../dom.js';
 import { t } from '../i18n.js';
 import { can } from '../roles.js';
 
@@ -52,19 +52,14 @@ export async function importPage(ctx) {
       fill(status, problemBox({ problem: { title: t('import_too_big'), detail: t('import_too_big_detail') } }));
       return;
     }
-    submit.disabled = true;
     fill(status, h('p', { class: 'muted' }, t('import_sending')));
-    try {
+    await submitting(submit, status, async () => {
       const rep = await api('POST', `/api/v1/resources/${encodeURIComponent(res.code)}/records:import`,
         { raw: await f.arrayBuffer(), type: 'text/csv' });
       fill(status, report(rep));
       status.querySelector('h2').setAttribute('tabindex', '-1');
       status.querySelector('h2').focus();
-    } catch (e) {
-      fill(status, problemBox(e));
-    } finally {
-      submit.disabled = false;
-    }
+    });
   });
   return h('section', {},
     h('p', { class: 'crumbs' }, back),

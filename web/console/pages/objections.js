@@ -3,7 +3,7 @@
 // the record, or reject with a reason); and the cross-department conflicts
 // found among the department's resources.
 import { api } from '../api.js';
-import { h, field, select, link, emptyState, problemBox, table, when, fill } from '../dom.js';
+import { h, field, select, link, emptyState, problemBox, table, when, fill, submitting } from '../dom.js';
 import { t } from '../i18n.js';
 import { has } from '../roles.js';
 import { orgs } from './catalog.js';
@@ -36,11 +36,10 @@ function resolveForm(ctx, o) {
       reason.focus();
       return;
     }
-    submit.disabled = true;
-    try {
+    await submitting(submit, status, async () => {
       await api('POST', `/api/v1/objections/${o.id}/resolve`, { body });
       ctx.reload();
-    } catch (e) { fill(status, problemBox(e)); } finally { submit.disabled = false; }
+    });
   });
   return form;
 }

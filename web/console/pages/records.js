@@ -6,7 +6,7 @@
 // A consumer's steward who finds a granted value wrong files a data
 // objection on it from here, for the provider to correct or answer.
 import { apiAudited, api } from '../api.js';
-import { h, field, select, link, problemBox, notice, table, when, fill } from '../dom.js';
+import { h, field, select, link, problemBox, notice, table, when, fill, submitting } from '../dom.js';
 import { t, lang } from '../i18n.js';
 import { can } from '../roles.js';
 
@@ -27,8 +27,7 @@ export async function lookup(ctx) {
     ev.preventDefault();
     fill(status);
     if (!key.value.trim()) { key.focus(); return; }
-    submit.disabled = true;
-    try {
+    await submitting(submit, status, async () => {
       const { body: rec, auditSeq } = await apiAudited('GET',
         `/api/v1/resources/${encodeURIComponent(res.code)}/records/${encodeURIComponent(key.value.trim())}`);
       const titles = new Map(res.items.map((i) => [i.name, i.title || i.name]));
@@ -43,11 +42,7 @@ export async function lookup(ctx) {
           ? link(`/audit/${auditSeq}`, t('lookup_audited', { seq: auditSeq }))
           : t('lookup_audited', { seq: auditSeq })) : null),
       can.fileObjection(me, res, rec) ? objectionForm(res, key.value.trim(), rec, titles) : null);
-    } catch (e) {
-      fill(status, problemBox(e));
-    } finally {
-      submit.disabled = false;
-    }
+    });
   });
   return h('section', {},
     h('p', { class: 'crumbs' }, back),
@@ -81,13 +76,12 @@ function objectionForm(res, recordKey, rec, titles) {
     }
     const body = { item: item.value, reason: reason.value.trim() };
     if (proposed.value.trim()) body.proposed_value = proposed.value.trim();
-    submit.disabled = true;
-    try {
+    await submitting(submit, status, async () => {
       const made = await api('POST',
         `/api/v1/resources/${encodeURIComponent(res.code)}/records/${encodeURIComponent(recordKey)}/objections`, { body });
       form.replaceChildren(notice(h('span', {}, t('objection_filed', { id: made.id, due: when(made.due_at, lang()) }), ' ',
         link('/objections?role=consumer', t('nav_objections'))), 'ok'));
-    } catch (e) { fill(status, problemBox(e)); } finally { submit.disabled = false; }
+    });
   });
   return form;
 }

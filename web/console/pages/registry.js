@@ -6,7 +6,7 @@
 // creation, and never again. An administrator's password reset makes the
 // user choose a new one at the next sign-in.
 import { api, listAll } from '../api.js';
-import { h, field, select, emptyState, problemBox, notice, table, when, fill, link } from '../dom.js';
+import { h, field, select, emptyState, problemBox, notice, table, when, fill, link, submitting } from '../dom.js';
 import { t } from '../i18n.js';
 import { has, can } from '../roles.js';
 import { orgs as orgNames } from './catalog.js';
@@ -63,11 +63,10 @@ export async function orgs(ctx) {
       const body = { code: code.value.trim().toUpperCase(), name: f.name.value.trim(), region_code: f.region.value.trim(), level: f.level.value };
       if (f.parent.value) body.parent_code = f.parent.value;
       if (legacy.checked) body.legacy_code = true;
-      submit.disabled = true;
-      try {
+      await submitting(submit, status, async () => {
         const made = await api('POST', '/api/v1/orgs', { body });
         ctx.go(`/orgs/${encodeURIComponent(made.code)}?created=1`);
-      } catch (e) { fill(status, problemBox(e)); } finally { submit.disabled = false; }
+      });
     });
   }
   return h('section', {}, h('h1', {}, t('orgs_title')),
@@ -110,11 +109,10 @@ export async function org(ctx) {
       if (f.parent.value && f.parent.value !== o.parent_code) body.parent_code = f.parent.value;
       if (state.value !== o.status) body.status = state.value;
       if (!Object.keys(body).length) { fill(status, notice(t('nothing_changed'), 'info')); return; }
-      submit.disabled = true;
-      try {
+      await submitting(submit, status, async () => {
         await api('PATCH', `/api/v1/orgs/${encodeURIComponent(o.code)}`, { body });
         ctx.go(`/orgs/${encodeURIComponent(o.code)}?saved=1`);
-      } catch (e) { fill(status, problemBox(e)); } finally { submit.disabled = false; }
+      });
     });
   }
   return h('section', {},
@@ -178,12 +176,11 @@ export async function users(ctx) {
       fill(status, problemBox({ problem: { title: t('form_incomplete'), detail: t('form_missing', { fields: missing.join(t('list_sep')) }) } }));
       return;
     }
-    submit.disabled = true;
-    try {
+    await submitting(submit, status, async () => {
       const made = await api('POST', '/api/v1/users', { body });
       form.reset();
       fill(status, secretOnce(t('user_created', { name: made.username }), t('user_first_password'), made.password));
-    } catch (e) { fill(status, problemBox(e)); } finally { submit.disabled = false; }
+    });
   });
   return h('section', {}, h('h1', {}, t('users_title')),
     form,
@@ -239,11 +236,10 @@ export async function user(ctx) {
       if (state.value !== u.status) body.status = state.value;
     }
     if (!Object.keys(body).length) { fill(status, notice(t('nothing_changed'), 'info')); return; }
-    submit.disabled = true;
-    try {
+    await submitting(submit, status, async () => {
       await api('PATCH', `/api/v1/users/${encodeURIComponent(u.username)}`, { body });
       ctx.go(`/users/${encodeURIComponent(u.username)}?saved=1`);
-    } catch (e) { fill(status, problemBox(e)); } finally { submit.disabled = false; }
+    });
   });
   let reset = null;
   if (access) {
@@ -301,12 +297,11 @@ export async function clients(ctx) {
       name.focus();
       return;
     }
-    submit.disabled = true;
-    try {
+    await submitting(submit, status, async () => {
       const made = await api('POST', '/api/v1/clients', { body: { org_code: org.value, name: name.value.trim() } });
       form.reset();
       fill(status, secretOnce(t('client_created', { id: made.id }), t('client_secret'), made.secret));
-    } catch (e) { fill(status, problemBox(e)); } finally { submit.disabled = false; }
+    });
   });
   const listStatus = h('div', { 'aria-live': 'polite' });
   const revoke = (c) => {

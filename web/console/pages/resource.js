@@ -2,7 +2,7 @@
 // editor (create and change a draft), publishing, retiring and the way to
 // the record import; for other departments' stewards, the way to ask for it.
 import { api, listAll } from '../api.js';
-import { h, field, select, link, problemBox, notice, table, when, fill, actionButton } from '../dom.js';
+import { h, field, select, link, problemBox, notice, table, when, fill, actionButton, submitting } from '../dom.js';
 import { t } from '../i18n.js';
 import { can } from '../roles.js';
 import { orgs, statusBadge, SHARE_TYPES, CATEGORIES } from './catalog.js';
@@ -180,15 +180,10 @@ async function editor(ctx, res) {
       name.focus();
       return;
     }
-    submit.disabled = true;
-    try {
+    await submitting(submit, status, async () => {
       const saved = res ? await api('PATCH', resourcePath(res.code), { body }) : await api('POST', '/api/v1/resources', { body });
       ctx.go(`/resources/${encodeURIComponent(saved.code)}`);
-    } catch (e) {
-      fill(status, problemBox(e));
-    } finally {
-      submit.disabled = false;
-    }
+    });
   });
   return h('section', {},
     h('h1', {}, res ? t('resource_edit_title', { name: res.name }) : t('resource_new')),

@@ -5,7 +5,7 @@
 // and the data bureau its statistics and calls; one call with its audit
 // entry's inclusion proof verified in the browser (proofcheck.js).
 import { api, listAll } from '../api.js';
-import { h, field, select, link, emptyState, problemBox, notice, table, when, fill, actionButton } from '../dom.js';
+import { h, field, select, link, emptyState, problemBox, notice, table, when, fill, actionButton, submitting } from '../dom.js';
 import { t } from '../i18n.js';
 import { can } from '../roles.js';
 import { orgs } from './catalog.js';
@@ -193,15 +193,10 @@ export async function register(ctx) {
         return;
       }
     }
-    submit.disabled = true;
-    try {
+    await submitting(submit, status, async () => {
       const made = await api('POST', '/api/v1/services', { body });
       ctx.go(`/services/${made.id}`);
-    } catch (e) {
-      fill(status, problemBox(e));
-    } finally {
-      submit.disabled = false;
-    }
+    });
   });
   return h('section', {}, back, h('h1', {}, t('svc_register')), h('p', { class: 'muted' }, t('svc_register_intro')), form);
 }

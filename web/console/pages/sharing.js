@@ -2,7 +2,7 @@
 // grants of the user's department, deciding a request (approve with the
 // items and their masking, or reject with a reason) and revoking a grant.
 import { api } from '../api.js';
-import { h, field, select, link, emptyState, problemBox, notice, table, when, fill } from '../dom.js';
+import { h, field, select, link, emptyState, problemBox, notice, table, when, fill, submitting } from '../dom.js';
 import { t } from '../i18n.js';
 import { can, has } from '../roles.js';
 import { orgs } from './catalog.js';
@@ -46,15 +46,10 @@ export async function fileRequest(ctx) {
     }
     if (until.value) body.valid_until = new Date(`${until.value}T23:59:59`).toISOString();
     if (quota.value) body.daily_quota = Number(quota.value);
-    submit.disabled = true;
-    try {
+    await submitting(submit, status, async () => {
       const made = await api('POST', '/api/v1/share-requests', { body });
       ctx.go(`/requests/${made.id}`);
-    } catch (e) {
-      fill(status, problemBox(e));
-    } finally {
-      submit.disabled = false;
-    }
+    });
   });
   return h('section', {},
     h('p', { class: 'crumbs' }, back),

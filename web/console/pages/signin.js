@@ -1,7 +1,7 @@
 // Sign-in (password, then the one-time code when the account has TOTP) and
 // the forced password change of new or reset accounts.
 import { api } from '../api.js';
-import { h, field, fill, problemBox, notice } from '../dom.js';
+import { h, field, fill, problemBox, notice, submitting } from '../dom.js';
 import { t } from '../i18n.js';
 
 export async function signIn(ctx) {
@@ -69,17 +69,12 @@ export async function changePassword(ctx) {
       again.focus();
       return;
     }
-    submit.disabled = true;
-    try {
+    await submitting(submit, status, async () => {
       await api('POST', `/api/v1/users/${encodeURIComponent(me.username)}/password`,
         { body: { current_password: current.value, new_password: next.value } });
       await ctx.refreshMe();
       ctx.go(ctx.afterSignIn());
-    } catch (e) {
-      fill(status, problemBox(e));
-    } finally {
-      submit.disabled = false;
-    }
+    });
   });
   return h('section', {},
     h('h1', {}, t('password_title')),

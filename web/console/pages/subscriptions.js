@@ -4,7 +4,7 @@
 // subscribes through one of the department's active grants (the signing
 // secret is shown once, right after) and ends a subscription.
 import { api } from '../api.js';
-import { h, link, field, select, emptyState, problemBox, table, when, fill } from '../dom.js';
+import { h, link, field, select, emptyState, problemBox, table, when, fill, submitting } from '../dom.js';
 import { t } from '../i18n.js';
 import { can } from '../roles.js';
 import { orgs } from './catalog.js';
@@ -40,13 +40,12 @@ async function createForm(ctx, status) {
       return;
     }
     const g = active.find((x) => x.id === grant.value);
-    submit.disabled = true;
-    try {
+    await submitting(submit, status, async () => {
       const made = await api('POST', '/api/v1/subscriptions', { body: { resource: g.resource, grant: g.id, url: url.value.trim() } });
       // The secret is in this answer only: it is kept for the next render, never in the address.
       createdSecret = { id: made.id, secret: made.secret };
       ctx.go(`/subscriptions?created=${encodeURIComponent(made.id)}`);
-    } catch (e) { fill(status, problemBox(e)); } finally { submit.disabled = false; }
+    });
   });
   return form;
 }
