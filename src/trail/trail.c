@@ -220,6 +220,7 @@ static int entry_or_reply(yw_req *req, yw_db *db, int64_t seq, char **entry, yw_
     int rc = yw_audit_entry_at(db, (uint64_t)seq, &text, leaf, &org);
     if (rc == 1) {
         *entry = yw_arena_strdup(req->arena, text.data);
+        /* entries without an org (the platform's own) are for auditors only */
         rc = yw_authz_or_reply(req, YW_ACT_AUDIT_READ, org.data ? org.data : "", NULL) ? 1 : 0;
     } else if (rc == 0) {
         yw_reply_problem(req, 404, "not_found", "no such audit entry");
