@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "store/fts_cjk.h"
+#include "store/sqlite_map.h"
 
 #include <openssl/sha.h>
 #include <pthread.h>
@@ -251,7 +252,7 @@ static int sqlite_open(const char *target, int flags, void **impl, char *err, si
     int oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READWRITE;
     if (flags & YW_DB_CREATE)
         oflags |= SQLITE_OPEN_CREATE;
-    int rc = sqlite3_open_v2(target, &c->db, oflags, NULL);
+    int rc = sqlite3_open_v2(target, &c->db, oflags, (flags & YW_DB_READONLY) ? yw_sqlite_map_vfs() : NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "opening %s: %s", target, c->db ? sqlite3_errmsg(c->db) : "out of memory");
         sqlite3_close(c->db);
@@ -269,11 +270,10 @@ static int sqlite_open(const char *target, int flags, void **impl, char *err, si
     }
     sqlite3_busy_timeout(c->db, 10000);
     /*
-     * No connection maps the file. SQLite drops a reader's map whenever the
-     * WAL changed since its last read, and every audited read commits, so a
-     * map would be unmapped and faulted in again on nearly every request;
-     * the writer reads through its page cache, which bounds its memory
-     * (mapped pages count as the process's) and costs an import nothing.
+     * Readers map the file (sqlite_map.c keeps the map across commits; SQLite
+     * caps it at 2 GB, reading pages past that with pread). The writer reads
+     * through its page cache, which bounds its memory (mapped pages count as
+     * the process's) and costs an import nothing.
      *
      * A new database gets pages of 8 KB, twice SQLite's default: a bulk load
      * writes each page to the log and again to the database, and the kernel
@@ -282,7 +282,7 @@ static int sqlite_open(const char *target, int flags, void **impl, char *err, si
      * existing database keeps its page size.
      */
     const char *setup = (flags & YW_DB_READONLY)
-                            ? "PRAGMA foreign_keys=ON; PRAGMA query_only=1; PRAGMA mmap_size=0;"
+                            ? "PRAGMA foreign_keys=ON; PRAGMA query_only=1; PRAGMA mmap_size=1099511627776;"
                             : "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                               " PRAGMA foreign_keys=ON;"
                               /* the writer touches records all over their index: keep it in memory */

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +189,67 @@ Test(db, a_new_database_has_pages_of_8_kb_and_an_old_one_keeps_its_own)
     db = open_db("old4k.db", 0);
     cr_expect_eq(count_rows(db, "PRAGMA page_size"), 4096);
     cr_expect_eq(yw_db_exec(db, "INSERT INTO t VALUES (1)"), 0);
+    yw_db_close(db);
+}
+
+/* Whether this process maps the file at path (a line of /proc/self/maps ends with it). */
+static bool maps_file(const char *path)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    cr_assert_not_null(f);
+    char line[1024];
+    bool found = false;
+    size_t n = strlen(path);
+    while (!found && fgets(line, sizeof line, f)) {
+        size_t len = strcspn(line, "\n");
+        found = len >= n && memcmp(line + len - n, path, n) == 0;
+    }
+    fclose(f);
+    return found;
+}
+
+/* A reader keeps its map of the file across commits (store/sqlite_map.c): it must never read a stale page. */
+Test(db, a_reader_maps_the_file_and_sees_every_commit_checkpoint_growth_and_shrink)
+{
+    yw_db *db = open_db("m.db", YW_DB_CREATE);
+    cr_assert_eq(yw_db_exec(db, "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT);"
+                                " WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < 2000)"
+                                " INSERT INTO t SELECT k, printf('%0900d', k) FROM n;"
+                                " PRAGMA wal_checkpoint(TRUNCATE);"),
+                 0, "%s", yw_db_errmsg(db));
+    yw_db *ro = open_db("m.db", YW_DB_READONLY);
+    cr_expect_eq(count_rows(ro, "SELECT count(*) FROM t"), 2000);
+    cr_expect(maps_file(db_path("m.db")), "the reader reads the file without mapping it");
+    for (int round = 1; round <= 6; round++) {
+        /* rows changed in place and rows added; every other round the log goes back into the file */
+        cr_assert_gt(yw_db_run(db, "UPDATE t SET v = printf('%0900d', k + $1 * 100000) WHERE k % 7 = $1", "i",
+                               (int64_t)round),
+                     0, "%s", yw_db_errmsg(db));
+        cr_assert_eq(yw_db_run(db,
+                               "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)"
+                               " INSERT INTO t SELECT (SELECT max(k) FROM t) + i, printf('%0900d', 0) FROM n",
+                               ""),
+                     300, "%s", yw_db_errmsg(db));
+        if (round % 2 == 0)
+            cr_assert_eq(yw_db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)"), 0);
+        int64_t v = -1;
+        cr_assert_eq(yw_db_int(ro, &v, "SELECT CAST(v AS INTEGER) FROM t WHERE k = $1", "i", (int64_t)(7 + round)), 1);
+        cr_expect_eq(v, 7 + round + round * 100000, "round %d: a stale row", round);
+        cr_expect_eq(count_rows(ro, "SELECT count(*) FROM t"), 2000 + 300 * round, "round %d", round);
+        cr_expect_eq(count_rows(ro, "SELECT sum(length(v)) FROM t"), 900 * (2000 + 300 * round));
+    }
+    /* the file shrinks under the map, then grows past its old size */
+    cr_assert_eq(yw_db_exec(db, "DELETE FROM t WHERE k > 500; VACUUM; PRAGMA wal_checkpoint(TRUNCATE);"), 0, "%s",
+                 yw_db_errmsg(db));
+    cr_expect_eq(count_rows(ro, "SELECT count(*) FROM t"), 500);
+    cr_expect_eq(count_rows(ro, "SELECT sum(length(v)) FROM t"), 900 * 500);
+    cr_assert_eq(yw_db_exec(db, "WITH RECURSIVE n(k) AS (SELECT 501 UNION ALL SELECT k + 1 FROM n WHERE k < 8000)"
+                                " INSERT INTO t SELECT k, printf('%0900d', k) FROM n;"
+                                " PRAGMA wal_checkpoint(TRUNCATE);"),
+                 0, "%s", yw_db_errmsg(db));
+    cr_expect_eq(count_rows(ro, "SELECT count(*) FROM t"), 8000);
+    cr_expect_eq(count_rows(ro, "SELECT CAST(v AS INTEGER) FROM t WHERE k = 7999"), 7999);
+    yw_db_close(ro);
     yw_db_close(db);
 }
 
