@@ -28,6 +28,7 @@
 #include "core/thread_local.h"
 #include "core/time.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -646,25 +647,41 @@ static json_t *plain_value(const char *text, size_t len)
     return json_loadb(text, len, JSON_DECODE_ANY, NULL);
 }
 
-/* A member of the stored object as json_each gave it. */
-static json_t *stored_member(yw_stmt *s)
+/*
+ * Member name of a record's stored data as SQLite gives it (its JSON type in
+ * column type_col, its value in the next), sensitive values decrypted; NULL
+ * when it does not decrypt.
+ */
+static json_t *stored_member(const record_ctx *c, const resource_spec *r, const char *name, yw_stmt *s, int type_col)
 {
-    const char *type = yw_stmt_text(s, 1);
+    const char *type = yw_stmt_text(s, type_col);
+    int col = type_col + 1;
     switch (type[0]) {
     case 'n': return json_null();
-    case 't': return type[1] == 'r' ? json_true() : json_string(yw_stmt_text(s, 2)); /* true, text */
     case 'f': return json_false();
-    case 'i': return json_integer(yw_stmt_int(s, 2));
-    case 'r': return json_real(yw_stmt_double(s, 2));
-    default: return json_loads(yw_stmt_text(s, 2), 0, NULL); /* array, object */
+    case 'i': return json_integer(yw_stmt_int(s, col));
+    case 'r': return json_real(yw_stmt_double(s, col));
+    case 't': break; /* true, text */
+    default: return json_loads(yw_stmt_text(s, col), 0, NULL); /* array, object */
     }
+    if (type[1] == 'r')
+        return json_true();
+    const char *text = yw_stmt_text(s, col);
+    if (!yw_field_is_encrypted(text))
+        return json_string(text);
+    yw_buf plain = YW_BUF_INIT;
+    const item_spec *item = find_item(r, name);
+    const char *context = item ? item->context : yw_arena_printf(c->arena, "%s/%s", r->code, name);
+    json_t *value = yw_field_decrypt(c->keys, context, text, &plain) == 0 ? plain_value(plain.data, plain.len) : NULL;
+    yw_buf_free(&plain);
+    return value;
 }
 
 /*
  * The stored data with sensitive values decrypted, as a new object; NULL
  * when one does not decrypt. SQLite's json_each walks the stored text (no
  * allocation per member), so items the caller does not want (c->only) are
- * never built, let alone decrypted: a granted read touches its items only.
+ * never built, let alone decrypted.
  */
 static json_t *decrypt_data(const record_ctx *c, yw_db *db, const resource_spec *r, const char *stored)
 {
@@ -677,17 +694,7 @@ static json_t *decrypt_data(const record_ctx *c, yw_db *db, const resource_spec 
         const char *name = yw_stmt_text(s, 0);
         if (c->only && !json_object_get(c->only, name))
             continue; /* not wanted: never decrypted */
-        const char *text = strcmp(yw_stmt_text(s, 1), "text") == 0 ? yw_stmt_text(s, 2) : NULL;
-        json_t *value;
-        if (text && yw_field_is_encrypted(text)) {
-            yw_buf plain = YW_BUF_INIT;
-            const item_spec *item = find_item(r, name);
-            const char *context = item ? item->context : yw_arena_printf(c->arena, "%s/%s", r->code, name);
-            value = yw_field_decrypt(c->keys, context, text, &plain) == 0 ? plain_value(plain.data, plain.len) : NULL;
-            yw_buf_free(&plain);
-        } else {
-            value = stored_member(s);
-        }
+        json_t *value = stored_member(c, r, name, s, 1);
         if (!value)
             break;
         json_object_set_new(data, name, value);
@@ -700,10 +707,87 @@ static json_t *decrypt_data(const record_ctx *c, yw_db *db, const resource_spec 
     return data;
 }
 
+#define ITEMS_SQL_MAX 256 /* more items than a resource may have */
+
+/* The SQL of read_items for n items, made once for each n. */
+static const char *items_sql(size_t n)
+{
+    static _Atomic(char *) made[ITEMS_SQL_MAX + 1];
+    char *sql = atomic_load(&made[n]);
+    if (sql)
+        return sql;
+    yw_buf b = YW_BUF_INIT;
+    yw_buf_puts(&b, "SELECT version, updated_at");
+    for (size_t i = 0; i < n; i++) /* item names are [a-z_][a-z0-9_]*: a path needs no quoting */
+        yw_buf_printf(&b, ", json_type(data, '$.' || $%zu), json_extract(data, '$.' || $%zu)", i + 3, i + 3);
+    yw_buf_puts(&b, " FROM records WHERE " RECORD_OF_KEY " AND deleted = 0");
+    char *mine = yw_buf_take(&b), *none = NULL;
+    if (atomic_compare_exchange_strong(&made[n], &none, mine))
+        return mine;
+    free(mine); /* another thread made it first */
+    return none;
+}
+
+/*
+ * record_read for a reader of some items only (c->only): the lookup itself
+ * picks them out of the stored text (SQLite parses it once for all of
+ * them), so a granted read builds and decrypts its items and nothing else.
+ */
+static int read_items(const record_ctx *c, yw_db *db, const resource_spec *r, const char *index, json_t **data,
+                      int64_t *version, int64_t *updated_at)
+{
+    size_t n = json_object_size(c->only);
+    const char *sql = items_sql(n);
+    if (!sql)
+        return YW_ENOMEM;
+    const char **names = yw_arena_alloc(c->arena, (n ? n : 1) * sizeof *names);
+    yw_stmt *s;
+    int rc = yw_db_prepare(db, &s, sql);
+    if (rc < 0)
+        return rc;
+    rc = yw_stmt_bind_text(s, 1, r->code);
+    if (rc >= 0)
+        rc = yw_stmt_bind_text(s, 2, index);
+    const char *name;
+    json_t *mode;
+    size_t i = 0;
+    json_object_foreach ((json_t *)c->only, name, mode) {
+        names[i] = name;
+        if (rc >= 0)
+            rc = yw_stmt_bind_text(s, (int)(i + 3), name);
+        i++;
+    }
+    if (rc >= 0)
+        rc = yw_stmt_step(s);
+    if (rc != YW_DB_ROW) {
+        yw_stmt_release(s);
+        return rc < 0 ? rc : YW_ENOTFOUND;
+    }
+    *version = yw_stmt_int(s, 0);
+    *updated_at = yw_stmt_int(s, 1);
+    *data = json_object();
+    for (i = 0; i < n && *data; i++) {
+        int type_col = (int)(2 + 2 * i);
+        if (yw_stmt_is_null(s, type_col))
+            continue; /* not in this record */
+        json_t *value = stored_member(c, r, names[i], s, type_col);
+        if (value) {
+            json_object_set_new(*data, names[i], value);
+        } else {
+            json_decref(*data);
+            *data = NULL;
+        }
+    }
+    yw_stmt_release(s);
+    return *data ? 0 : YW_EIO;
+}
+
 int record_read(const record_ctx *c, yw_db *db, const resource_spec *r, const char *index, json_t **data,
                 int64_t *version, int64_t *updated_at)
 {
     *data = NULL;
+    if (c->only && json_object_size(c->only) <= ITEMS_SQL_MAX)
+        return read_items(c, db, r, index, data, version, updated_at);
     yw_stmt *s;
     int rc = yw_db_query(db, &s, "SELECT version, data, updated_at FROM records WHERE " RECORD_OF_KEY " AND deleted = 0",
                          "tt", r->code, index);
