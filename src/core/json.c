@@ -4,6 +4,7 @@
 #include "core/time.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int yw_json_depth(const char *data, size_t len)
@@ -156,20 +157,74 @@ const char *yw_json_str(const json_t *obj, const char *key)
     return json_string_value(json_object_get(obj, key));
 }
 
+/* What jansson would write for v: the odd cases (reals) are left to it. */
+static void write_by_jansson(yw_buf *out, const json_t *v)
+{
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (text)
+        yw_buf_puts(out, text);
+    free(text);
+}
+
+void yw_json_write(yw_buf *out, const json_t *v)
+{
+    const char *key;
+    json_t *member;
+    size_t i;
+    char n[24];
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        yw_buf_append(out, "{", 1);
+        i = 0;
+        json_object_foreach ((json_t *)v, key, member) {
+            if (i++)
+                yw_buf_append(out, ",", 1);
+            yw_json_write_string(out, key);
+            yw_buf_append(out, ":", 1);
+            yw_json_write(out, member);
+        }
+        yw_buf_append(out, "}", 1);
+        break;
+    case JSON_ARRAY:
+        yw_buf_append(out, "[", 1);
+        json_array_foreach (v, i, member) {
+            if (i)
+                yw_buf_append(out, ",", 1);
+            yw_json_write(out, member);
+        }
+        yw_buf_append(out, "]", 1);
+        break;
+    case JSON_STRING: yw_json_write_stringn(out, json_string_value(v), json_string_length(v)); break;
+    case JSON_INTEGER:
+        yw_buf_append(out, n, (size_t)snprintf(n, sizeof n, "%" JSON_INTEGER_FORMAT, json_integer_value(v)));
+        break;
+    case JSON_TRUE: yw_buf_append(out, "true", 4); break;
+    case JSON_FALSE: yw_buf_append(out, "false", 5); break;
+    case JSON_NULL: yw_buf_append(out, "null", 4); break;
+    default: write_by_jansson(out, v); break;
+    }
+}
+
 char *yw_json_dump(const json_t *v)
 {
-    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    yw_buf out = YW_BUF_INIT;
+    yw_json_write(&out, v);
+    return yw_buf_take(&out);
 }
 
 void yw_json_write_string(yw_buf *out, const char *s)
 {
-    if (!s) {
+    if (!s)
         yw_buf_append(out, "null", 4);
-        return;
-    }
+    else
+        yw_json_write_stringn(out, s, strlen(s));
+}
+
+void yw_json_write_stringn(yw_buf *out, const char *s, size_t len)
+{
     yw_buf_append(out, "\"", 1);
     const char *run = s;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    for (const unsigned char *p = (const unsigned char *)s; p < (const unsigned char *)s + len; p++) {
         const char *esc = NULL;
         char u[8];
         switch (*p) {
@@ -192,7 +247,7 @@ void yw_json_write_string(yw_buf *out, const char *s)
         yw_buf_puts(out, esc);
         run = (const char *)p + 1;
     }
-    yw_buf_puts(out, run);
+    yw_buf_append(out, run, (size_t)(s + len - run));
     yw_buf_append(out, "\"", 1);
 }
 

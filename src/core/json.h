@@ -63,11 +63,20 @@ const char *yw_json_str(const json_t *obj, const char *key);
  * records built without a jansson tree on hot paths.
  */
 void yw_json_write_string(yw_buf *out, const char *s);
+void yw_json_write_stringn(yw_buf *out, const char *s, size_t len); /* NUL among the bytes: \u0000 */
+
+/*
+ * Appends v compactly, byte for byte as json_dumps(v, JSON_COMPACT |
+ * JSON_ENCODE_ANY) writes it (members in their order, strings escaped as
+ * above), without jansson's per-character re-validation of strings it
+ * already checked: replies are written with it.
+ */
+void yw_json_write(yw_buf *out, const json_t *v);
 
 /* RFC 3339 string of a time in ms since the epoch; JSON null for 0. */
 json_t *yw_json_time(int64_t ms);
 
-/* Serialises compactly; free() the result. */
+/* Serialises compactly (yw_json_write); free() the result. */
 char *yw_json_dump(const json_t *v);
 
 #endif

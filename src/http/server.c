@@ -20,6 +20,7 @@
 
 #include "core/buf.h"
 #include "core/histogram.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "sec/token.h"
@@ -212,13 +213,10 @@ void yw_reply_header(yw_req *req, const char *name, const char *value)
 
 static void reply_json_typed(yw_req *req, int status, const json_t *v, const char *type)
 {
-    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (!text) {
-        yw_reply_raw(req, 500, "application/problem+json", "{\"status\":500}", 14);
-        return;
-    }
-    yw_reply_raw(req, status, type, text, strlen(text));
-    free(text);
+    yw_buf text = YW_BUF_INIT;
+    yw_json_write(&text, v);
+    yw_reply_raw(req, status, type, text.data, text.len);
+    yw_buf_free(&text);
 }
 
 void yw_reply_json(yw_req *req, int status, const json_t *v)

@@ -365,6 +365,40 @@ Test(json_helpers, time_is_rfc3339_and_null_for_zero)
     json_decref(t);
 }
 
+/* Replies are written by yw_json_write: byte for byte what jansson would have written. */
+Test(json_helpers, write_matches_jansson_byte_for_byte)
+{
+    json_t *cases[] = {
+        json_pack("{s:s, s:s, s:I, s:I, s:b, s:b, s:n, s:f, s:f}", "name", "王*", "address", "浙江省杭州市西湖区****", "big",
+                  (json_int_t)9007199254740993LL, "negative", (json_int_t)-42, "yes", 1, "no", 0, "none", "real", 0.1,
+                  "whole", 3.0),
+        json_pack("{s:[], s:{}, s:[{s:[i,[i,{}]]}]}", "empty", "nothing", "nested", "a", 1, 2),
+        json_pack("[s, s, s]", "quote \" backslash \\ slash /", "\b\f\n\r\t\x01\x1f\x7f", "emoji 😀 and U+2028 \u2028"),
+        json_stringn("a\0b", 3),
+        json_string(""),
+        json_integer(0),
+        json_null(),
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_assert_not_null(cases[i], "case %zu", i);
+        char *want = json_dumps(cases[i], JSON_COMPACT | JSON_ENCODE_ANY);
+        char *got = yw_json_dump(cases[i]);
+        cr_expect_str_eq(got, want, "case %zu", i);
+        free(want);
+        free(got);
+        json_decref(cases[i]);
+    }
+    /* the order members were set in, as jansson keeps it */
+    json_t *o = json_object();
+    json_object_set_new(o, "z", json_integer(1));
+    json_object_set_new(o, "a", json_integer(2));
+    json_object_set_new(o, "m", json_integer(3));
+    char *got = yw_json_dump(o);
+    cr_expect_str_eq(got, "{\"z\":1,\"a\":2,\"m\":3}");
+    free(got);
+    json_decref(o);
+}
+
 Test(json_helpers, dump_is_compact)
 {
     json_t *v = json_pack("{s:[i,i]}", "a", 1, 2);
