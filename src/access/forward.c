@@ -59,10 +59,10 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "sec/digest.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
-#include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,18 +170,18 @@ typedef struct access_call {
     /* the request body */
     ring up;
     bool up_eof, started, chunked, up_waiting, read_paused;
-    crypto_hash_sha256_state up_hash;
+    yw_sha256_ctx up_hash;
     uint64_t up_bytes;
-    char up_hex[65];
+    char up_hex[YW_SHA256_HEX_LEN];
     /* the answer */
     ring down;
     bool headers_done, write_paused, reader_waiting, done;
     long status;
     char *fwd[MAX_FORWARDED_HEADERS][2];
     int nfwd;
-    crypto_hash_sha256_state down_hash;
+    yw_sha256_ctx down_hash;
     uint64_t down_bytes;
-    char down_hex[65];
+    char down_hex[YW_SHA256_HEX_LEN];
     outcome out;
     int consumer_status;
     /* the reply */
@@ -386,7 +386,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *arg)
         maybe_resume(c);
     } else {
         ring_put(&c->down, data, n);
-        crypto_hash_sha256_update(&c->down_hash, (const unsigned char *)data, n);
+        yw_sha256_update(&c->down_hash, data, n);
         c->down_bytes += n;
         if (c->reader_waiting) {
             c->reader_waiting = false;
@@ -399,13 +399,6 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 /* ---- starting a transfer (a worker, under c->lock) ---- */
-
-static void hash_hex(crypto_hash_sha256_state *st, char out[65])
-{
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_final(st, h);
-    sodium_bin2hex(out, 65, h, sizeof h);
-}
 
 /* A handle for a new transfer: a spare one, or a new one. */
 static CURL *handle_take(access_runtime *rt)
@@ -452,7 +445,7 @@ static void start_transfer(access_call *c)
     c->chunked = !c->up_eof;
     char line[128];
     if (!c->chunked) {
-        hash_hex(&c->up_hash, c->up_hex);
+        yw_sha256_final_hex(&c->up_hash, c->up_hex);
         snprintf(line, sizeof line, "X-Yiwang-Request-Hash: %s", c->up_hex);
         c->headers = curl_slist_append(c->headers, line);
     } else {
@@ -692,8 +685,8 @@ static void call_open(yw_req *req)
     c->req = req;
     c->start_ns = yw_mono_ns();
     c->limit = rt->body_limit;
-    crypto_hash_sha256_init(&c->up_hash);
-    crypto_hash_sha256_init(&c->down_hash);
+    yw_sha256_init(&c->up_hash);
+    yw_sha256_init(&c->down_hash);
     c->audit_seq = -1;
     c->id = strdup(req->request_id);
     c->service_id = strdup(svc.id);
@@ -751,7 +744,7 @@ void access_call_begin(yw_req *req, const char *data, size_t len)
         return;
     }
     size_t took = ring_put(&c->up, data, len);
-    crypto_hash_sha256_update(&c->up_hash, (const unsigned char *)data, took);
+    yw_sha256_update(&c->up_hash, data, took);
     c->up_bytes += took;
     if (!c->started && c->up.len > PREFIX_MAX)
         start_transfer(c); /* too long to hold: it streams, its hash follows as a trailer */
@@ -782,7 +775,7 @@ void access_call_end(yw_req *req)
     if (!c->started) {
         start_transfer(c);
     } else if (!c->done) {
-        hash_hex(&c->up_hash, c->up_hex); /* before the last read: the trailer carries it */
+        yw_sha256_final_hex(&c->up_hash, c->up_hex); /* before the last read: the trailer carries it */
         if (c->read_paused) {
             c->read_paused = false;
             c->want_unpause = true;
@@ -962,8 +955,8 @@ static void call_finished(access_call *c, CURLcode code)
     if (c->out == OUT_OK && code != CURLE_OK)
         c->out = code == CURLE_OPERATION_TIMEDOUT ? OUT_TIMEOUT : !c->req ? OUT_CONSUMER_GONE : OUT_UNREACHABLE;
     if (c->up_hex[0] == '\0')
-        hash_hex(&c->up_hash, c->up_hex);
-    hash_hex(&c->down_hash, c->down_hex);
+        yw_sha256_final_hex(&c->up_hash, c->up_hex);
+    yw_sha256_final_hex(&c->down_hash, c->down_hex);
     static const int problem_status[] = {0, 502, 504, 502, 499};
     c->consumer_status = c->out == OUT_OK || c->streaming ? (int)c->status : problem_status[c->out];
     if (!c->req && !c->streaming)

@@ -25,6 +25,26 @@ void yw_sha256_hex(const void *data, size_t len, char out[YW_SHA256_HEX_LEN])
     sodium_bin2hex(out, YW_SHA256_HEX_LEN, h, sizeof h);
 }
 
+_Static_assert(sizeof(SHA256_CTX) <= sizeof(yw_sha256_ctx), "yw_sha256_ctx holds a SHA256_CTX");
+
+void yw_sha256_init(yw_sha256_ctx *c)
+{
+    SHA256_Init((SHA256_CTX *)c->opaque);
+}
+
+void yw_sha256_update(yw_sha256_ctx *c, const void *data, size_t len)
+{
+    if (len)
+        SHA256_Update((SHA256_CTX *)c->opaque, data, len);
+}
+
+void yw_sha256_final_hex(yw_sha256_ctx *c, char out[YW_SHA256_HEX_LEN])
+{
+    unsigned char h[YW_SHA256_LEN];
+    SHA256_Final(h, (SHA256_CTX *)c->opaque);
+    sodium_bin2hex(out, YW_SHA256_HEX_LEN, h, sizeof h);
+}
+
 yw_hmac_sha256 *yw_hmac_sha256_new(const unsigned char *key, size_t len)
 {
     yw_hmac_sha256 *h = sodium_malloc(sizeof *h);

@@ -16,6 +16,16 @@ void yw_sha256(const void *data, size_t len, unsigned char out[YW_SHA256_LEN]);
 /* Lower-case hex; data may be NULL when len is 0. */
 void yw_sha256_hex(const void *data, size_t len, char out[YW_SHA256_HEX_LEN]);
 
+/* SHA-256 of data that comes in pieces (streamed bodies); OpenSSL's context, held opaque. */
+typedef struct {
+    _Alignas(8) unsigned char opaque[112];
+} yw_sha256_ctx;
+
+void yw_sha256_init(yw_sha256_ctx *c);
+void yw_sha256_update(yw_sha256_ctx *c, const void *data, size_t len);
+/* Ends c: the digest in lower-case hex. */
+void yw_sha256_final_hex(yw_sha256_ctx *c, char out[YW_SHA256_HEX_LEN]);
+
 /*
  * HMAC-SHA-256 (RFC 2104) with its key absorbed once: the blind indexes
  * and keyed hashes of records. Read-only once made, so threads share it;

@@ -398,6 +398,28 @@ Test(digest, sha256_matches_the_fips_180_vectors)
     cr_expect_str_eq(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
+/* Streamed bodies are hashed piece by piece as they pass: any split gives the one-shot digest. */
+Test(digest, sha256_in_pieces_equals_sha256_at_once)
+{
+    const char *two_blocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    size_t len = strlen(two_blocks);
+    for (size_t cut = 0; cut <= len; cut += 7) {
+        yw_sha256_ctx c;
+        char hex[YW_SHA256_HEX_LEN];
+        yw_sha256_init(&c);
+        yw_sha256_update(&c, two_blocks, cut);
+        yw_sha256_update(&c, NULL, 0);
+        yw_sha256_update(&c, two_blocks + cut, len - cut);
+        yw_sha256_final_hex(&c, hex);
+        cr_expect_str_eq(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1", "cut at %zu", cut);
+    }
+    yw_sha256_ctx empty;
+    char hex[YW_SHA256_HEX_LEN];
+    yw_sha256_init(&empty);
+    yw_sha256_final_hex(&empty, hex);
+    cr_expect_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
 Test(token, hash_is_the_hex_sha256_of_the_secret)
 {
     char hash[YW_TOKEN_HASH_LEN];
