@@ -32,7 +32,7 @@ yw_app *yw_req_app(const yw_req *req)
     return req->app;
 }
 
-const char *const yw_app_cached_tables[] = {"orgs", "users", "clients", "elements", "resources", "grants", NULL};
+const char *const yw_app_cached_tables[] = {"orgs", "users", "clients", "elements", "resources", "grants", "services", NULL};
 
 /* The reader of this thread holds a snapshot for the running handler, begun at snapshot_generation. */
 static __thread yw_db *snapshot;
