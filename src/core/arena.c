@@ -1,16 +1,27 @@
 /*
  * Arena allocator (see arena.h). Blocks form a singly linked list; large
  * requests get a block of their own so that a big body does not waste the
- * tail of the current block.
+ * tail of the current block. Each thread keeps one freed block (64 KB at
+ * most) for the next arena of that block size, so a request's arena
+ * usually starts without a malloc.
  */
 #include "core/arena.h"
+#include "core/thread_local.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#else
+#define ASAN_POISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#define ASAN_UNPOISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#endif
+
 #define ALIGN 16u
+#define SPARE_MAX 65536u /* larger blocks go back to malloc at once */
 
 struct block {
     struct block *next;
@@ -30,6 +41,13 @@ struct yw_arena {
     size_t block_size, used;
 };
 
+static void spare_clear(void *p)
+{
+    free(*(struct block **)p);
+}
+
+static yw_thread_local spares = YW_THREAD_LOCAL(struct block *, spare_clear);
+
 static void *xmalloc(size_t n)
 {
     void *p = malloc(n);
@@ -38,6 +56,33 @@ static void *xmalloc(size_t n)
         abort();
     }
     return p;
+}
+
+/* A block for size bytes: this thread's spare when it is that size. */
+static struct block *block_new(size_t size)
+{
+    struct block **spare = yw_thread_local_get(&spares), *b = spare ? *spare : NULL;
+    if (b && b->size == size) {
+        *spare = NULL;
+        ASAN_UNPOISON_MEMORY_REGION(b->data, size);
+    } else {
+        b = xmalloc(sizeof *b + size);
+        b->size = size;
+    }
+    b->used = 0;
+    return b;
+}
+
+/* Keeps b as this thread's spare when there is none and b is small, or frees it. */
+static void block_free(struct block *b)
+{
+    struct block **spare = yw_thread_local_get(&spares);
+    if (spare && !*spare && b->size <= SPARE_MAX) {
+        ASAN_POISON_MEMORY_REGION(b->data, b->size); /* a use after the arena's end still traps */
+        *spare = b;
+        return;
+    }
+    free(b);
 }
 
 yw_arena *yw_arena_new(size_t block_size)
@@ -62,7 +107,7 @@ void yw_arena_free(yw_arena *a)
     while (a->head) {
         struct block *b = a->head;
         a->head = b->next;
-        free(b);
+        block_free(b);
     }
     free(a);
 }
@@ -75,9 +120,7 @@ void *yw_arena_alloc(yw_arena *a, size_t size)
     struct block *b = a->head;
     if (!b || b->size - b->used < need) {
         size_t bsize = need > a->block_size / 2 ? need : a->block_size;
-        struct block *nb = xmalloc(sizeof *nb + bsize);
-        nb->size = bsize;
-        nb->used = 0;
+        struct block *nb = block_new(bsize);
         if (b && bsize == need && b->size - b->used > need) {
             /* keep the roomier current block at the head */
             nb->next = b->next;

@@ -184,6 +184,45 @@ Test(arena, cleanups_run_last_registered_first_on_free)
     }
 }
 
+/* A request's arena starts in the block the last one on this thread gave back: never with its bytes. */
+Test(arena, a_block_given_back_serves_the_next_arena_zeroed)
+{
+    yw_arena *a = yw_arena_new(8192);
+    unsigned char *p = yw_arena_alloc(a, 100);
+    memset(p, 0xab, 100);
+    yw_arena_free(a);
+    yw_arena *b = yw_arena_new(8192);
+    unsigned char *q = yw_arena_alloc(b, 100);
+    cr_expect_eq(q, p, "the block was not kept for the next arena");
+    cr_expect(all_zero(q, 100), "the next arena saw the last one's bytes");
+    yw_arena_free(b);
+    /* big blocks go back to malloc: nothing of them is kept */
+    yw_arena *big = yw_arena_new(1 << 20);
+    yw_arena_alloc(big, 10);
+    yw_arena_free(big);
+    yw_arena *c = yw_arena_new(8192);
+    cr_expect_eq(yw_arena_alloc(c, 100), p, "a big block displaced the kept one");
+    yw_arena_free(c);
+}
+
+/* Reading an arena's memory after it ended is caught by ASan even when its block was kept. */
+Test(arena, a_kept_block_still_traps_a_use_after_free)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        yw_arena *a = yw_arena_new(8192);
+        volatile char *p = yw_arena_alloc(a, 16);
+        yw_arena_free(a);
+        _exit(p[0] == 42 ? 3 : 4); /* ASan aborts before this read returns */
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    cr_expect(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "the read after free went unnoticed (status %#x)",
+              status);
+}
+
 Test(arena, free_of_null_is_ignored)
 {
     yw_arena_free(NULL);
