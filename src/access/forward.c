@@ -58,7 +58,7 @@
 #include "authz/policy.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "core/thread_local.h"
+#include "core/memo.h"
 #include "core/time.h"
 #include "sec/digest.h"
 
@@ -550,77 +550,12 @@ static const char *const request_headers[] = {"Content-Type", "Accept", "Accept-
                                               "If-None-Match", "If-Modified-Since", NULL};
 
 /*
- * Rights as calls found them, per request thread: which grant lets a
- * system call an operation of a resource's service, until a definition
- * changes (grants are one of app.h's cached tables, so a revocation stops
- * the very next call) or the grant runs out.
+ * Rights as calls found them, kept per request thread (core/memo.h): which
+ * grant lets a system call an operation of a resource's service, until a
+ * definition changes (grants are one of app.h's cached tables, so a
+ * revocation stops the very next call) or the grant runs out.
  */
-#define RIGHT_CACHE 16
-
-typedef struct {
-    char *resource, *org, *client, *op, *grant;
-    int64_t valid_until;
-    uint64_t generation; /* 0: empty */
-} right_entry;
-
-typedef struct {
-    right_entry entries[RIGHT_CACHE];
-    unsigned next; /* round robin */
-} right_cache;
-
-static void right_entry_clear(right_entry *e)
-{
-    free(e->resource);
-    free(e->org);
-    free(e->client);
-    free(e->op);
-    free(e->grant);
-    memset(e, 0, sizeof *e);
-}
-
-static void right_cache_clear(void *p)
-{
-    right_cache *c = p;
-    for (int i = 0; i < RIGHT_CACHE; i++)
-        right_entry_clear(&c->entries[i]);
-}
-
-static yw_thread_local right_caches = YW_THREAD_LOCAL(right_cache, right_cache_clear);
-
-static const char *right_recalled(yw_req *req, const char *resource, const char *op)
-{
-    right_cache *c = yw_thread_local_get(&right_caches);
-    uint64_t generation = yw_app_generation(req);
-    int64_t now = yw_now_ms();
-    const yw_principal *p = &req->principal;
-    for (int i = 0; c && i < RIGHT_CACHE; i++) {
-        const right_entry *e = &c->entries[i];
-        if (e->generation == generation && e->valid_until > now && strcmp(e->resource, resource) == 0 &&
-            strcmp(e->org, p->org_code) == 0 && strcmp(e->client, p->id) == 0 && strcmp(e->op, op ? op : "") == 0)
-            return yw_arena_strdup(req->arena, e->grant);
-    }
-    return NULL;
-}
-
-static void right_remember(uint64_t generation, yw_req *req, const char *resource, const char *op, const char *grant,
-                           int64_t valid_until)
-{
-    right_cache *c = yw_thread_local_get(&right_caches);
-    if (!c)
-        return;
-    right_entry *e = &c->entries[c->next++ % RIGHT_CACHE];
-    right_entry_clear(e);
-    e->resource = strdup(resource);
-    e->org = strdup(req->principal.org_code);
-    e->client = strdup(req->principal.id);
-    e->op = strdup(op ? op : "");
-    e->grant = strdup(grant);
-    e->valid_until = valid_until;
-    if (e->resource && e->org && e->client && e->op && e->grant)
-        e->generation = generation;
-    else
-        right_entry_clear(e);
-}
+static yw_memo right_memo = YW_MEMO;
 
 /*
  * The grant under which the caller may call op (NULL: no operation
@@ -638,8 +573,12 @@ static int right_or_reply(yw_req *req, yw_db *db, const access_service *svc, con
      * meaning grant_find gives it: not revoked, not expired, for the org or
      * for this one system of it.
      */
-    if ((*grant = right_recalled(req, svc->resource, op)))
+    const char *key = yw_memo_key(req->arena, 4, svc->resource, req->principal.org_code, req->principal.id, op);
+    const json_t *kept = yw_memo_recall(&right_memo, key, yw_app_generation(req), yw_now_ms());
+    if (kept) {
+        *grant = yw_arena_strdup(req->arena, json_string_value(kept));
         return 0;
+    }
     uint64_t generation = yw_app_read_generation(req);
     yw_stmt *s;
     int rc = yw_db_query(db, &s,
@@ -659,7 +598,7 @@ static int right_or_reply(yw_req *req, yw_db *db, const access_service *svc, con
         json_decref(items);
         if (covers) {
             *grant = yw_arena_strdup(req->arena, yw_stmt_text(s, 0));
-            right_remember(generation, req, svc->resource, op, *grant, yw_stmt_int(s, 2));
+            yw_memo_keep(&right_memo, key, json_string(*grant), generation, yw_stmt_int(s, 2));
             break;
         }
     }

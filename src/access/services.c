@@ -22,12 +22,12 @@
 #include "app/app.h"
 #include "authz/policy.h"
 #include "core/error.h"
-#include "core/thread_local.h"
+#include "core/memo.h"
 #include "core/time.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define SERVICE_COLUMNS                                                                                            \
@@ -477,85 +477,26 @@ void services_openapi(yw_req *req)
 }
 
 /*
- * Services as mediated calls find them, per request thread: every call
- * looks its service up, and services change only when one is registered,
- * which ends every copy (services is one of app.h's cached tables).
+ * Services as mediated calls find them, kept per request thread
+ * (core/memo.h): every call looks its service up, and services change only
+ * when one is registered, which ends every copy (services is one of app.h's
+ * cached tables).
  */
-#define SERVICE_CACHE 16
-
-typedef struct {
-    char *org, *code, *id, *base_url, *resource;
-    json_t *operations;
-    uint64_t generation; /* 0: empty */
-} service_entry;
-
-typedef struct {
-    service_entry entries[SERVICE_CACHE];
-    unsigned next; /* round robin */
-} service_cache;
-
-static void service_entry_clear(service_entry *e)
-{
-    free(e->org);
-    free(e->code);
-    free(e->id);
-    free(e->base_url);
-    free(e->resource);
-    json_decref(e->operations);
-    memset(e, 0, sizeof *e);
-}
-
-static void service_cache_clear(void *p)
-{
-    service_cache *c = p;
-    for (int i = 0; i < SERVICE_CACHE; i++)
-        service_entry_clear(&c->entries[i]);
-}
-
-static yw_thread_local service_caches = YW_THREAD_LOCAL(service_cache, service_cache_clear);
-
-static void service_remember(uint64_t generation, const access_service *svc)
-{
-    service_cache *c = yw_thread_local_get(&service_caches);
-    if (!c)
-        return;
-    service_entry *e = &c->entries[c->next++ % SERVICE_CACHE];
-    service_entry_clear(e);
-    e->org = strdup(svc->provider_org);
-    e->code = strdup(svc->code);
-    e->id = strdup(svc->id);
-    e->base_url = strdup(svc->base_url);
-    e->resource = strdup(svc->resource);
-    e->operations = json_incref(svc->operations);
-    if (e->org && e->code && e->id && e->base_url && e->resource)
-        e->generation = generation;
-    else
-        service_entry_clear(e);
-}
-
-static bool service_recalled(yw_req *req, const char *org, const char *code, access_service *out)
-{
-    service_cache *c = yw_thread_local_get(&service_caches);
-    uint64_t current = yw_app_generation(req);
-    for (int i = 0; c && i < SERVICE_CACHE; i++) {
-        const service_entry *e = &c->entries[i];
-        if (e->generation == current && strcmp(e->org, org) == 0 && strcmp(e->code, code) == 0) {
-            out->id = yw_arena_strdup(req->arena, e->id);
-            out->provider_org = yw_arena_strdup(req->arena, e->org);
-            out->code = yw_arena_strdup(req->arena, e->code);
-            out->base_url = yw_arena_strdup(req->arena, e->base_url);
-            out->resource = yw_arena_strdup(req->arena, e->resource);
-            out->operations = yw_req_keep(req, json_incref(e->operations));
-            return true;
-        }
-    }
-    return false;
-}
+static yw_memo service_memo = YW_MEMO;
 
 int access_service_load(yw_req *req, yw_db *db, const char *org, const char *code, access_service *out)
 {
-    if (service_recalled(req, org, code, out))
+    const char *key = yw_memo_key(req->arena, 2, org, code);
+    const json_t *kept = yw_memo_recall(&service_memo, key, yw_app_generation(req), yw_now_ms());
+    if (kept) {
+        out->id = yw_arena_strdup(req->arena, yw_json_str(kept, "id"));
+        out->provider_org = yw_arena_strdup(req->arena, org);
+        out->code = yw_arena_strdup(req->arena, code);
+        out->base_url = yw_arena_strdup(req->arena, yw_json_str(kept, "base_url"));
+        out->resource = yw_arena_strdup(req->arena, yw_json_str(kept, "resource"));
+        out->operations = yw_req_keep(req, json_incref(json_object_get(kept, "operations")));
         return 0;
+    }
     uint64_t generation = yw_app_read_generation(req);
     yw_stmt *s;
     int rc = yw_db_query(db, &s,
@@ -580,6 +521,9 @@ int access_service_load(yw_req *req, yw_db *db, const char *org, const char *cod
     }
     yw_stmt_release(s);
     if (rc == 0)
-        service_remember(generation, out);
+        yw_memo_keep(&service_memo, key,
+                     json_pack("{s:s, s:s, s:s, s:O}", "id", out->id, "base_url", out->base_url, "resource",
+                               out->resource, "operations", out->operations),
+                     generation, INT64_MAX);
     return rc;
 }

@@ -3,8 +3,8 @@
  * handed to their clear function when the thread exits, so that nothing a
  * cache holds outlives its thread.
  *
- *   static yw_thread_local grant_cache = YW_THREAD_LOCAL(grant_cache_t, grant_cache_clear);
- *   grant_cache_t *c = yw_thread_local_get(&grant_cache);   (NULL without memory)
+ *   static yw_thread_local spec_caches = YW_THREAD_LOCAL(spec_cache, cache_clear);
+ *   spec_cache *c = yw_thread_local_get(&spec_caches);   (NULL without memory)
  *
  * Descriptors are static; at most YW_THREAD_LOCAL_MAX exist in a process.
  */

@@ -15,7 +15,7 @@
 #include "app/app.h"
 #include "core/calendar.h"
 #include "core/error.h"
-#include "core/thread_local.h"
+#include "core/memo.h"
 #include "core/time.h"
 
 #include <stdio.h>
@@ -142,81 +142,21 @@ static json_t *grant_json(yw_stmt *s)
  * runs out. A revocation is a change, so it still stops the very next read;
  * the write that records a read checks the grant once more (access.c).
  */
-#define GRANT_CACHE 16
-
-typedef struct {
-    char org[32], resource[48], client[160], asked[16]; /* asked: the id named, or "" */
-    char id[16];
-    json_t *items;
-    int64_t daily_quota, valid_until;
-    uint64_t generation; /* 0: empty */
-} grant_entry;
-
-typedef struct {
-    grant_entry entries[GRANT_CACHE];
-    unsigned next; /* round robin */
-} grant_cache;
-
-static void grant_cache_clear(void *p)
-{
-    grant_cache *c = p;
-    for (int i = 0; i < GRANT_CACHE; i++)
-        json_decref(c->entries[i].items);
-}
-
-static yw_thread_local grant_caches = YW_THREAD_LOCAL(grant_cache, grant_cache_clear);
-
-static bool entry_is(const grant_entry *e, const char *org, const char *resource, const char *client, const char *asked)
-{
-    return strcmp(e->org, org) == 0 && strcmp(e->resource, resource) == 0 && strcmp(e->client, client) == 0 &&
-           strcmp(e->asked, asked) == 0;
-}
-
-/* Copies s into a field of n bytes; false when it does not fit (such a lookup is not cached). */
-static bool put(char *field, size_t n, const char *s)
-{
-    size_t len = strlen(s);
-    if (len >= n)
-        return false;
-    memcpy(field, s, len + 1);
-    return true;
-}
-
-static void remember(uint64_t generation, const char *org, const char *resource, const char *client,
-                     const char *asked, const grant *g, int64_t valid_until)
-{
-    grant_cache *c = yw_thread_local_get(&grant_caches);
-    if (!c)
-        return;
-    grant_entry *e = &c->entries[c->next++ % GRANT_CACHE];
-    json_decref(e->items);
-    memset(e, 0, sizeof *e);
-    if (put(e->org, sizeof e->org, org) && put(e->resource, sizeof e->resource, resource) &&
-        put(e->client, sizeof e->client, client) && put(e->asked, sizeof e->asked, asked) &&
-        put(e->id, sizeof e->id, g->id)) {
-        e->items = json_incref(g->items);
-        e->daily_quota = g->daily_quota;
-        e->valid_until = valid_until;
-        e->generation = generation;
-    }
-}
+static yw_memo grant_memo = YW_MEMO;
 
 int grant_find(yw_req *req, yw_db *db, const char *resource, const char *id, grant *g)
 {
     const yw_principal *p = &req->principal;
     const char *org = p->org_code ? p->org_code : "", *client = p->kind == YW_PRINCIPAL_CLIENT ? p->id : NULL;
     int64_t now = yw_now_ms();
-    grant_cache *c = yw_thread_local_get(&grant_caches);
-    uint64_t current = yw_app_generation(req);
-    for (int i = 0; c && i < GRANT_CACHE; i++) {
-        grant_entry *e = &c->entries[i];
-        if (e->generation == current && e->valid_until > now && entry_is(e, org, resource, client ? client : "", id ? id : "")) {
-            g->id = yw_arena_strdup(req->arena, e->id);
-            g->resource = yw_arena_strdup(req->arena, resource);
-            g->items = yw_req_keep(req, json_incref(e->items));
-            g->daily_quota = e->daily_quota;
-            return 0;
-        }
+    const char *key = yw_memo_key(req->arena, 4, org, resource, client, id);
+    const json_t *kept = yw_memo_recall(&grant_memo, key, yw_app_generation(req), now);
+    if (kept) {
+        g->id = yw_arena_strdup(req->arena, yw_json_str(kept, "id"));
+        g->resource = yw_arena_strdup(req->arena, resource);
+        g->items = yw_req_keep(req, json_incref(json_object_get(kept, "items")));
+        g->daily_quota = json_integer_value(json_object_get(kept, "daily_quota"));
+        return 0;
     }
     uint64_t generation = yw_app_read_generation(req);
     yw_stmt *s;
@@ -241,7 +181,9 @@ int grant_find(yw_req *req, yw_db *db, const char *resource, const char *id, gra
     yw_stmt_release(s);
     if (!g->items)
         return YW_EIO;
-    remember(generation, org, resource, client ? client : "", id ? id : "", g, valid_until);
+    yw_memo_keep(&grant_memo, key,
+                 json_pack("{s:s, s:O, s:I}", "id", g->id, "items", g->items, "daily_quota", (json_int_t)g->daily_quota),
+                 generation, valid_until);
     return 0;
 }
 
