@@ -1,9 +1,11 @@
 /*
  * Arena allocator (see arena.h). Blocks form a singly linked list; large
  * requests get a block of their own so that a big body does not waste the
- * tail of the current block. Each thread keeps one freed block (64 KB at
- * most) for the next arena of that block size, so a request's arena
- * usually starts without a malloc.
+ * tail of the current block. Each thread keeps the blocks its arenas gave
+ * back (512 KB at most), newest first, for the next ones of that size: a
+ * worker frees the arenas of a commit's worth of answers at once and then
+ * begins as many requests, so a request's arena usually starts without a
+ * malloc.
  */
 #include "core/arena.h"
 #include "core/thread_local.h"
@@ -21,7 +23,8 @@
 #endif
 
 #define ALIGN 16u
-#define SPARE_MAX 65536u /* larger blocks go back to malloc at once */
+#define SPARE_BYTES 524288u /* kept a thread; larger blocks go back to malloc at once */
+#define SPARE_BLOCKS 64
 
 struct block {
     struct block *next;
@@ -41,12 +44,20 @@ struct yw_arena {
     size_t block_size, used;
 };
 
-static void spare_clear(void *p)
+typedef struct {
+    struct block *blocks[SPARE_BLOCKS]; /* newest last */
+    int n;
+    size_t bytes;
+} spare_blocks;
+
+static void spares_clear(void *p)
 {
-    free(*(struct block **)p);
+    spare_blocks *s = p;
+    while (s->n)
+        free(s->blocks[--s->n]);
 }
 
-static yw_thread_local spares = YW_THREAD_LOCAL(struct block *, spare_clear);
+static yw_thread_local spares = YW_THREAD_LOCAL(spare_blocks, spares_clear);
 
 static void *xmalloc(size_t n)
 {
@@ -58,12 +69,14 @@ static void *xmalloc(size_t n)
     return p;
 }
 
-/* A block for size bytes: this thread's spare when it is that size. */
+/* A block for size bytes: the newest this thread kept when it is that size. */
 static struct block *block_new(size_t size)
 {
-    struct block **spare = yw_thread_local_get(&spares), *b = spare ? *spare : NULL;
+    spare_blocks *s = yw_thread_local_get(&spares);
+    struct block *b = s && s->n ? s->blocks[s->n - 1] : NULL;
     if (b && b->size == size) {
-        *spare = NULL;
+        s->n--;
+        s->bytes -= size;
         ASAN_UNPOISON_MEMORY_REGION(b->data, size);
     } else {
         b = xmalloc(sizeof *b + size);
@@ -73,13 +86,14 @@ static struct block *block_new(size_t size)
     return b;
 }
 
-/* Keeps b as this thread's spare when there is none and b is small, or frees it. */
+/* Keeps b for this thread's next arenas while there is room, or frees it. */
 static void block_free(struct block *b)
 {
-    struct block **spare = yw_thread_local_get(&spares);
-    if (spare && !*spare && b->size <= SPARE_MAX) {
+    spare_blocks *s = yw_thread_local_get(&spares);
+    if (s && s->n < SPARE_BLOCKS && s->bytes + b->size <= SPARE_BYTES) {
         ASAN_POISON_MEMORY_REGION(b->data, b->size); /* a use after the arena's end still traps */
-        *spare = b;
+        s->blocks[s->n++] = b;
+        s->bytes += b->size;
         return;
     }
     free(b);

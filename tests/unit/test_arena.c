@@ -184,24 +184,35 @@ Test(arena, cleanups_run_last_registered_first_on_free)
     }
 }
 
-/* A request's arena starts in the block the last one on this thread gave back: never with its bytes. */
-Test(arena, a_block_given_back_serves_the_next_arena_zeroed)
+/* A request's arena starts in a block an earlier one on this thread gave back: never with its bytes. */
+Test(arena, blocks_given_back_serve_the_next_arenas_zeroed)
 {
-    yw_arena *a = yw_arena_new(8192);
-    unsigned char *p = yw_arena_alloc(a, 100);
-    memset(p, 0xab, 100);
-    yw_arena_free(a);
-    yw_arena *b = yw_arena_new(8192);
-    unsigned char *q = yw_arena_alloc(b, 100);
-    cr_expect_eq(q, p, "the block was not kept for the next arena");
-    cr_expect(all_zero(q, 100), "the next arena saw the last one's bytes");
-    yw_arena_free(b);
-    /* big blocks go back to malloc: nothing of them is kept */
+    enum { N = 20 };
+    yw_arena *a[N];
+    unsigned char *p[N];
+    for (int i = 0; i < N; i++) {
+        a[i] = yw_arena_new(8192);
+        p[i] = yw_arena_alloc(a[i], 100);
+        memset(p[i], 0xab, 100);
+    }
+    for (int i = 0; i < N; i++)
+        yw_arena_free(a[i]);
+    /* as many new arenas as were freed at once: each starts in one of their blocks, newest first */
+    for (int i = N - 1; i >= 0; i--) {
+        yw_arena *b = yw_arena_new(8192);
+        unsigned char *q = yw_arena_alloc(b, 100);
+        cr_expect_eq(q, p[i], "arena %d did not start in a kept block", i);
+        cr_expect(all_zero(q, 100), "arena %d saw an earlier one's bytes", i);
+        a[i] = b;
+    }
+    for (int i = 0; i < N; i++)
+        yw_arena_free(a[i]);
+    /* a block bigger than what a thread keeps goes back to malloc, and displaces nothing */
     yw_arena *big = yw_arena_new(1 << 20);
     yw_arena_alloc(big, 10);
     yw_arena_free(big);
     yw_arena *c = yw_arena_new(8192);
-    cr_expect_eq(yw_arena_alloc(c, 100), p, "a big block displaced the kept one");
+    cr_expect_eq(yw_arena_alloc(c, 100), p[N - 1], "a big block displaced the kept ones");
     yw_arena_free(c);
 }
 
