@@ -114,32 +114,40 @@ static bool reader_or_reply(yw_req *req, yw_db **db, reader *rd)
 }
 
 typedef struct {
-    const char *grant_id;
-    int64_t quota, day, n;
+    grant g; /* its strings live as long as the request */
+    yw_writer *writer;
+    int64_t day, n;
 } usage;
 
-/* In the disclosure's transaction: the grant still holds, and n more records fit in today's quota. */
+/*
+ * In the disclosure's transaction: the grant still holds, and n more
+ * records fit in today's quota. The grant is looked up again only when
+ * grants may have changed since the request found it (or when it has a
+ * quota to count against).
+ */
 static int usage_job(yw_db *db, void *arg)
 {
     usage *u = arg;
-    int64_t active = 0, used = 0;
+    int64_t now = yw_now_ms(), active = 0, used = 0;
+    if (!u->g.daily_quota && u->g.valid_until > now && yw_writer_unchanged_since(u->writer, u->g.generation))
+        return 0;
     int rc = yw_db_int(db, &active, "SELECT count(*) FROM grants WHERE id = $1 AND revoked_at IS NULL AND valid_until > $2",
-                       "ti", u->grant_id, yw_now_ms());
+                       "ti", u->g.id, now);
     if (rc < 0)
         return rc;
     if (!active)
         return YW_ESTATE; /* revoked or expired since the request began */
-    if (!u->quota)
+    if (!u->g.daily_quota)
         return 0;
-    rc = yw_db_int(db, &used, "SELECT used FROM grant_usage WHERE grant_id = $1 AND day = $2", "ti", u->grant_id, u->day);
+    rc = yw_db_int(db, &used, "SELECT used FROM grant_usage WHERE grant_id = $1 AND day = $2", "ti", u->g.id, u->day);
     if (rc < 0)
         return rc;
-    if (used + u->n > u->quota)
+    if (used + u->n > u->g.daily_quota)
         return YW_ERANGE;
     rc = yw_db_run(db,
                    "INSERT INTO grant_usage(grant_id, day, used) VALUES ($1, $2, $3)"
                    " ON CONFLICT(grant_id, day) DO UPDATE SET used = used + excluded.used",
-                   "tii", u->grant_id, u->day, u->n);
+                   "tii", u->g.id, u->day, u->n);
     return rc < 0 ? rc : 0;
 }
 
@@ -156,9 +164,9 @@ static void disclosure_done(yw_req *req, int rc)
         yw_reply_header(req, "Retry-After",
                         yw_arena_printf(req->arena, "%lld", (long long)seconds_to_next_day(yw_now_ms())));
         yw_reply_problem(req, 429, "quota_exhausted", "grant %s allows %lld records a day; %lld more would exceed it",
-                         u->grant_id, (long long)u->quota, (long long)u->n);
+                         u->g.id, (long long)u->g.daily_quota, (long long)u->n);
     } else if (rc == YW_ESTATE) {
-        yw_reply_problem(req, 403, "no_grant", "grant %s was revoked or expired meanwhile", u->grant_id);
+        yw_reply_problem(req, 403, "no_grant", "grant %s was revoked or expired meanwhile", u->g.id);
     } else {
         yw_reply_store_error(req, rc, "record");
     }
@@ -175,7 +183,7 @@ static void commit_disclosure(yw_req *req, const reader *rd, int64_t n)
     if (rd->provider)
         return;
     usage *u = yw_arena_alloc(req->arena, sizeof *u);
-    *u = (usage){.grant_id = rd->g.id, .quota = rd->g.daily_quota, .day = quota_day(yw_now_ms()), .n = n};
+    *u = (usage){.g = rd->g, .writer = yw_store_writer(yw_req_app(req)->store), .day = quota_day(yw_now_ms()), .n = n};
     req->route_state = u;
     yw_app_write_defer(req, usage_job, u, 200, disclosure_done);
 }

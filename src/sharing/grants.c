@@ -150,12 +150,15 @@ int grant_find(yw_req *req, yw_db *db, const char *resource, const char *id, gra
     const char *org = p->org_code ? p->org_code : "", *client = p->kind == YW_PRINCIPAL_CLIENT ? p->id : NULL;
     int64_t now = yw_now_ms();
     const char *key = yw_memo_key(req->arena, 4, org, resource, client, id);
-    const json_t *kept = yw_memo_recall(&grant_memo, key, yw_app_generation(req), now);
+    uint64_t current = yw_app_generation(req);
+    const json_t *kept = yw_memo_recall(&grant_memo, key, current, now);
     if (kept) {
         g->id = yw_arena_strdup(req->arena, yw_json_str(kept, "id"));
         g->resource = yw_arena_strdup(req->arena, resource);
         g->items = yw_req_keep(req, json_incref(json_object_get(kept, "items")));
         g->daily_quota = json_integer_value(json_object_get(kept, "daily_quota"));
+        g->valid_until = json_integer_value(json_object_get(kept, "valid_until"));
+        g->generation = current;
         return 0;
     }
     uint64_t generation = yw_app_read_generation(req);
@@ -177,13 +180,15 @@ int grant_find(yw_req *req, yw_db *db, const char *resource, const char *id, gra
     g->resource = yw_arena_strdup(req->arena, resource);
     g->items = yw_req_keep(req, json_loads(yw_stmt_text(s, 1), 0, NULL));
     g->daily_quota = yw_stmt_int(s, 2);
-    int64_t valid_until = yw_stmt_int(s, 3);
+    g->valid_until = yw_stmt_int(s, 3);
+    g->generation = generation;
     yw_stmt_release(s);
     if (!g->items)
         return YW_EIO;
     yw_memo_keep(&grant_memo, key,
-                 json_pack("{s:s, s:O, s:I}", "id", g->id, "items", g->items, "daily_quota", (json_int_t)g->daily_quota),
-                 generation, valid_until);
+                 json_pack("{s:s, s:O, s:I, s:I}", "id", g->id, "items", g->items, "daily_quota",
+                           (json_int_t)g->daily_quota, "valid_until", (json_int_t)g->valid_until),
+                 generation, g->valid_until);
     return 0;
 }
 

@@ -23,6 +23,8 @@ typedef struct {
     const char *id, *resource;
     json_t *items; /* item name → "clear" | "masked"; kept by the request */
     int64_t daily_quota; /* 0: none */
+    int64_t valid_until;
+    uint64_t generation; /* the writer's, app.h, at which it was found active */
 } grant;
 
 /*

@@ -72,6 +72,11 @@ uint64_t yw_writer_generation(yw_writer *w)
     return atomic_load(&w->generation);
 }
 
+bool yw_writer_unchanged_since(yw_writer *w, uint64_t generation)
+{
+    return w->watched && !w->watched_changed && atomic_load(&w->generation) == generation;
+}
+
 static void notify_rollback(yw_writer *w)
 {
     for (int i = 0; i < w->nparticipants; i++)

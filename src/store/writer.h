@@ -135,5 +135,11 @@ void yw_writer_get_stats(yw_writer *w, yw_writer_stats *out);
  */
 void yw_writer_watch_tables(yw_writer *w, const char *const *tables);
 uint64_t yw_writer_generation(yw_writer *w);
+/*
+ * From a job: no transaction since generation changed a watched table,
+ * and no job before this one in its own transaction did either, so a copy
+ * read at generation still holds.
+ */
+bool yw_writer_unchanged_since(yw_writer *w, uint64_t generation);
 
 #endif

@@ -1180,6 +1180,50 @@ Test(writer, the_generation_grows_when_a_watched_table_changes_and_only_then)
     yw_writer_stop(w);
 }
 
+struct unchanged_check {
+    yw_writer *w;
+    uint64_t since;
+    bool change_first, unchanged;
+};
+
+static int check_unchanged(yw_db *db, void *arg)
+{
+    struct unchanged_check *c = arg;
+    if (c->change_first && yw_db_run(db, "INSERT INTO w(v) VALUES ('z')", "") < 0)
+        return YW_EDB;
+    c->unchanged = yw_writer_unchanged_since(c->w, c->since);
+    return 0;
+}
+
+/* A read's job skips looking a grant up again only while nothing it copied can have changed. */
+Test(writer, a_job_learns_whether_copies_made_at_a_generation_still_hold)
+{
+    static const char *const watched[] = {"w", NULL};
+    yw_writer *w = start_writer("unchanged.db");
+    cr_assert_eq(yw_writer_run(w, create_two_tables, NULL), 0);
+    struct unchanged_check c = {.w = w, .since = yw_writer_generation(w)};
+    cr_assert_eq(yw_writer_run(w, check_unchanged, &c), 0);
+    cr_expect_not(c.unchanged, "nothing is watched yet: every transaction may have changed anything");
+
+    yw_writer_watch_tables(w, watched);
+    c.since = yw_writer_generation(w);
+    cr_assert_eq(yw_writer_run(w, insert_other, NULL), 0);
+    cr_assert_eq(yw_writer_run(w, check_unchanged, &c), 0);
+    cr_expect(c.unchanged, "a table nobody copies changed nothing");
+
+    c.change_first = true;
+    cr_assert_eq(yw_writer_run(w, check_unchanged, &c), 0);
+    cr_expect_not(c.unchanged, "a change earlier in the same transaction went unseen");
+
+    c.change_first = false;
+    cr_assert_eq(yw_writer_run(w, check_unchanged, &c), 0);
+    cr_expect_not(c.unchanged, "a committed change went unseen");
+    c.since = yw_writer_generation(w);
+    cr_assert_eq(yw_writer_run(w, check_unchanged, &c), 0);
+    cr_expect(c.unchanged);
+    yw_writer_stop(w);
+}
+
 /* ---- checkpoints on a thread of their own -------------------------------- */
 
 static int insert_thousand_pages(yw_db *db, void *arg)
