@@ -140,7 +140,8 @@ static json_t *grant_json(yw_stmt *s)
  * grant up on every request, and the answer stays the same until a
  * definition changes (the writer's generation, app.h) or the grant's time
  * runs out. A revocation is a change, so it still stops the very next read;
- * the write that records a read checks the grant once more (access.c).
+ * the write that records a read checks the grant once more when grants may
+ * have changed since it was found (access.c).
  */
 static yw_memo grant_memo = YW_MEMO;
 
