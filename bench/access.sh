@@ -19,6 +19,10 @@
 #     the mediated run is counted against the hub, as it would be), wrk on
 #     BENCH_CLIENT_CPU; warm-up, then yiwang, nginx, yiwang, nginx, the
 #     better run of each kept (bench/lib/compare.sh).
+#   - A second nginx on the same core, a bare reverse proxy of the provider
+#     (kept-alive upstream connections, nothing checked, hashed or logged),
+#     is measured in the same rounds: the ceiling of any mediating hub in
+#     this placement, printed next to the ratio.
 # Target: ratio >= 0.4 and yiwang p99 < 20 ms at 64 connections.
 set -euo pipefail
 
@@ -56,6 +60,8 @@ WRK_ARGS=(-H "$AUTH")
 http "$YPORT" GET "$WRK_PATH" "$AUTH"
 expect 200 "a mediated call"
 [ "$HTTP_BODY" = "$(cat "$TMP/body.json")" ] || die "the mediated call answers other bytes than the provider's"
+start_nginx_proxy "$WRK_PATH"
+[ "$HTTP_BODY" = "$(cat "$TMP/body.json")" ] || die "the proxy nginx answers other bytes than the provider's"
 
 echo "yiwang vs nginx: GET 1 KiB through the hub (client auth, grant, forward, hashes, audited) vs from the" \
   "provider directly, servers on core $SERVER_CPU, wrk on core $CLIENT_CPU" >&2

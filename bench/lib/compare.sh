@@ -1,7 +1,8 @@
 # Shared by the HTTP benchmarks that compare yiwang with nginx under wrk
 # (bench/http.sh, bench/share.sh): sourced, never run. Provides temporary
 # files and processes removed on exit, plain HTTP over /dev/tcp, starting
-# yiwang and an nginx that serves given bytes, and the measured runs:
+# yiwang and an nginx that serves given bytes (and, for bench/access.sh, a
+# second nginx that only proxies to the first), and the measured runs:
 # warm-up, then yiwang, nginx, yiwang, nginx, the better run of each kept.
 #
 # The caller sets, before sourcing: NAME (for messages); optionally the
@@ -35,15 +36,16 @@ fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/yiwang-bench.XXXXXX")
 YIWANG_PID=
 NGINX_PID=
+PROXY_PID=
 WRK_PID=
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   [ -z "$WRK_PID" ] || kill -TERM "$WRK_PID" 2>/dev/null || true
-  for pid in $YIWANG_PID $NGINX_PID; do
+  for pid in $YIWANG_PID $NGINX_PID $PROXY_PID; do
     kill -TERM "$pid" 2>/dev/null || true
   done
-  for pid in $YIWANG_PID $NGINX_PID; do
+  for pid in $YIWANG_PID $NGINX_PID $PROXY_PID; do
     # wait up to 10 s for each, then insist
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
@@ -197,6 +199,55 @@ CONF
   [ "$HTTP_BODY" = "$(cat "$file")" ] || die "nginx serves other bytes than $file"
 }
 
+# start_nginx_proxy URI: a second nginx on core SERVER_CPU that passes every request on to the
+# first (start_nginx) over kept-alive upstream connections, and nothing else: no authentication,
+# no hashing, no audit. The ceiling for a mediating hub in the same placement. Sets PPORT.
+start_nginx_proxy() {
+  local uri=$1
+  PPORT=$(free_port)
+  mkdir -p "$TMP/proxy"
+  cat >"$TMP/proxy/nginx.conf" <<CONF
+daemon off;
+master_process on;
+worker_processes 1;
+pid $TMP/proxy/nginx.pid;
+error_log $TMP/proxy/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    server_tokens off;
+    tcp_nodelay on;
+    keepalive_timeout 65;
+    keepalive_requests 10000000;
+    client_body_temp_path $TMP/proxy/body;
+    proxy_temp_path $TMP/proxy/temp;
+    upstream provider {
+        server 127.0.0.1:$NPORT;
+        keepalive 64;
+        keepalive_requests 10000000;
+    }
+    server {
+        listen 127.0.0.1:$PPORT;
+        location / {
+            proxy_pass http://provider;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+}
+CONF
+  taskset -c "$SERVER_CPU" nginx -p "$TMP/proxy" -e "$TMP/proxy/error.log" -c "$TMP/proxy/nginx.conf" \
+    >"$TMP/proxy/stdout" 2>&1 &
+  PROXY_PID=$!
+  local ready=
+  for _ in $(seq 100); do
+    kill -0 "$PROXY_PID" 2>/dev/null || die "the proxy nginx exited at start:$(printf '\n'; cat "$TMP/proxy/stdout" "$TMP/proxy/error.log" 2>/dev/null)"
+    if http "$PPORT" GET "$uri" 2>/dev/null && [ "$HTTP_STATUS" = 200 ]; then ready=1; break; fi
+    sleep 0.1
+  done
+  [ -n "$ready" ] || die "the proxy nginx did not answer on port $PPORT"
+}
+
 # ---- load ----
 WRK_FLAGS=(-t1 "-c$CONNS" "-d$DURATION" --latency)
 
@@ -239,29 +290,40 @@ better() {
   awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); print (y[1] + 0 > x[1] + 0) ? b : a }'
 }
 
-# compare: warm-up, two alternating rounds; sets Y_RPS Y_P99 N_RPS N_P99
+# compare: warm-up, two alternating rounds; sets Y_RPS Y_P99 N_RPS N_P99, and P_RPS P_P99
+# when a proxy nginx runs (start_nginx_proxy)
 compare() {
   wrk_run "$YPORT" -t1 "-c$CONNS" -d2s || die "wrk warm-up against yiwang failed: $(cat "$TMP/wrk.out")"
   wrk_run "$NPORT" -t1 "-c$CONNS" -d2s || die "wrk warm-up against nginx failed: $(cat "$TMP/wrk.out")"
-  local best_y= best_n=
+  if [ -n "${PPORT:-}" ]; then
+    wrk_run "$PPORT" -t1 "-c$CONNS" -d2s || die "wrk warm-up against the proxy failed: $(cat "$TMP/wrk.out")"
+  fi
+  local best_y= best_n= best_p=
   for round in 1 2; do
     run yiwang "$YPORT"; echo "  run $round yiwang: $RESULT (req/s, p99 ms)" >&2; best_y=$(better "$best_y" "$RESULT")
     run nginx "$NPORT"; echo "  run $round nginx:  $RESULT (req/s, p99 ms)" >&2; best_n=$(better "$best_n" "$RESULT")
+    if [ -n "${PPORT:-}" ]; then
+      run proxy "$PPORT"; echo "  run $round proxy:  $RESULT (req/s, p99 ms)" >&2; best_p=$(better "$best_p" "$RESULT")
+    fi
   done
   read -r Y_RPS Y_P99 <<<"$best_y"
   read -r N_RPS N_P99 <<<"$best_n"
+  P_RPS= P_P99=
+  if [ -n "$best_p" ]; then read -r P_RPS P_P99 <<<"$best_p"; fi
 }
 
 # report WHAT_YIWANG WHAT_NGINX TARGET_RATIO TARGET_P99_MS: the table and the verdict
 report() {
-  awk -v yr="$Y_RPS" -v yp="$Y_P99" -v nr="$N_RPS" -v np="$N_P99" -v c="$CONNS" -v wy="$1" -v wn="$2" \
-      -v tr="$3" -v tp="$4" -v strict="${BENCH_STRICT:-0}" '
+  awk -v yr="$Y_RPS" -v yp="$Y_P99" -v nr="$N_RPS" -v np="$N_P99" -v pr="${P_RPS:-}" -v pp="${P_P99:-}" \
+      -v c="$CONNS" -v wy="$1" -v wn="$2" -v tr="$3" -v tp="$4" -v strict="${BENCH_STRICT:-0}" '
     BEGIN {
       ratio = yr / nr
       printf "\n%-44s %12s %12s\n", "HTTP, " c " connections", "req/s", "p99 (ms)"
       printf "%-44s %12.0f %12.2f\n", "yiwang  " wy, yr, yp
       printf "%-44s %12.0f %12.2f\n", "nginx   " wn, nr, np
+      if (pr != "") printf "%-44s %12.0f %12.2f\n", "nginx   as a bare reverse proxy of it", pr, pp
       printf "%-44s %12.2f\n", "ratio yiwang/nginx", ratio
+      if (pr != "") printf "%-44s %12.2f\n", "ratio proxy/nginx (the ceiling)", pr / nr
       ok_ratio = ratio >= tr
       ok_p99 = yp < tp
       printf "\nverdict: %s (ratio %.2f %s %.2f; yiwang p99 %.2f ms %s %d ms at %d connections)\n",
