@@ -20,32 +20,58 @@ int64_t yw_mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* The proleptic Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's civil_from_days). */
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);                                /* [0, 146096] */
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;        /* [0, 399] */
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                      /* [0, 365] */
+    unsigned mp = (5 * doy + 2) / 153;                                           /* March = 0 */
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static char *put2(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
+}
+
+/* Computed, not through gmtime_r and snprintf: a read formats the times of records from any second. */
 char *yw_time_format(int64_t ms, char *buf, size_t len)
 {
-    /* The date and time of the last second formatted, per thread: most calls fall in the same second. */
-    static __thread int64_t cached_second = -1;
-    static __thread char cached[64];
-    int64_t second = ms / 1000;
-    if (second != cached_second) {
-        time_t secs = (time_t)second;
-        struct tm tm;
-        gmtime_r(&secs, &tm);
-        snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-        cached_second = second;
+    int64_t second = ms / 1000 - (ms % 1000 < 0); /* floor, for times before 1970 */
+    int frac = (int)(ms - second * 1000);
+    int64_t day = second / 86400 - (second % 86400 < 0);
+    int in_day = (int)(second - day * 86400);
+    int64_t year;
+    int month, mday;
+    civil_from_days(day, &year, &month, &mday);
+    if (len < 25 || year < 0 || year > 9999) {
+        if (len)
+            buf[0] = '\0'; /* too small for a time, or a year of other than four digits */
+        return buf;
     }
-    int frac = (int)(ms % 1000);
-    if (len >= 25) {
-        memcpy(buf, cached, 19);
-        buf[19] = '.';
-        buf[20] = (char)('0' + frac / 100);
-        buf[21] = (char)('0' + frac / 10 % 10);
-        buf[22] = (char)('0' + frac % 10);
-        buf[23] = 'Z';
-        buf[24] = '\0';
-    } else if (len) {
-        buf[0] = '\0'; /* too small for a time */
-    }
+    char *p = put2(put2(buf, (int)(year / 100)), (int)(year % 100));
+    *p++ = '-';
+    p = put2(p, month);
+    *p++ = '-';
+    p = put2(p, mday);
+    *p++ = 'T';
+    p = put2(p, in_day / 3600);
+    *p++ = ':';
+    p = put2(p, in_day / 60 % 60);
+    *p++ = ':';
+    p = put2(p, in_day % 60);
+    *p++ = '.';
+    *p++ = (char)('0' + frac / 100);
+    p = put2(p, frac % 100);
+    *p++ = 'Z';
+    *p = '\0';
     return buf;
 }
 

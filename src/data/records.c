@@ -124,6 +124,11 @@ static void copy_spec(yw_arena *a, const resource_spec *from, resource_spec *r)
  * changed since it was checked (the writer's generation, app.h); otherwise,
  * and for callers outside requests, while the stored row is the same
  * (status and metadata compared whole).
+ *
+ * A request borrows the entry's spec instead of copying it: the entry is
+ * pinned until the request's arena is freed (on the same thread, which owns
+ * the connection), and a pinned entry is never evicted. Other callers get a
+ * copy in their arena.
  */
 #define SPEC_CACHE 8
 
@@ -133,6 +138,7 @@ typedef struct {
     resource_spec spec;
     uint64_t used;
     uint64_t generation; /* checked against the row at this generation; 0: not yet */
+    int pins;            /* requests borrowing spec */
 } spec_entry;
 
 typedef struct {
@@ -173,8 +179,27 @@ static spec_entry *current_entry(spec_cache *c, const char *code, uint64_t gener
     return NULL;
 }
 
-/* Loads code, using or refreshing this thread's entry; stamps it with checked (0: no stamp). */
-static int spec_load(yw_arena *a, yw_db *db, const char *code, uint64_t checked, resource_spec *r)
+static void unpin(void *entry)
+{
+    ((spec_entry *)entry)->pins--;
+}
+
+/* r: the entry's spec, borrowed by the request of arena a (req != NULL) or copied into a. */
+static void use_entry(spec_cache *c, spec_entry *e, yw_arena *a, yw_req *req, resource_spec *r)
+{
+    e->used = ++c->clock;
+    if (req) {
+        e->pins++;
+        yw_arena_on_free(a, unpin, e);
+        *r = e->spec;
+    } else {
+        copy_spec(a, &e->spec, r);
+    }
+}
+
+/* Loads code, using or refreshing this thread's entry; stamps it with checked (0: no stamp).
+ * req: the request that owns arena a, which may borrow the entry. */
+static int spec_load(yw_arena *a, yw_req *req, yw_db *db, const char *code, uint64_t checked, resource_spec *r)
 {
     yw_stmt *s;
     int rc = yw_db_query(db, &s, "SELECT provider_org, status, doc FROM resources WHERE code = $1", "t", code);
@@ -191,10 +216,10 @@ static int spec_load(yw_arena *a, yw_db *db, const char *code, uint64_t checked,
         spec_entry *e = &c->entries[i];
         if (same(e->code, code) && same(e->provider, provider) && same(e->status, status) && same(e->doc, doc))
             hit = e;
-        else if (!oldest || e->used < oldest->used)
+        else if (!e->pins && (!oldest || e->used < oldest->used))
             oldest = e;
     }
-    if (!hit && c) {
+    if (!hit && oldest) {
         entry_clear(oldest);
         oldest->arena = yw_arena_new(1 << 12);
         oldest->code = strdup(code);
@@ -209,9 +234,8 @@ static int spec_load(yw_arena *a, yw_db *db, const char *code, uint64_t checked,
         }
     }
     if (hit) {
-        hit->used = ++c->clock;
         hit->generation = checked;
-        copy_spec(a, &hit->spec, r);
+        use_entry(c, hit, a, req, r);
     } else {
         parse_spec(a, db, code, provider, status, doc, r);
     }
@@ -221,7 +245,7 @@ static int spec_load(yw_arena *a, yw_db *db, const char *code, uint64_t checked,
 
 int resource_spec_load(yw_arena *a, yw_db *db, const char *code, resource_spec *r)
 {
-    return spec_load(a, db, code, 0, r);
+    return spec_load(a, NULL, db, code, 0, r);
 }
 
 int resource_spec_for(yw_req *req, yw_db *db, const char *code, resource_spec *r)
@@ -229,11 +253,10 @@ int resource_spec_for(yw_req *req, yw_db *db, const char *code, resource_spec *r
     spec_cache *c = yw_thread_local_get(&spec_caches);
     spec_entry *e = current_entry(c, code, yw_app_generation(req));
     if (e) {
-        e->used = ++c->clock;
-        copy_spec(req->arena, &e->spec, r);
+        use_entry(c, e, req->arena, req, r);
         return 0;
     }
-    return spec_load(req->arena, db, code, yw_app_read_generation(req), r);
+    return spec_load(req->arena, req, db, code, yw_app_read_generation(req), r);
 }
 
 bool resource_or_reply(yw_req *req, yw_db *db, resource_spec *r)
