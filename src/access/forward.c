@@ -154,6 +154,14 @@ typedef enum {
 static const char *const outcome_names[] = {"ok", "provider_unreachable", "provider_timeout",
                                             "provider_response_too_large", "consumer_gone"};
 
+bool access_outcome_known(const char *name)
+{
+    for (size_t i = 0; i < sizeof outcome_names / sizeof *outcome_names; i++)
+        if (strcmp(outcome_names[i], name) == 0)
+            return true;
+    return false;
+}
+
 enum { KIND_CALL = 1, KIND_HEALTH };
 
 typedef struct access_call {

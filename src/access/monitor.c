@@ -3,11 +3,12 @@
  *
  *   /metrics                                   per service and consumer, since start:
  *                                              calls, errors, bytes each way, latency histogram
- *   GET /api/v1/services/{id}/stats            ?since= (default: the last 24 hours), from the
+ *   GET /api/v1/services/{id}/stats            ?since= (default: 24 hours ago) &until=, from the
  *                                              stored calls: per consumer and in all, calls,
  *                                              errors, bytes, latency p50/p90/p99/max (ms);
  *                                              the provider's people and the data bureau
- *   GET /api/v1/services/{id}/calls            the provider sees every call, a consumer its own
+ *   GET /api/v1/services/{id}/calls            the provider sees every call, a consumer its own;
+ *                                              ?consumer_org= &outcome= &since= &until=
  *   GET /api/v1/services/{id}/calls/{call}
  *   GET /api/v1/services/{id}/calls/{call}/proof   inclusion proof of the call's audit entry
  *                                              against the latest signed tree head
@@ -27,6 +28,7 @@
 #include "core/time.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,9 +122,31 @@ void access_stats_reset(void)
 
 /* ---- statistics through the API ---- */
 
+/*
+ * The calls recorded from since (inclusive) to until (exclusive), from the
+ * query's RFC 3339 times; since defaults to dflt_since, until to no end.
+ * False after replying 400.
+ */
+static bool window_or_reply(yw_req *req, int64_t dflt_since, int64_t *since, int64_t *until)
+{
+    *since = dflt_since;
+    *until = INT64_MAX;
+    const char *names[] = {"since", "until"};
+    int64_t *into[] = {since, until};
+    for (int i = 0; i < 2; i++) {
+        const char *text = yw_req_query(req, names[i]);
+        if (text && yw_time_parse(text, into[i]) < 0) {
+            yw_reply_problem(req, 400, "invalid_request", "%s is an RFC 3339 time, like 2026-11-01T00:00:00+08:00",
+                             names[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* The p-th percentile (0..100) of the durations of the calls sql selects; -1 when there are none. */
-static int percentile(yw_db *db, const char *service, const char *consumer, int64_t since, int64_t count, int p,
-                      int64_t *out)
+static int percentile(yw_db *db, const char *service, const char *consumer, int64_t since, int64_t until,
+                      int64_t count, int p, int64_t *out)
 {
     *out = -1;
     if (count == 0)
@@ -132,22 +156,24 @@ static int percentile(yw_db *db, const char *service, const char *consumer, int6
         offset = 0;
     return yw_db_int(db, out,
                      "SELECT duration_ms FROM service_calls WHERE service = $1 AND created_at >= $2"
-                     " AND ($3 IS NULL OR consumer_org = $3) ORDER BY duration_ms LIMIT 1 OFFSET $4",
-                     "titi", service, since, consumer, offset) < 0
+                     " AND created_at < $3 AND ($4 IS NULL OR consumer_org = $4) ORDER BY duration_ms LIMIT 1 OFFSET $5",
+                     "tiiti", service, since, until, consumer, offset) < 0
                ? -1
                : 0;
 }
 
 /* calls, errors, bytes and latency of the calls of service (by consumer, or all when consumer is NULL). */
-static json_t *figures(yw_db *db, const char *service, const char *consumer, int64_t since, bool *failed)
+static json_t *figures(yw_db *db, const char *service, const char *consumer, int64_t since, int64_t until,
+                       bool *failed)
 {
     yw_stmt *s;
     int rc = yw_db_query(db, &s,
                          "SELECT count(*), coalesce(sum(status >= 500 OR outcome <> 'ok'), 0),"
                          " coalesce(sum(request_bytes), 0), coalesce(sum(response_bytes), 0),"
                          " coalesce(max(duration_ms), 0) FROM service_calls"
-                         " WHERE service = $1 AND created_at >= $2 AND ($3 IS NULL OR consumer_org = $3)",
-                         "tit", service, since, consumer);
+                         " WHERE service = $1 AND created_at >= $2 AND created_at < $3"
+                         " AND ($4 IS NULL OR consumer_org = $4)",
+                         "tiit", service, since, until, consumer);
     if (rc < 0 || yw_stmt_step(s) != YW_DB_ROW) {
         if (rc >= 0)
             yw_stmt_release(s);
@@ -165,7 +191,7 @@ static json_t *figures(yw_db *db, const char *service, const char *consumer, int
     static const char *const names[] = {"p50", "p90", "p99"};
     for (int i = 0; i < 3; i++) {
         int64_t d;
-        if (percentile(db, service, consumer, since, calls, ps[i], &d) < 0)
+        if (percentile(db, service, consumer, since, until, calls, ps[i], &d) < 0)
             *failed = true;
         json_object_set_new(lat, names[i], d >= 0 ? json_integer(d) : json_null());
     }
@@ -180,27 +206,24 @@ void services_stats(yw_req *req)
     json_t *svc = db ? service_or_reply(req, db) : NULL;
     if (!svc || !yw_authz_or_reply(req, YW_ACT_SERVICE_MONITOR, yw_json_str(svc, "provider_org"), NULL))
         return;
-    int64_t since = yw_now_ms() - DAY_MS;
-    const char *text = yw_req_query(req, "since");
-    if (text && yw_time_parse(text, &since) < 0) {
-        yw_reply_problem(req, 400, "invalid_request", "since is an RFC 3339 time, like 2026-11-01T00:00:00+08:00");
+    int64_t since, until;
+    if (!window_or_reply(req, yw_now_ms() - DAY_MS, &since, &until))
         return;
-    }
     const char *id = yw_json_str(svc, "id");
     bool failed = false;
-    json_t *total = figures(db, id, NULL, since, &failed);
+    json_t *total = figures(db, id, NULL, since, until, &failed);
     json_t *consumers = json_array();
     yw_stmt *s;
     int rc = failed ? -1
                     : yw_db_query(db, &s,
                                   "SELECT DISTINCT consumer_org FROM service_calls"
-                                  " WHERE service = $1 AND created_at >= $2"
-                                  " ORDER BY consumer_org LIMIT $3",
-                                  "tii", id, since, (int64_t)MAX_CONSUMERS_SHOWN);
+                                  " WHERE service = $1 AND created_at >= $2 AND created_at < $3"
+                                  " ORDER BY consumer_org LIMIT $4",
+                                  "tiii", id, since, until, (int64_t)MAX_CONSUMERS_SHOWN);
     if (rc >= 0) {
         while (!failed && (rc = yw_stmt_step(s)) == YW_DB_ROW) {
             const char *consumer = yw_stmt_text(s, 0);
-            json_t *f = figures(db, id, consumer, since, &failed);
+            json_t *f = figures(db, id, consumer, since, until, &failed);
             if (f) {
                 json_object_set_new(f, "consumer_org", json_string(consumer));
                 json_array_append_new(consumers, f);
@@ -214,8 +237,9 @@ void services_stats(yw_req *req)
         yw_reply_store_error(req, rc < 0 ? rc : YW_EDB, "service statistics");
         return;
     }
-    yw_reply_json_new(req, 200, json_pack("{s:s, s:o, s:o, s:o}", "service", id, "since", yw_json_time(since),
-                                          "total", total, "consumers", consumers));
+    yw_reply_json_new(req, 200, json_pack("{s:s, s:o, s:o, s:o, s:o}", "service", id, "since", yw_json_time(since),
+                                          "until", until == INT64_MAX ? json_null() : yw_json_time(until), "total",
+                                          total, "consumers", consumers));
 }
 
 /* ---- calls ---- */
@@ -262,8 +286,17 @@ void services_calls(yw_req *req)
 {
     int limit;
     const char *cursor, *consumer;
-    if (yw_req_limit_or_reply(req, &limit) < 0 || yw_req_cursor_or_reply(req, &cursor) < 0)
+    int64_t since, until;
+    if (yw_req_limit_or_reply(req, &limit) < 0 || yw_req_cursor_or_reply(req, &cursor) < 0 ||
+        !window_or_reply(req, 0, &since, &until))
         return;
+    const char *consumer_org = yw_req_query(req, "consumer_org"), *outcome = yw_req_query(req, "outcome");
+    if (outcome && !access_outcome_known(outcome)) {
+        yw_reply_problem(req, 400, "invalid_request",
+                         "outcome is one of ok, provider_unreachable, provider_timeout, provider_response_too_large,"
+                         " consumer_gone");
+        return;
+    }
     yw_db *db = yw_app_reader_or_reply(req);
     json_t *svc = db ? service_or_reply(req, db) : NULL;
     if (!svc || !calls_scope_or_reply(req, svc, &consumer))
@@ -274,13 +307,15 @@ void services_calls(yw_req *req)
         yw_reply_problem(req, 400, "invalid_request", "cursor is not one this server issued");
         return;
     }
+    /* A consumer asking for another org's calls sees none: its scope and the filter both apply. */
     yw_stmt *s;
     int rc = yw_db_query(db, &s,
                          "SELECT " CALL_COLUMNS ", seq FROM service_calls WHERE service = $1"
-                         " AND ($2 IS NULL OR consumer_org = $2) AND (created_at, seq) > ($3, $4)"
-                         " ORDER BY created_at, seq LIMIT $5",
-                         "ttiii", yw_json_str(svc, "id"), consumer, (int64_t)after_time, (int64_t)after_seq,
-                         (int64_t)limit + 1);
+                         " AND ($2 IS NULL OR consumer_org = $2) AND ($3 IS NULL OR consumer_org = $3)"
+                         " AND ($4 IS NULL OR outcome = $4) AND created_at >= $5 AND created_at < $6"
+                         " AND (created_at, seq) > ($7, $8) ORDER BY created_at, seq LIMIT $9",
+                         "ttttiiiii", yw_json_str(svc, "id"), consumer, consumer_org, outcome, since, until,
+                         (int64_t)after_time, (int64_t)after_seq, (int64_t)limit + 1);
     if (rc < 0) {
         yw_reply_store_error(req, rc, "service call");
         return;

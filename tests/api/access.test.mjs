@@ -588,11 +588,48 @@ test('monitoring per service and consumer: the API for the provider and the bure
   assertProblem(await srv.call('GET', `/api/v1/services/${service.id}/stats`, { token: scjg }), 404, 'not_found');
   assertProblem(await srv.call('GET', `/api/v1/services/${service.id}/stats?since=yesterday`, { token: gaj }), 400,
     'invalid_request');
+  assertProblem(await srv.call('GET', `/api/v1/services/${service.id}/stats?until=tomorrow`, { token: gaj }), 400,
+    'invalid_request');
+  // a window that ends before any call was made
+  const before = await ok(await srv.call('GET',
+    `/api/v1/services/${service.id}/stats?since=2020-01-01T00:00:00Z&until=2021-01-01T00:00:00%2B08:00`,
+    { token: gaj }), 200, 'stats of 2020');
+  assert.equal(before.total.calls, 0);
+  assert.equal(before.consumers.length, 0);
+  assert.equal(before.until, '2020-12-31T16:00:00.000Z');
   const metrics = await (await fetch(`${srv.base}/metrics`)).text();
   const line = new RegExp(`^yiwang_service_calls_total\\{service="${service.id}",consumer="${SCJG}"\\} (\\d+)$`, 'm');
   assert.ok(Number(line.exec(metrics)?.[1]) >= 5, metrics.slice(-2000));
   assert.match(metrics, new RegExp(`yiwang_service_call_duration_seconds_count\\{service="${service.id}",consumer="${SCJG}"\\}`));
   assert.match(metrics, new RegExp(`yiwang_service_errors_total\\{service="${service.id}",consumer="${SCJG}"\\} [1-9]`));
+});
+
+test('service calls filtered by consumer, outcome and time', async () => {
+  const list = async (query, token = gaj) =>
+    (await ok(await srv.call('GET', `/api/v1/services/${service.id}/calls?limit=1000&${query}`, { token }), 200,
+      query)).items;
+  const all = await list('');
+  assert.ok(all.length >= 5);
+  const timeouts = await list('outcome=provider_timeout');
+  assert.ok(timeouts.length >= 1);
+  assert.ok(timeouts.every((c) => c.outcome === 'provider_timeout'));
+  assert.equal((await list('outcome=ok')).length + timeouts.length + all.filter((c) =>
+    c.outcome !== 'ok' && c.outcome !== 'provider_timeout').length, all.length);
+  assertProblem(await srv.call('GET', `/api/v1/services/${service.id}/calls?outcome=fine`, { token: gaj }), 400,
+    'invalid_request');
+  const scjgCalls = await list(`consumer_org=${SCJG}`);
+  assert.ok(scjgCalls.length >= 1 && scjgCalls.every((c) => c.consumer_org === SCJG));
+  // a consumer's scope stays its own, whatever it asks for
+  assert.equal((await list(`consumer_org=${SCJG}`, jtj)).length, 0);
+  // since is inclusive, until exclusive
+  const first = all[0];
+  const from = await list(`since=${encodeURIComponent(first.created_at)}`);
+  assert.equal(from.length, all.length);
+  const upTo = await list(`until=${encodeURIComponent(first.created_at)}`);
+  assert.equal(upTo.length, 0); // nothing before the first
+  assert.equal((await list('since=2099-01-01T00:00:00Z')).length, 0);
+  assertProblem(await srv.call('GET', `/api/v1/services/${service.id}/calls?since=now`, { token: gaj }), 400,
+    'invalid_request');
 });
 
 test('revoking the grants stops the very next call', async () => {
