@@ -291,18 +291,16 @@ void services_create(yw_req *req)
                         .created_by = req->principal.id};
     yw_req_audit_object(req, "service", w.code);
     const char *why = NULL;
-    const yw_egress_net *denied;
     if (!code_ok(w.code))
         why = "code uses a-z, 0-9, '-' and '_' (at most 64), starting with a letter or digit";
     else if (!*w.name)
         why = "name must not be empty";
     else if (!base_url_ok(w.base_url))
         why = "base_url is an http:// or https:// URL with a host, without credentials, query or fragment";
-    else if ((denied = yw_egress_denied_url(yw_req_app(req)->egress, w.base_url)))
-        why = yw_arena_printf(req->arena, "base_url points into %s, which the hub may not reach (--egress-deny)",
-                              denied->text);
     else if (!path_template_ok(w.health_path) || strchr(w.health_path, '{'))
         why = "health_path is a path on the provider's system, like /health";
+    else
+        why = yw_app_egress_refusal(req, "base_url", w.base_url);
     json_t *ops = yw_req_keep(req, json_array());
     json_t *openapi = json_object_get(body, "openapi");
     json_t *listed = json_object_get(body, "operations");

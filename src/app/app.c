@@ -318,3 +318,11 @@ void yw_reply_page(yw_req *req, yw_stmt *s, int limit, json_t *(*to_json)(yw_stm
     }
     yw_reply_json_new(req, 200, json_pack("{s:o, s:s?}", "items", items, "next_cursor", next));
 }
+
+const char *yw_app_egress_refusal(yw_req *req, const char *field, const char *url)
+{
+    const yw_egress_net *denied = yw_egress_denied_url(yw_req_app(req)->egress, url);
+    return denied ? yw_arena_printf(req->arena, "%s points into %s, which the hub may not reach (--egress-deny)", field,
+                                    denied->text)
+                  : NULL;
+}

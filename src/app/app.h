@@ -173,4 +173,10 @@ json_t *yw_app_load_written(yw_req *req, const char *sql, const char *key, json_
  */
 void yw_reply_page(yw_req *req, yw_stmt *s, int limit, json_t *(*to_json)(yw_stmt *), const char *key_field);
 
+/*
+ * Why url, given in field, may not be registered as a place the hub calls
+ * (its host an address the egress policy denies), or NULL when it may.
+ */
+const char *yw_app_egress_refusal(yw_req *req, const char *field, const char *url);
+
 #endif

@@ -86,11 +86,7 @@ static const char *check_url(yw_req *req, const char *url)
     curl_free(scheme);
     curl_free(host);
     curl_url_cleanup(u);
-    const yw_egress_net *denied = why ? NULL : yw_egress_denied_url(yw_req_app(req)->egress, url);
-    if (denied)
-        why = yw_arena_printf(req->arena, "'url' points into %s, which the hub may not reach (--egress-deny)",
-                              denied->text);
-    return why;
+    return why ? why : yw_app_egress_refusal(req, "'url'", url);
 }
 
 typedef struct {
