@@ -104,10 +104,14 @@ int64_t quota_day(int64_t now_ms)
     return yw_calendar_day(now_ms);
 }
 
+int64_t next_quota_day_ms(int64_t now_ms)
+{
+    return (quota_day(now_ms) + 1) * DAY_MS - CST_OFFSET_MS;
+}
+
 int64_t seconds_to_next_day(int64_t now_ms)
 {
-    int64_t next = (quota_day(now_ms) + 1) * DAY_MS - CST_OFFSET_MS;
-    return (next - now_ms + 999) / 1000;
+    return (next_quota_day_ms(now_ms) - now_ms + 999) / 1000;
 }
 
 static const char *grant_status(yw_stmt *s, int64_t now)

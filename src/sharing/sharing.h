@@ -117,8 +117,9 @@ yw_db *list_begin(yw_req *req, yw_action action, const char *const *statuses, bo
 /* The next id of a table whose ids are prefix + 8 digits, in order of creation; buf of 16 bytes. */
 int next_id(yw_db *db, const char *table, const char *prefix, char buf[16]);
 
-/* The day number (China Standard Time) quotas are counted on, and the seconds until the next one. */
+/* The day number (China Standard Time) quotas are counted on; when the next one starts, and in how many seconds. */
 int64_t quota_day(int64_t now_ms);
+int64_t next_quota_day_ms(int64_t now_ms);
 int64_t seconds_to_next_day(int64_t now_ms);
 
 /* ---- objections, conflicts and quality (objections.c, conflicts.c, quality.c) ---- */

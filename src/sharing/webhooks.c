@@ -24,6 +24,12 @@
  * accepts it or the subscription has failed for 24 hours: then the batch is
  * abandoned and the subscription marked failed. Delivery is at least once
  * (a batch accepted just before a crash is sent again) and in order.
+ *
+ * Changes delivered count against the grant's daily quota like records read:
+ * a new batch takes no more changes than the day has left, and counts them
+ * in its transaction. When the quota is used up, the subscription stays
+ * active and waits for the next day (China Standard Time), saying so in its
+ * status_reason; a batch sent again is not counted twice.
  */
 #include "sharing/webhooks.h"
 
@@ -76,9 +82,29 @@ typedef struct {
     yw_audit *audit;
     const char *sub, *delivery, *consumer, *resource, *grant_id, *url, *body_sha256;
     int64_t first_seq, last_seq, changes;
+    int64_t daily_quota, day; /* 0: no quota */
     bool new_batch;
     const char *items, *object_ids; /* canonical JSON arrays, for the audit entry */
 } send_job_arg;
+
+/* A new batch's changes, counted against the grant's quota of the day; YW_ERANGE when they do not fit. */
+static int count_against_quota(yw_db *db, const send_job_arg *a)
+{
+    if (!a->new_batch || !a->daily_quota)
+        return 0;
+    int64_t used = 0;
+    int rc = yw_db_int(db, &used, "SELECT used FROM grant_usage WHERE grant_id = $1 AND day = $2", "ti", a->grant_id,
+                       a->day);
+    if (rc < 0)
+        return rc;
+    if (used + a->changes > a->daily_quota)
+        return YW_ERANGE; /* reads took the rest since the batch was made: the next scan makes a smaller one */
+    rc = yw_db_run(db,
+                   "INSERT INTO grant_usage(grant_id, day, used) VALUES ($1, $2, $3)"
+                   " ON CONFLICT(grant_id, day) DO UPDATE SET used = used + excluded.used",
+                   "tii", a->grant_id, a->day, a->changes);
+    return rc < 0 ? rc : 0;
+}
 
 /* Before a batch leaves: its delivery row and its audit entry, if the subscription is still active. */
 static int send_job(yw_db *db, void *arg)
@@ -91,6 +117,8 @@ static int send_job(yw_db *db, void *arg)
         return rc;
     if (!active)
         return YW_ESTATE;
+    if ((rc = count_against_quota(db, a)) < 0)
+        return rc;
     rc = a->new_batch ? yw_db_run(db,
                                   "INSERT INTO subscription_deliveries(id, subscription, first_seq, last_seq, changes,"
                                   " status, attempts, body_sha256, created_at, updated_at)"
@@ -131,7 +159,8 @@ static int outcome_job(yw_db *db, void *arg)
     if (rc >= 0 && ok)
         rc = yw_db_run(db,
                        "UPDATE subscriptions SET cursor = max(cursor, $2), failures = 0, failing_since = NULL,"
-                       " next_attempt_at = 0, updated_at = $3 WHERE id = $1",
+                       " next_attempt_at = 0, status_reason = CASE WHEN status = 'active' THEN NULL"
+                       " ELSE status_reason END, updated_at = $3 WHERE id = $1",
                        "tii", a->sub, a->last_seq, now);
     if (rc < 0 || ok)
         return rc < 0 ? rc : 0;
@@ -181,6 +210,22 @@ static int stop_job(yw_db *db, void *arg)
         return rc;
     int64_t seq = yw_audit_system(a->audit, db, "yiwang webhooks", "subscription.stop", "subscription", a->sub);
     return seq < 0 ? (int)seq : 0;
+}
+
+typedef struct {
+    const char *sub, *reason;
+    int64_t resume_at;
+} quota_wait_arg;
+
+/* The grant's quota of the day is used up: the subscription, still active, waits for the next day. */
+static int quota_wait_job(yw_db *db, void *arg)
+{
+    quota_wait_arg *a = arg;
+    int rc = yw_db_run(db,
+                       "UPDATE subscriptions SET next_attempt_at = $2, status_reason = $3, updated_at = $4"
+                       " WHERE id = $1 AND status = 'active'",
+                       "titi", a->sub, a->resume_at, a->reason, yw_now_ms());
+    return rc < 0 ? rc : 0;
 }
 
 /* ---- sending ---- */
@@ -236,12 +281,17 @@ static void prepare(yw_webhooks *w, yw_db *db, const due *d)
     /* the grant must hold at the moment of sending */
     yw_stmt *s;
     int64_t now = yw_now_ms();
-    if (yw_db_query(db, &s, "SELECT items FROM grants WHERE id = $1 AND revoked_at IS NULL AND valid_until > $2", "ti",
-                    grant_id, now) < 0)
+    if (yw_db_query(db, &s,
+                    "SELECT items, coalesce(daily_quota, 0) FROM grants"
+                    " WHERE id = $1 AND revoked_at IS NULL AND valid_until > $2",
+                    "ti", grant_id, now) < 0)
         goto done; /* the database cannot be read now: try again at the next scan */
     int step = yw_stmt_step(s);
-    if (step == YW_DB_ROW)
+    int64_t quota = 0;
+    if (step == YW_DB_ROW) {
         grant_items = json_loads(yw_stmt_text(s, 0), 0, NULL);
+        quota = yw_stmt_int(s, 1);
+    }
     yw_stmt_release(s);
     if (step == YW_DB_DONE) {
         stop_job_arg a = {w->audit, sub, "the grant is no longer active"};
@@ -261,9 +311,33 @@ static void prepare(yw_webhooks *w, yw_db *db, const due *d)
         }
         yw_stmt_release(s);
     }
+    int limit = delivery[0] ? (int)(pending_last - cursor) : BATCH;
+    int64_t day = quota_day(now);
+    if (!delivery[0] && quota) {
+        int64_t used = 0;
+        if (yw_db_int(db, &used, "SELECT used FROM grant_usage WHERE grant_id = $1 AND day = $2", "ti", grant_id,
+                      day) < 0)
+            goto done;
+        if (used >= quota) {
+            /* only when there is something to send: an idle subscription says nothing */
+            int64_t waiting = 0;
+            if (yw_db_int(db, &waiting, "SELECT EXISTS (SELECT 1 FROM record_changes WHERE resource = $1 AND seq > $2)",
+                          "ti", resource, cursor) < 0 || !waiting)
+                goto done;
+            quota_wait_arg a = {sub,
+                                yw_arena_printf(arena,
+                                                "the daily quota of grant %s (%lld records) is used up; deliveries"
+                                                " go on the next day",
+                                                grant_id, (long long)quota),
+                                next_quota_day_ms(now)};
+            yw_writer_run(yw_store_writer(w->store), quota_wait_job, &a);
+            goto done;
+        }
+        if (quota - used < limit)
+            limit = (int)(quota - used);
+    }
     resource_spec r;
     record_ctx ctx = {.arena = arena, .keys = w->keys, .only = grant_items};
-    int limit = delivery[0] ? (int)(pending_last - cursor) : BATCH;
     if (limit <= 0 || resource_spec_load(arena, db, resource, &r) < 0 ||
         feed_collect(&ctx, db, &r, grant_items, cursor, limit, &page) < 0 || json_array_size(page.changes) == 0)
         goto done;
@@ -296,7 +370,7 @@ static void prepare(yw_webhooks *w, yw_db *db, const due *d)
     send_job_arg a = {.audit = w->audit, .sub = sub, .delivery = delivery, .consumer = consumer, .resource = resource,
                       .grant_id = grant_id, .url = url, .body_sha256 = body_sha, .first_seq = first_seq,
                       .last_seq = page.last_seq, .changes = (int64_t)json_array_size(page.changes),
-                      .new_batch = new_batch, .items = items, .object_ids = ids};
+                      .daily_quota = quota, .day = day, .new_batch = new_batch, .items = items, .object_ids = ids};
     if (yw_writer_run(yw_store_writer(w->store), send_job, &a) < 0)
         goto done;
 

@@ -244,6 +244,35 @@ test('a webhook cannot point the hub at its own host or at link-local addresses 
   }
 });
 
+test('deliveries count against the grant\'s daily quota; past it the subscription waits for the next day', async (t) => {
+  const rx = receiver();
+  t.after(() => rx.stop());
+  await rx.start();
+  const scjg = await srv.login('scjg_steward');
+  const asked = await srv.call('POST', '/api/v1/share-requests', { token: scjg, body: { resource: code,
+    items: ['id_number', 'name'], purpose: '市场主体登记核验', legal_basis: '依据', scenario: '场景', daily_quota: 3 } });
+  assert.equal(asked.status, 201, asked.text);
+  const sub = await srv.call('POST', '/api/v1/subscriptions', { token: scjg, body: {
+    resource: code, url: `http://127.0.0.1:${rx.port}/hook` } });
+  assert.equal(sub.status, 201, sub.text);
+  const delivered = () => new Set(rx.batches.flatMap((b) => JSON.parse(b.body).changes.map((c) => c.seq))).size;
+  for (let i = 30; i < 35; i++) assert.equal((await put(i, `配额${i}`)).status, 201);
+  let waiting;
+  await until('the subscription to wait for the next day', async () => {
+    waiting = (await srv.call('GET', `/api/v1/subscriptions/${sub.json.id}`, { token: scjg })).json;
+    return /daily quota of grant .* is used up/.test(waiting.status_reason ?? '');
+  });
+  assert.equal(waiting.status, 'active');
+  assert.match(waiting.next_attempt_at, /T16:00:00\.000Z$/, 'midnight in China Standard Time');
+  assert.ok(Date.parse(waiting.next_attempt_at) > Date.now());
+  await until('three changes delivered', () => delivered() >= 3);
+  await sleep(600);
+  assert.equal(delivered(), 3, 'no more than the quota today');
+  // reads and deliveries draw on the same quota
+  assertProblem(await srv.call('GET', `/api/v1/resources/${code}/records/${idNumber(30)}`, { token: scjg }), 429,
+    'quota_exhausted');
+});
+
 // Last in this file: it rotates the server's data keys.
 test('after a key rotation a webhook secret is sealed under the new key and still signs every delivery', async (t) => {
   const rx = receiver();
