@@ -1,11 +1,14 @@
 // Sharing: filing a share request for a resource, the lists of requests and
 // grants of the user's department, deciding a request (approve with the
 // items and their masking, or reject with a reason) and revoking a grant.
-import { api } from '../api.js';
+import { api, listAll } from '../api.js';
 import { h, field, select, link, emptyState, problemBox, notice, table, when, fill, submitting } from '../dom.js';
 import { t } from '../i18n.js';
 import { can, has } from '../roles.js';
 import { orgs } from './catalog.js';
+
+/** Requests and grants listed at most (every page up to this many). */
+const LIST_MAX = 5000;
 
 export async function fileRequest(ctx) {
   const res = await api('GET', `/api/v1/resources/${encodeURIComponent(ctx.params.code)}`);
@@ -71,10 +74,10 @@ export async function requests(ctx) {
   const status = query.status ?? (role === 'provider' ? 'pending' : '');
   const statusSelect = select('status', [['', t('any')], ['pending', t('sr_pending')], ['approved', t('sr_approved')], ['rejected', t('sr_rejected')]], status);
   statusSelect.addEventListener('change', () => ctx.go(`/requests?role=${role}&status=${statusSelect.value}`));
-  const page = await api('GET', '/api/v1/share-requests', { query: { role, status, limit: 200 } });
-  const list = page.items.length
+  const items = await listAll('/api/v1/share-requests', { role, status }, LIST_MAX);
+  const list = items.length
     ? table(t('requests_title'), [t('col_request'), t('col_resource'), t('col_provider'), t('col_consumer'), t('col_created'), t('col_status')],
-      page.items.map((r) => [link(`/requests/${r.id}`, r.id), r.resource, names.get(r.provider_org) || r.provider_org,
+      items.map((r) => [link(`/requests/${r.id}`, r.id), r.resource, names.get(r.provider_org) || r.provider_org,
         names.get(r.consumer_org) || r.consumer_org, when(r.created_at, ctx.lang), requestStatus(r)]))
     : emptyState(role === 'provider' ? t('requests_empty_provider') : t('requests_empty'),
       h('span', {}, t('requests_empty_next'), ' ', link('/catalog', t('nav_catalog'))));
@@ -164,7 +167,7 @@ export async function grants(ctx) {
   const names = await orgs();
   const role = query.role || '';
   const tabs = [['', t('requests_all')], ['provider', t('grants_given')], ['consumer', t('grants_received')]];
-  const page = await api('GET', '/api/v1/grants', { query: { role, limit: 200 } });
+  const items = await listAll('/api/v1/grants', { role }, LIST_MAX);
   const status = h('div', { 'aria-live': 'polite' });
   const revokeCell = (g) => {
     if (!can.revokeGrant(me, g)) return '—';
@@ -182,9 +185,9 @@ export async function grants(ctx) {
     });
     return form;
   };
-  const list = page.items.length
+  const list = items.length
     ? table(t('grants_title'), [t('col_grant'), t('col_resource'), t('col_provider'), t('col_consumer'), t('col_items'), t('col_valid_until'), t('col_status'), t('col_action_taken')],
-      page.items.map((g) => [h('span', { id: `grant-${g.id}`, class: query.focus === g.id ? 'focus-row' : null }, g.id),
+      items.map((g) => [h('span', { id: `grant-${g.id}`, class: query.focus === g.id ? 'focus-row' : null }, g.id),
         link(`/resources/${encodeURIComponent(g.resource)}`, g.resource),
         names.get(g.provider_org) || g.provider_org, names.get(g.consumer_org) || g.consumer_org,
         Object.entries(g.items).map(([k, m]) => `${k}${m === 'masked' ? `（${t('mode_masked')}）` : ''}`).join(t('list_sep')),

@@ -3,7 +3,7 @@
 // often it was tried, and why the last attempt failed. A consumer's steward
 // subscribes through one of the department's active grants (the signing
 // secret is shown once, right after) and ends a subscription.
-import { api } from '../api.js';
+import { api, listAll } from '../api.js';
 import { h, link, field, select, emptyState, problemBox, table, when, fill, submitting } from '../dom.js';
 import { t } from '../i18n.js';
 import { can } from '../roles.js';
@@ -17,8 +17,8 @@ function subscriptionStatus(s) {
 
 /** The form that subscribes through one of the department's active grants. */
 async function createForm(ctx, status) {
-  const grants = await api('GET', '/api/v1/grants', { query: { role: 'consumer', status: 'active', limit: 500 } });
-  const active = grants.items.filter((g) => g.status === 'active' && g.consumer_org === ctx.me.org_code);
+  const grants = await listAll('/api/v1/grants', { role: 'consumer', status: 'active' }, 5000);
+  const active = grants.filter((g) => g.status === 'active' && g.consumer_org === ctx.me.org_code);
   if (!active.length) {
     return h('div', { class: 'card' }, h('h2', {}, t('sub_create')),
       emptyState(t('sub_create_no_grant'), h('span', {}, t('sub_create_no_grant_next'), ' ', link('/catalog', t('nav_catalog')))));
@@ -55,7 +55,7 @@ let createdSecret = null;
 export async function subscriptions(ctx) {
   const { me } = ctx;
   const names = await orgs();
-  const page = await api('GET', '/api/v1/subscriptions', { query: { limit: 500 } });
+  const items = await listAll('/api/v1/subscriptions', {}, 5000);
   const status = h('div', { 'aria-live': 'polite' });
   let shown = null;
   if (createdSecret && ctx.query.created === createdSecret.id) {
@@ -80,10 +80,10 @@ export async function subscriptions(ctx) {
     h('p', { class: 'muted' }, t('subs_intro')),
     shown, ctx.query.deleted ? h('div', { class: 'notice ok', role: 'status' }, t('sub_deleted')) : null,
     status,
-    page.items.length
+    items.length
       ? table(t('subs_title'), [t('col_subscription'), t('col_resource'), t('col_provider'), t('col_consumer'), t('col_url'),
         t('col_status'), t('col_failures'), t('col_reason'), t('col_action_taken')],
-      page.items.map((s) => [link(`/subscriptions/${s.id}`, s.id), s.resource, names.get(s.provider_org) || s.provider_org,
+      items.map((s) => [link(`/subscriptions/${s.id}`, s.id), s.resource, names.get(s.provider_org) || s.provider_org,
         names.get(s.consumer_org) || s.consumer_org, h('span', { class: 'mono' }, s.url), subscriptionStatus(s),
         String(s.failures), s.status_reason || '—', remove(s)]))
       : emptyState(t('subs_empty'), can.createSubscription(me) ? t('subs_empty_next_steward') : t('subs_empty_next')),
