@@ -205,10 +205,14 @@ static json_t *read_indexed(yw_req *req, yw_db *db, const reader *rd, const char
     const json_t *grant_items = rd->provider ? NULL : rd->g.items;
     if (!key)
         key = shared_key(&rd->r, grant_items, yw_json_str(data, rd->r.key_item), req->arena);
-    json_t *shown = shared_view(&rd->r, grant_items, data, disclosed);
-    json_decref(data);
-    return json_pack("{s:s, s:s?, s:I, s:o, s:o}", "resource", rd->r.code, "key", key, "version",
-                     (json_int_t)version, "updated_at", yw_json_time(updated), "data", shown);
+    json_t *out = json_object();
+    json_object_set_new(out, "resource", json_string(rd->r.code));
+    if (key)
+        json_object_set_new(out, "key", json_string(key));
+    json_object_set_new(out, "version", json_integer(version));
+    json_object_set_new(out, "updated_at", yw_json_time(updated));
+    json_object_set_new(out, "data", shared_view(&rd->r, grant_items, data, disclosed));
+    return out;
 }
 
 static json_t *read_one(yw_req *req, yw_db *db, const reader *rd, const char *key, json_t *disclosed, int *rc)

@@ -21,16 +21,13 @@ static const char *mask_kind(const resource_spec *r, const char *item)
     return "full";
 }
 
-/* A value as the grant shows the item: itself, or masked (as a string). New reference. */
-static json_t *shown_value(const resource_spec *r, const char *name, const char *mode, json_t *v)
+/* A value of an item the grant shows masked: the mask of its text, as a string. New reference. */
+static json_t *masked_value(const resource_spec *r, const char *name, json_t *v)
 {
-    if (strcmp(mode, "masked") != 0)
-        return json_incref(v);
     char *text = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
     yw_buf masked = YW_BUF_INIT;
     yw_mask(mask_kind(r, name), text ? text : json_string_value(v), &masked);
-    yw_buf_append(&masked, "", 1);
-    json_t *out = json_string(masked.data);
+    json_t *out = json_stringn(masked.data ? masked.data : "", masked.len);
     yw_buf_free(&masked);
     free(text);
     return out;
@@ -46,22 +43,20 @@ static void note_disclosed(json_t *disclosed, const char *name)
 
 json_t *shared_view(const resource_spec *r, const json_t *grant_items, json_t *data, json_t *disclosed)
 {
-    json_t *out;
     const char *name;
     json_t *v;
-    if (!grant_items) {
-        out = json_incref(data);
-    } else {
-        out = json_object();
-        json_t *mode;
-        json_object_foreach((json_t *)grant_items, name, mode) {
-            v = json_object_get(data, name);
-            if (v && !json_is_null(v))
-                json_object_set_new(out, name, shown_value(r, name, json_string_value(mode), v));
+    void *next;
+    if (grant_items) {
+        json_object_foreach_safe(data, next, name, v) {
+            const char *mode = json_string_value(json_object_get(grant_items, name));
+            if (!mode || json_is_null(v))
+                json_object_del(data, name); /* outside the grant, or nothing to show */
+            else if (strcmp(mode, "masked") == 0)
+                json_object_set_new(data, name, masked_value(r, name, v)); /* replaces in place */
         }
     }
-    json_object_foreach(out, name, v) note_disclosed(disclosed, name);
-    return out;
+    json_object_foreach(data, name, v) note_disclosed(disclosed, name);
+    return data;
 }
 
 const char *shared_key(const resource_spec *r, const json_t *grant_items, const char *key, yw_arena *a)
@@ -73,8 +68,10 @@ const char *shared_key(const resource_spec *r, const json_t *grant_items, const 
     json_t *mode = json_object_get(grant_items, r->key_item);
     if (!mode)
         return NULL; /* the key item was not granted: the change says what changed, not whose */
+    if (strcmp(json_string_value(mode), "masked") != 0)
+        return yw_arena_strdup(a, key);
     json_t *v = json_string(key);
-    json_t *shown = shown_value(r, r->key_item, json_string_value(mode), v);
+    json_t *shown = masked_value(r, r->key_item, v);
     const char *out = yw_arena_strdup(a, json_string_value(shown));
     json_decref(v);
     json_decref(shown);
@@ -98,7 +95,6 @@ static int one_change(const record_change *ch, void *arg)
     if (rc < 0 && rc != YW_ENOTFOUND)
         return rc;
     json_t *shown = data ? shared_view(w->r, w->grant_items, data, w->page->disclosed) : json_null();
-    json_decref(data);
     const char *shown_key = shared_key(w->r, w->grant_items, key, w->ctx->arena);
     if (shown_key)
         note_disclosed(w->page->disclosed, w->r->key_item);

@@ -64,7 +64,8 @@ int share_request_insert(yw_db *db, share_request_new *n);
 /*
  * What a reader sees of a record's data: all of it when grant_items is NULL
  * (the provider); else the granted items only, each in clear or masked by
- * its mask kind. Adds the item names shown to disclosed. New object.
+ * its mask kind. Adds the item names shown to disclosed. Made from data
+ * itself, whose reference it takes.
  */
 json_t *shared_view(const resource_spec *r, const json_t *grant_items, json_t *data, json_t *disclosed);
 
