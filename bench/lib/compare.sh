@@ -186,17 +186,24 @@ http {
     }
 }
 CONF
-  taskset -c "$SERVER_CPU" nginx -p "$TMP/nginx" -e "$TMP/nginx/error.log" -c "$TMP/nginx/nginx.conf" \
-    >"$TMP/nginx/stdout" 2>&1 &
-  NGINX_PID=$!
+  launch_nginx "$TMP/nginx" "$NPORT" "$uri" nginx NGINX_PID
+  [ "$HTTP_BODY" = "$(cat "$file")" ] || die "nginx serves other bytes than $file"
+}
+
+# launch_nginx DIR PORT URI WHAT PID_VAR: nginx with DIR/nginx.conf on core SERVER_CPU, its pid in
+# the variable named PID_VAR (so that cleanup stops it); returns once it answers URI on PORT with 200.
+launch_nginx() {
+  local dir=$1 port=$2 uri=$3 what=$4
+  local -n pid=$5
+  taskset -c "$SERVER_CPU" nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >"$dir/stdout" 2>&1 &
+  pid=$!
   local ready=
   for _ in $(seq 100); do
-    kill -0 "$NGINX_PID" 2>/dev/null || die "nginx exited at start:$(printf '\n'; cat "$TMP/nginx/stdout" "$TMP/nginx/error.log" 2>/dev/null)"
-    if http "$NPORT" GET "$uri" 2>/dev/null && [ "$HTTP_STATUS" = 200 ]; then ready=1; break; fi
+    kill -0 "$pid" 2>/dev/null || die "$what exited at start:$(printf '\n'; cat "$dir/stdout" "$dir/error.log" 2>/dev/null)"
+    if http "$port" GET "$uri" 2>/dev/null && [ "$HTTP_STATUS" = 200 ]; then ready=1; break; fi
     sleep 0.1
   done
-  [ -n "$ready" ] || die "nginx did not answer on port $NPORT"
-  [ "$HTTP_BODY" = "$(cat "$file")" ] || die "nginx serves other bytes than $file"
+  [ -n "$ready" ] || die "$what did not answer on port $port"
 }
 
 # start_nginx_proxy URI: a second nginx on core SERVER_CPU that passes every request on to the
@@ -236,16 +243,7 @@ http {
     }
 }
 CONF
-  taskset -c "$SERVER_CPU" nginx -p "$TMP/proxy" -e "$TMP/proxy/error.log" -c "$TMP/proxy/nginx.conf" \
-    >"$TMP/proxy/stdout" 2>&1 &
-  PROXY_PID=$!
-  local ready=
-  for _ in $(seq 100); do
-    kill -0 "$PROXY_PID" 2>/dev/null || die "the proxy nginx exited at start:$(printf '\n'; cat "$TMP/proxy/stdout" "$TMP/proxy/error.log" 2>/dev/null)"
-    if http "$PPORT" GET "$uri" 2>/dev/null && [ "$HTTP_STATUS" = 200 ]; then ready=1; break; fi
-    sleep 0.1
-  done
-  [ -n "$ready" ] || die "the proxy nginx did not answer on port $PPORT"
+  launch_nginx "$TMP/proxy" "$PPORT" "$uri" "the proxy nginx" PROXY_PID
 }
 
 # ---- load ----
