@@ -125,6 +125,28 @@ const char *prepare_values(const record_ctx *c, const resource_spec *r, const ch
 int record_read(const record_ctx *c, yw_db *db, const resource_spec *r, const char *index, json_t **data,
                 int64_t *version, int64_t *updated_at);
 
+/* One item of a stored record, as read for a reader of some items only. */
+typedef struct {
+    const char *name;
+    enum { RECORD_NULL, RECORD_FALSE, RECORD_TRUE, RECORD_INT, RECORD_REAL, RECORD_STRING, RECORD_JSON } kind;
+    const char *text; /* RECORD_STRING: the string itself (len bytes); RECORD_JSON: JSON text (array, object, ...) */
+    size_t len;
+    int64_t i;
+    double real;
+} record_value;
+
+/*
+ * record_read for a reader of c->only's items, without building the data:
+ * fn sees each of those items the record has, in c->only's order, sensitive
+ * values decrypted (the decrypted text is gone once fn returns). 0,
+ * YW_ENOTFOUND, YW_EIO, fn's own value when < 0, or < 0.
+ */
+int record_read_values(const record_ctx *c, yw_db *db, const resource_spec *r, const char *index, int64_t *version,
+                       int64_t *updated_at, int (*fn)(const record_value *v, void *arg), void *arg);
+
+/* The value as a new JSON value; NULL when RECORD_JSON text does not parse. */
+json_t *record_value_json(const record_value *v);
+
 /* One entry of a resource's change sequence. key_index lives until the next change is read. */
 typedef struct {
     int64_t seq, version, changed_at;

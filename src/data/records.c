@@ -28,6 +28,7 @@
 #include "core/thread_local.h"
 #include "core/time.h"
 
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -657,45 +658,80 @@ void records_delete(yw_req *req)
 }
 
 /*
- * The value whose JSON text a sealed item held: a plain string (most of
- * them: names, addresses, numbers as text) is taken as it is, anything with
- * an escape, a number or a boolean goes through the JSON parser. NULL when
- * it is not JSON.
+ * A member of a record's stored data as SQLite gives it (its JSON type in
+ * column type_col, its value in the next) into v, a sensitive value
+ * decrypted into plain. The JSON text a sealed item held is mostly a plain
+ * string (names, addresses, numbers as text), taken as it is; anything
+ * with an escape, a number or a boolean stays JSON text. YW_EIO when it
+ * does not decrypt.
  */
-static json_t *plain_value(const char *text, size_t len)
-{
-    if (len >= 2 && text[0] == '"' && text[len - 1] == '"' && !memchr(text + 1, '\\', len - 2) &&
-        !memchr(text + 1, '"', len - 2))
-        return json_stringn(text + 1, len - 2);
-    return json_loadb(text, len, JSON_DECODE_ANY, NULL);
-}
-
-/*
- * Member name of a record's stored data as SQLite gives it (its JSON type in
- * column type_col, its value in the next), sensitive values decrypted; NULL
- * when it does not decrypt.
- */
-static json_t *stored_member(const record_ctx *c, const resource_spec *r, const char *name, yw_stmt *s, int type_col)
+static int stored_value(const record_ctx *c, const resource_spec *r, const char *name, yw_stmt *s, int type_col,
+                        record_value *v, yw_buf *plain)
 {
     const char *type = yw_stmt_text(s, type_col);
     int col = type_col + 1;
+    *v = (record_value){.name = name};
     switch (type[0]) {
-    case 'n': return json_null();
-    case 'f': return json_false();
-    case 'i': return json_integer(yw_stmt_int(s, col));
-    case 'r': return json_real(yw_stmt_double(s, col));
+    case 'n': v->kind = RECORD_NULL; return 0;
+    case 'f': v->kind = RECORD_FALSE; return 0;
+    case 'i': v->kind = RECORD_INT; v->i = yw_stmt_int(s, col); return 0;
+    case 'r': v->kind = RECORD_REAL; v->real = yw_stmt_double(s, col); return 0;
     case 't': break; /* true, text */
-    default: return json_loads(yw_stmt_text(s, col), 0, NULL); /* array, object */
+    default: /* array, object */
+        v->kind = RECORD_JSON;
+        v->text = yw_stmt_text(s, col);
+        v->len = strlen(v->text);
+        return 0;
     }
-    if (type[1] == 'r')
-        return json_true();
+    if (type[1] == 'r') {
+        v->kind = RECORD_TRUE;
+        return 0;
+    }
     const char *text = yw_stmt_text(s, col);
-    if (!yw_field_is_encrypted(text))
-        return json_string(text);
-    yw_buf plain = YW_BUF_INIT;
+    if (!yw_field_is_encrypted(text)) {
+        v->kind = RECORD_STRING;
+        v->text = text;
+        v->len = strlen(text);
+        return 0;
+    }
     const item_spec *item = find_item(r, name);
     const char *context = item ? item->context : yw_arena_printf(c->arena, "%s/%s", r->code, name);
-    json_t *value = yw_field_decrypt(c->keys, context, text, &plain) == 0 ? plain_value(plain.data, plain.len) : NULL;
+    if (yw_field_decrypt(c->keys, context, text, plain) != 0)
+        return YW_EIO;
+    const char *p = plain->data;
+    size_t len = plain->len;
+    if (len >= 2 && p[0] == '"' && p[len - 1] == '"' && !memchr(p + 1, '\\', len - 2) && !memchr(p + 1, '"', len - 2)) {
+        v->kind = RECORD_STRING;
+        v->text = p + 1;
+        v->len = len - 2;
+    } else {
+        v->kind = RECORD_JSON;
+        v->text = p;
+        v->len = len;
+    }
+    return 0;
+}
+
+json_t *record_value_json(const record_value *v)
+{
+    switch (v->kind) {
+    case RECORD_NULL: return json_null();
+    case RECORD_FALSE: return json_false();
+    case RECORD_TRUE: return json_true();
+    case RECORD_INT: return json_integer(v->i);
+    case RECORD_REAL: return json_real(v->real);
+    case RECORD_STRING: return json_stringn(v->text, v->len);
+    case RECORD_JSON: return json_loadb(v->text, v->len, JSON_DECODE_ANY, NULL);
+    }
+    return NULL;
+}
+
+/* The member as a new JSON value, sensitive values decrypted; NULL when it does not decrypt. */
+static json_t *stored_member(const record_ctx *c, const resource_spec *r, const char *name, yw_stmt *s, int type_col)
+{
+    record_value v;
+    yw_buf plain = YW_BUF_INIT;
+    json_t *value = stored_value(c, r, name, s, type_col, &v, &plain) == 0 ? record_value_json(&v) : NULL;
     yw_buf_free(&plain);
     return value;
 }
@@ -751,16 +787,11 @@ static const char *items_sql(size_t n)
     return none;
 }
 
-/*
- * record_read for a reader of some items only (c->only): the lookup itself
- * picks them out of the stored text (SQLite parses it once for all of
- * them), so a granted read builds and decrypts its items and nothing else.
- */
-static int read_items(const record_ctx *c, yw_db *db, const resource_spec *r, const char *index, json_t **data,
-                      int64_t *version, int64_t *updated_at)
+int record_read_values(const record_ctx *c, yw_db *db, const resource_spec *r, const char *index, int64_t *version,
+                       int64_t *updated_at, int (*fn)(const record_value *v, void *arg), void *arg)
 {
     size_t n = json_object_size(c->only);
-    const char *sql = items_sql(n);
+    const char *sql = n <= ITEMS_SQL_MAX ? items_sql(n) : NULL;
     if (!sql)
         return YW_ENOMEM;
     const char **names = yw_arena_alloc(c->arena, (n ? n : 1) * sizeof *names);
@@ -788,21 +819,50 @@ static int read_items(const record_ctx *c, yw_db *db, const resource_spec *r, co
     }
     *version = yw_stmt_int(s, 0);
     *updated_at = yw_stmt_int(s, 1);
-    *data = json_object();
-    for (i = 0; i < n && *data; i++) {
+    yw_buf plain = YW_BUF_INIT;
+    rc = 0;
+    for (i = 0; i < n && rc >= 0; i++) {
         int type_col = (int)(2 + 2 * i);
         if (yw_stmt_is_null(s, type_col))
             continue; /* not in this record */
-        json_t *value = stored_member(c, r, names[i], s, type_col);
-        if (value) {
-            json_object_set_new(*data, names[i], value);
-        } else {
-            json_decref(*data);
-            *data = NULL;
-        }
+        record_value v;
+        yw_buf_reset(&plain);
+        rc = stored_value(c, r, names[i], s, type_col, &v, &plain);
+        if (rc >= 0)
+            rc = fn(&v, arg);
     }
+    if (plain.data)
+        sodium_memzero(plain.data, plain.cap);
+    yw_buf_free(&plain);
     yw_stmt_release(s);
-    return *data ? 0 : YW_EIO;
+    return rc < 0 ? rc : 0;
+}
+
+/* read_items' fn: the value into the object. */
+static int add_member(const record_value *v, void *data)
+{
+    json_t *value = record_value_json(v);
+    if (!value)
+        return YW_EIO;
+    json_object_set_new(data, v->name, value);
+    return 0;
+}
+
+/*
+ * record_read for a reader of some items only (c->only): the lookup itself
+ * picks them out of the stored text (SQLite parses it once for all of
+ * them), so a granted read builds and decrypts its items and nothing else.
+ */
+static int read_items(const record_ctx *c, yw_db *db, const resource_spec *r, const char *index, json_t **data,
+                      int64_t *version, int64_t *updated_at)
+{
+    *data = json_object();
+    int rc = record_read_values(c, db, r, index, version, updated_at, add_member, *data);
+    if (rc < 0) {
+        json_decref(*data);
+        *data = NULL;
+    }
+    return rc;
 }
 
 int record_read(const record_ctx *c, yw_db *db, const resource_spec *r, const char *index, json_t **data,

@@ -39,9 +39,11 @@
 #include "app/app.h"
 #include "catalog/catalog.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "core/time.h"
 #include "data/record.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -220,6 +222,40 @@ static json_t *read_one(yw_req *req, yw_db *db, const reader *rd, const char *ke
     return read_indexed(req, db, rd, key_index(&rd->ctx, &rd->r, key), key, disclosed, rc);
 }
 
+/*
+ * A granted read of one record, the busiest answer of all: written as it is
+ * read (shared_record_write), the same bytes read_indexed's tree would give.
+ */
+static int write_granted(yw_req *req, yw_db *db, const reader *rd, const char *key, yw_buf *body, json_t *disclosed)
+{
+    const char *index = key_index(&rd->ctx, &rd->r, key);
+    json_array_append_new(req->audit.object_ids, json_string(index));
+    yw_buf data = YW_BUF_INIT;
+    int64_t version, updated;
+    int rc = shared_record_write(&rd->ctx, db, &rd->r, index, &data, &version, &updated, disclosed);
+    if (rc == 0) {
+        char when[32];
+        yw_buf_puts(body, "{\"resource\":");
+        yw_json_write_string(body, rd->r.code);
+        yw_buf_puts(body, ",\"key\":"); /* as the caller gave it */
+        yw_json_write_string(body, key);
+        yw_buf_printf(body, ",\"version\":%lld,\"updated_at\":", (long long)version);
+        if (updated)
+            yw_json_write_string(body, yw_time_format(updated, when, sizeof when));
+        else
+            yw_buf_puts(body, "null"); /* as yw_json_time has it */
+        yw_buf_puts(body, ",\"data\":");
+        yw_buf_append(body, data.data, data.len);
+        yw_buf_puts(body, ",\"grant\":");
+        yw_json_write_string(body, rd->g.id);
+        yw_buf_append(body, "}", 1);
+    }
+    if (data.data)
+        sodium_memzero(data.data, data.cap);
+    yw_buf_free(&data);
+    return rc;
+}
+
 void shared_records_get(yw_req *req)
 {
     yw_db *db;
@@ -228,20 +264,30 @@ void shared_records_get(yw_req *req)
         return;
     req->audit.hash_bodies = true;
     json_t *disclosed = yw_req_keep(req, json_array());
+    const char *key = yw_req_param(req, "key");
     int rc;
-    json_t *record = read_one(req, db, &rd, yw_req_param(req, "key"), disclosed, &rc);
-    if (!record) {
-        if (rc == YW_ENOTFOUND)
-            yw_reply_problem(req, 404, "not_found", "no such record");
-        else
-            yw_reply_store_error(req, rc, "record");
-        return;
+    if (!rd.provider) {
+        yw_buf body = YW_BUF_INIT;
+        if ((rc = write_granted(req, db, &rd, key, &body, disclosed)) == 0) {
+            req->audit.items = disclosed;
+            yw_reply_raw(req, 200, "application/json", body.data, body.len);
+        }
+        if (body.data)
+            sodium_memzero(body.data, body.cap);
+        yw_buf_free(&body);
+    } else {
+        json_t *record = read_one(req, db, &rd, key, disclosed, &rc);
+        if (record) {
+            req->audit.items = disclosed;
+            yw_reply_json_new(req, 200, record);
+        }
     }
-    if (!rd.provider)
-        json_object_set_new(record, "grant", json_string(rd.g.id));
-    req->audit.items = disclosed;
-    yw_reply_json_new(req, 200, record);
-    commit_disclosure(req, &rd, 1);
+    if (rc == YW_ENOTFOUND)
+        yw_reply_problem(req, 404, "not_found", "no such record");
+    else if (rc < 0)
+        yw_reply_store_error(req, rc, "record");
+    else
+        commit_disclosure(req, &rd, 1);
 }
 
 void shared_records_batch(yw_req *req)

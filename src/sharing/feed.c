@@ -8,6 +8,7 @@
 #include "sharing/sharing.h"
 
 #include "core/error.h"
+#include "core/json.h"
 #include "sec/mask.h"
 
 #include <stdlib.h>
@@ -57,6 +58,70 @@ json_t *shared_view(const resource_spec *r, const json_t *grant_items, json_t *d
     }
     json_object_foreach(data, name, v) note_disclosed(disclosed, name);
     return data;
+}
+
+/*
+ * shared_view written as it is read, for a granted read of one record:
+ * each value goes from the lookup to the text of the answer without a
+ * JSON tree in between. Plain strings, integers and booleans (nearly every
+ * value) are written or masked here; the rare rest goes through the same
+ * masked_value as the tree, so both give the same bytes.
+ */
+typedef struct {
+    const resource_spec *r;
+    const json_t *grant_items;
+    yw_arena *arena;
+    yw_buf *out;
+    json_t *disclosed;
+    bool first;
+} view_writer;
+
+static int write_member(const record_value *v, void *arg)
+{
+    view_writer *w = arg;
+    const char *mode = json_string_value(json_object_get(w->grant_items, v->name));
+    if (!mode || v->kind == RECORD_NULL)
+        return 0; /* outside the grant, or nothing to show */
+    bool masked = strcmp(mode, "masked") == 0;
+    if (!w->first)
+        yw_buf_append(w->out, ",", 1);
+    w->first = false;
+    yw_json_write_string(w->out, v->name);
+    yw_buf_append(w->out, ":", 1);
+    note_disclosed(w->disclosed, v->name);
+    if (v->kind == RECORD_STRING && masked) {
+        yw_buf shown = YW_BUF_INIT;
+        yw_mask(mask_kind(w->r, v->name), yw_arena_strndup(w->arena, v->text, v->len), &shown);
+        yw_json_write_stringn(w->out, shown.data ? shown.data : "", shown.len);
+        yw_buf_free(&shown);
+    } else if (v->kind == RECORD_STRING) {
+        yw_json_write_stringn(w->out, v->text, v->len);
+    } else if (v->kind == RECORD_INT && !masked) {
+        char n[24];
+        yw_buf_append(w->out, n, (size_t)snprintf(n, sizeof n, "%lld", (long long)v->i));
+    } else if ((v->kind == RECORD_TRUE || v->kind == RECORD_FALSE) && !masked) {
+        yw_buf_puts(w->out, v->kind == RECORD_TRUE ? "true" : "false");
+    } else {
+        json_t *value = record_value_json(v);
+        if (!value)
+            return YW_EIO;
+        json_t *shown = masked ? masked_value(w->r, v->name, value) : json_incref(value);
+        yw_json_write(w->out, shown);
+        json_decref(shown);
+        json_decref(value);
+    }
+    return 0;
+}
+
+int shared_record_write(const record_ctx *c, yw_db *db, const resource_spec *r, const char *index, yw_buf *data,
+                        int64_t *version, int64_t *updated_at, json_t *disclosed)
+{
+    view_writer w = {.r = r, .grant_items = c->only, .arena = c->arena, .out = data, .disclosed = disclosed,
+                     .first = true};
+    yw_buf_append(data, "{", 1);
+    int rc = record_read_values(c, db, r, index, version, updated_at, write_member, &w);
+    yw_buf_append(data, "}", 1);
+    return rc;
 }
 
 const char *shared_key(const resource_spec *r, const json_t *grant_items, const char *key, yw_arena *a)

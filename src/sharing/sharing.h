@@ -69,6 +69,14 @@ int share_request_insert(yw_db *db, share_request_new *n);
  */
 json_t *shared_view(const resource_spec *r, const json_t *grant_items, json_t *data, json_t *disclosed);
 
+/*
+ * shared_view of the record stored under index for a grant (c->only: its
+ * items and modes), written as a JSON object onto data; the names shown are
+ * added to disclosed. Returns as record_read does.
+ */
+int shared_record_write(const record_ctx *c, yw_db *db, const resource_spec *r, const char *index, yw_buf *data,
+                        int64_t *version, int64_t *updated_at, json_t *disclosed);
+
 /* The record key as the grant shows it (masked, or NULL when the key item is not granted); in arena a. */
 const char *shared_key(const resource_spec *r, const json_t *grant_items, const char *key, yw_arena *a);
 

@@ -294,3 +294,33 @@ test('queries filter through indexes on items granted in clear; anything else is
     WHERE resource = '${q}' AND deleted = 0 AND rowid > 0 AND json_extract(data, '$.gender') = '1' ORDER BY rowid LIMIT 51`]).toString();
   assert.match(plan, /USING INDEX records_q_/, plan);
 });
+
+test('a record read alone shows what it shows in a batch: the same items, masks and key', async () => {
+  const KEY2 = '110101199003070011';
+  const odd = { name: '王"小\\明', gender: '2', birth_date: '1990-03-07', phone: '13900001111',
+    address: '浙江省杭州市上城区"清河坊"\\3号' };
+  const put = await srv.call('PUT', `/api/v1/resources/${code}/records/${KEY2}`, { token: gaj, body: { data: odd } });
+  assert.equal(put.status, 201, put.text);
+  const req = await ask(code, { items: ['id_number', 'name', 'gender', 'birth_date', 'phone', 'address'] });
+  assert.equal(req.status, 201, req.text);
+  const ok = await srv.call('POST', `/api/v1/share-requests/${req.json.id}/approve`, { token: gaj, body: {
+    items: ['id_number', 'name', 'gender', 'birth_date', 'phone', 'address'],
+    modes: { id_number: 'masked', name: 'masked', address: 'masked' } } });
+  assert.equal(ok.status, 200, ok.text);
+  const via = `?grant=${ok.json.grant_id}`;
+  const batch = await srv.call('POST', `/api/v1/resources/${code}/records:batch${via}`, { token: jtj,
+    body: { keys: [KEY, KEY2] } });
+  assert.equal(batch.status, 200, batch.text);
+  for (const [i, key] of [KEY, KEY2].entries()) {
+    const one = await read(jtj, key, code, via);
+    assert.equal(one.status, 200, one.text);
+    const { grant, ...record } = one.json;
+    assert.equal(grant, ok.json.grant_id);
+    assert.deepEqual(record, batch.json.items[i]);
+  }
+  const second = (await read(jtj, KEY2, code, via)).json;
+  assert.equal(second.key, KEY2, 'the key as asked for');
+  assert.deepEqual(Object.keys(second.data), ['id_number', 'name', 'gender', 'birth_date', 'phone', 'address']);
+  assert.equal(second.data.phone, odd.phone);
+  assert.notEqual(second.data.name, odd.name);
+});
