@@ -71,3 +71,15 @@ char *yw_buf_take(yw_buf *b)
     b->len = b->cap = 0;
     return p;
 }
+
+char *yw_buf_room(yw_buf *b, size_t n)
+{
+    reserve(b, n);
+    return b->data + b->len;
+}
+
+void yw_buf_added(yw_buf *b, size_t n)
+{
+    b->len += n;
+    b->data[b->len] = '\0';
+}

@@ -22,5 +22,11 @@ void yw_buf_reset(yw_buf *b);
 void yw_buf_free(yw_buf *b);
 /* Hands the data to the caller (free() it) and resets the buffer. */
 char *yw_buf_take(yw_buf *b);
+/*
+ * Room for n more bytes at the end, to write in place: returns where they
+ * go; yw_buf_added then counts the ones written (at most n).
+ */
+char *yw_buf_room(yw_buf *b, size_t n);
+void yw_buf_added(yw_buf *b, size_t n);
 
 #endif

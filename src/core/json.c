@@ -220,35 +220,41 @@ void yw_json_write_string(yw_buf *out, const char *s)
         yw_json_write_stringn(out, s, strlen(s));
 }
 
+/* How jansson writes each byte inside a string: 0 as it is, 'u' as \u00XX, else a backslash and this. */
+static const char string_escape[256] = {
+    ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r', ['"'] = '"', ['\\'] = '\\',
+    [0x00] = 'u', [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u', [0x05] = 'u', [0x06] = 'u', [0x07] = 'u',
+    [0x0b] = 'u', [0x0e] = 'u', [0x0f] = 'u', [0x10] = 'u', [0x11] = 'u', [0x12] = 'u', [0x13] = 'u', [0x14] = 'u',
+    [0x15] = 'u', [0x16] = 'u', [0x17] = 'u', [0x18] = 'u', [0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u', [0x1c] = 'u',
+    [0x1d] = 'u', [0x1e] = 'u', [0x1f] = 'u',
+};
+
 void yw_json_write_stringn(yw_buf *out, const char *s, size_t len)
 {
-    yw_buf_append(out, "\"", 1);
-    const char *run = s;
-    for (const unsigned char *p = (const unsigned char *)s; p < (const unsigned char *)s + len; p++) {
-        const char *esc = NULL;
-        char u[8];
-        switch (*p) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\b': esc = "\\b"; break;
-        case '\f': esc = "\\f"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
-        default:
-            if (*p < 0x20) {
-                snprintf(u, sizeof u, "\\u%04X", *p);
-                esc = u;
-            }
+    const unsigned char *in = (const unsigned char *)s;
+    size_t need = len + 2;
+    for (size_t i = 0; i < len; i++) /* one pass to size it: most strings have nothing to escape */
+        if (string_escape[in[i]])
+            need += string_escape[in[i]] == 'u' ? 5 : 1;
+    char *start = yw_buf_room(out, need), *p = start;
+    *p++ = '"';
+    for (size_t i = 0; i < len; i++) {
+        char e = string_escape[in[i]];
+        if (!e) {
+            *p++ = (char)in[i];
+        } else if (e != 'u') {
+            *p++ = '\\';
+            *p++ = e;
+        } else {
+            static const char hex[] = "0123456789ABCDEF";
+            memcpy(p, "\\u00", 4);
+            p[4] = hex[in[i] >> 4];
+            p[5] = hex[in[i] & 15];
+            p += 6;
         }
-        if (!esc)
-            continue;
-        yw_buf_append(out, run, (size_t)((const char *)p - run));
-        yw_buf_puts(out, esc);
-        run = (const char *)p + 1;
     }
-    yw_buf_append(out, run, (size_t)(s + len - run));
-    yw_buf_append(out, "\"", 1);
+    *p++ = '"';
+    yw_buf_added(out, (size_t)(p - start));
 }
 
 json_t *yw_json_time(int64_t ms)

@@ -18,11 +18,21 @@ void yw_sha256(const void *data, size_t len, unsigned char out[YW_SHA256_LEN])
     SHA256_Final(out, &ctx);
 }
 
+void yw_digest_hex(const unsigned char *bin, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[bin[i] >> 4];
+        out[2 * i + 1] = digits[bin[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
 void yw_sha256_hex(const void *data, size_t len, char out[YW_SHA256_HEX_LEN])
 {
     unsigned char h[YW_SHA256_LEN];
     yw_sha256(data, len, h);
-    sodium_bin2hex(out, YW_SHA256_HEX_LEN, h, sizeof h);
+    yw_digest_hex(h, sizeof h, out);
 }
 
 _Static_assert(sizeof(SHA256_CTX) <= sizeof(yw_sha256_ctx), "yw_sha256_ctx holds a SHA256_CTX");
@@ -42,7 +52,7 @@ void yw_sha256_final_hex(yw_sha256_ctx *c, char out[YW_SHA256_HEX_LEN])
 {
     unsigned char h[YW_SHA256_LEN];
     SHA256_Final(h, (SHA256_CTX *)c->opaque);
-    sodium_bin2hex(out, YW_SHA256_HEX_LEN, h, sizeof h);
+    yw_digest_hex(h, sizeof h, out);
 }
 
 yw_hmac_sha256 *yw_hmac_sha256_new(const unsigned char *key, size_t len)

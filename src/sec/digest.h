@@ -13,6 +13,12 @@
 #define YW_SHA256_HEX_LEN 65 /* 64 hex digits + NUL */
 
 void yw_sha256(const void *data, size_t len, unsigned char out[YW_SHA256_LEN]);
+/*
+ * Lower-case hex of a digest, NUL-terminated (out: 2n + 1). Not in constant
+ * time, unlike sodium_bin2hex: for what is published anyway (digests,
+ * blind indexes), never for secrets.
+ */
+void yw_digest_hex(const unsigned char *bin, size_t n, char *out);
 /* Lower-case hex; data may be NULL when len is 0. */
 void yw_sha256_hex(const void *data, size_t len, char out[YW_SHA256_HEX_LEN]);
 
