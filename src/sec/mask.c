@@ -31,8 +31,8 @@ static size_t char_offsets(const char *s, size_t *off, size_t max)
 
 static void stars(yw_buf *out, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        yw_buf_append(out, "*", 1);
+    memset(yw_buf_room(out, n), '*', n);
+    yw_buf_added(out, n);
 }
 
 /* Keeps the first head and last tail characters, a star for each in between. */
