@@ -83,3 +83,10 @@ void yw_buf_added(yw_buf *b, size_t n)
     b->len += n;
     b->data[b->len] = '\0';
 }
+
+void yw_buf_wipe(yw_buf *b)
+{
+    if (b->data)
+        explicit_bzero(b->data, b->cap);
+    yw_buf_free(b);
+}

@@ -20,6 +20,8 @@ void yw_buf_puts(yw_buf *b, const char *s);
 void yw_buf_printf(yw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void yw_buf_reset(yw_buf *b);
 void yw_buf_free(yw_buf *b);
+/* yw_buf_free for a buffer that held secrets (decrypted values): zeroed first. */
+void yw_buf_wipe(yw_buf *b);
 /* Hands the data to the caller (free() it) and resets the buffer. */
 char *yw_buf_take(yw_buf *b);
 /*

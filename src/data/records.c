@@ -28,7 +28,6 @@
 #include "core/thread_local.h"
 #include "core/time.h"
 
-#include <sodium.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -732,7 +731,7 @@ static json_t *stored_member(const record_ctx *c, const resource_spec *r, const 
     record_value v;
     yw_buf plain = YW_BUF_INIT;
     json_t *value = stored_value(c, r, name, s, type_col, &v, &plain) == 0 ? record_value_json(&v) : NULL;
-    yw_buf_free(&plain);
+    yw_buf_wipe(&plain);
     return value;
 }
 
@@ -831,9 +830,7 @@ int record_read_values(const record_ctx *c, yw_db *db, const resource_spec *r, c
         if (rc >= 0)
             rc = fn(&v, arg);
     }
-    if (plain.data)
-        sodium_memzero(plain.data, plain.cap);
-    yw_buf_free(&plain);
+    yw_buf_wipe(&plain);
     yw_stmt_release(s);
     return rc < 0 ? rc : 0;
 }

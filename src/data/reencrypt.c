@@ -53,7 +53,7 @@ static char *reseal_value(yw_reencryptor *r, const char *context, const char *te
         out = strdup(sealed.data);
         (*count)++;
     }
-    yw_buf_free(&plain);
+    yw_buf_wipe(&plain);
     yw_buf_free(&sealed);
     return out;
 }

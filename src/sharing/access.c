@@ -43,7 +43,6 @@
 #include "core/time.h"
 #include "data/record.h"
 
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -250,9 +249,7 @@ static int write_granted(yw_req *req, yw_db *db, const reader *rd, const char *k
         yw_json_write_string(body, rd->g.id);
         yw_buf_append(body, "}", 1);
     }
-    if (data.data)
-        sodium_memzero(data.data, data.cap);
-    yw_buf_free(&data);
+    yw_buf_wipe(&data);
     return rc;
 }
 
@@ -272,9 +269,7 @@ void shared_records_get(yw_req *req)
             req->audit.items = disclosed;
             yw_reply_raw(req, 200, "application/json", body.data, body.len);
         }
-        if (body.data)
-            sodium_memzero(body.data, body.cap);
-        yw_buf_free(&body);
+        yw_buf_wipe(&body);
     } else {
         json_t *record = read_one(req, db, &rd, key, disclosed, &rc);
         if (record) {

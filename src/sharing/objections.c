@@ -101,7 +101,7 @@ static const char *objection_unseal(yw_req *req, const json_t *o)
         yw_buf_append(&plain, "", 1);
         out = yw_arena_strdup(req->arena, plain.data);
     }
-    yw_buf_free(&plain);
+    yw_buf_wipe(&plain);
     return out;
 }
 

@@ -126,3 +126,28 @@ Test(buf, take_after_reset_is_an_empty_string)
     cr_expect_str_eq(s, "");
     free(s);
 }
+
+Test(buf, room_is_written_in_place_and_counted)
+{
+    yw_buf b = YW_BUF_INIT;
+    yw_buf_puts(&b, "ab");
+    char *p = yw_buf_room(&b, 1000);
+    memset(p, 'x', 1000);
+    yw_buf_added(&b, 3); /* fewer than the room taken */
+    cr_assert_str_eq(b.data, "abxxx");
+    cr_assert_eq(b.len, 5);
+    cr_assert_geq(b.cap, 1003);
+    yw_buf_free(&b);
+}
+
+Test(buf, wipe_releases_like_free)
+{
+    yw_buf b = YW_BUF_INIT;
+    yw_buf_puts(&b, "秘密");
+    yw_buf_wipe(&b);
+    cr_assert_null(b.data);
+    cr_assert_eq(b.len, 0);
+    yw_buf empty = YW_BUF_INIT;
+    yw_buf_wipe(&empty); /* nothing to zero */
+    cr_assert_null(empty.data);
+}
