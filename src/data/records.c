@@ -657,12 +657,36 @@ void records_delete(yw_req *req)
 }
 
 /*
- * A member of a record's stored data as SQLite gives it (its JSON type in
- * column type_col, its value in the next) into v, a sensitive value
- * decrypted into plain. The JSON text a sealed item held is mostly a plain
- * string (names, addresses, numbers as text), taken as it is; anything
- * with an escape, a number or a boolean stays JSON text. YW_EIO when it
- * does not decrypt.
+ * A sealed value (its "enc:..." form, len bytes) decrypted into plain, as v.
+ * The JSON text it held is mostly a plain string (names, addresses,
+ * numbers as text), taken as it is; anything with an escape, a number or a
+ * boolean stays JSON text. YW_EIO when it does not decrypt.
+ */
+static int sealed_value(const record_ctx *c, const resource_spec *r, const char *name, const char *text, size_t len,
+                        record_value *v, yw_buf *plain)
+{
+    const item_spec *item = find_item(r, name);
+    const char *context = item ? item->context : yw_arena_printf(c->arena, "%s/%s", r->code, name);
+    if (yw_field_decryptn(c->keys, context, text, len, plain) != 0)
+        return YW_EIO;
+    const char *p = plain->data;
+    size_t n = plain->len;
+    if (n >= 2 && p[0] == '"' && p[n - 1] == '"' && !memchr(p + 1, '\\', n - 2) && !memchr(p + 1, '"', n - 2)) {
+        v->kind = RECORD_STRING;
+        v->text = p + 1;
+        v->len = n - 2;
+    } else {
+        v->kind = RECORD_JSON;
+        v->text = p;
+        v->len = n;
+    }
+    return 0;
+}
+
+/*
+ * A member of a record's stored data as json_each gives it (its JSON type
+ * in column type_col, its value in the next) into v, a sensitive value
+ * decrypted into plain.
  */
 static int stored_value(const record_ctx *c, const resource_spec *r, const char *name, yw_stmt *s, int type_col,
                         record_value *v, yw_buf *plain)
@@ -687,26 +711,50 @@ static int stored_value(const record_ctx *c, const resource_spec *r, const char 
         return 0;
     }
     const char *text = yw_stmt_text(s, col);
-    if (!yw_field_is_encrypted(text)) {
+    if (yw_field_is_encrypted(text))
+        return sealed_value(c, r, name, text, strlen(text), v, plain);
+    v->kind = RECORD_STRING;
+    v->text = text;
+    v->len = strlen(text);
+    return 0;
+}
+
+/*
+ * A member as its JSON text (data -> name: len bytes, as stored) into v, a
+ * sensitive value decrypted into plain. Stored data holds strings, numbers,
+ * booleans and null (prepare_values refuses the rest); a string with an
+ * escape, and a number other than a small integer, stay JSON text.
+ */
+static int json_text_value(const record_ctx *c, const resource_spec *r, const char *name, const char *text, size_t len,
+                           record_value *v, yw_buf *plain)
+{
+    *v = (record_value){.name = name, .kind = RECORD_JSON, .text = text, .len = len};
+    if (len >= 2 && text[0] == '"' && text[len - 1] == '"') {
+        if (memchr(text + 1, '\\', len - 2))
+            return 0;
+        if (len - 2 >= 6 && memcmp(text + 1, "enc:1:", 6) == 0)
+            return sealed_value(c, r, name, text + 1, len - 2, v, plain);
         v->kind = RECORD_STRING;
-        v->text = text;
-        v->len = strlen(text);
-        return 0;
-    }
-    const item_spec *item = find_item(r, name);
-    const char *context = item ? item->context : yw_arena_printf(c->arena, "%s/%s", r->code, name);
-    if (yw_field_decrypt(c->keys, context, text, plain) != 0)
-        return YW_EIO;
-    const char *p = plain->data;
-    size_t len = plain->len;
-    if (len >= 2 && p[0] == '"' && p[len - 1] == '"' && !memchr(p + 1, '\\', len - 2) && !memchr(p + 1, '"', len - 2)) {
-        v->kind = RECORD_STRING;
-        v->text = p + 1;
+        v->text = text + 1;
         v->len = len - 2;
+    } else if (len == 4 && memcmp(text, "null", 4) == 0) {
+        v->kind = RECORD_NULL;
+    } else if (len == 4 && memcmp(text, "true", 4) == 0) {
+        v->kind = RECORD_TRUE;
+    } else if (len == 5 && memcmp(text, "false", 5) == 0) {
+        v->kind = RECORD_FALSE;
     } else {
-        v->kind = RECORD_JSON;
-        v->text = p;
-        v->len = len;
+        size_t i = text[0] == '-';
+        int64_t n = 0;
+        if (len - i < 1 || len - i > 18)
+            return 0;
+        for (; i < len; i++) {
+            if (text[i] < '0' || text[i] > '9')
+                return 0; /* a real: JSON text */
+            n = n * 10 + (text[i] - '0');
+        }
+        v->kind = RECORD_INT;
+        v->i = text[0] == '-' ? -n : n;
     }
     return 0;
 }
@@ -720,7 +768,10 @@ json_t *record_value_json(const record_value *v)
     case RECORD_INT: return json_integer(v->i);
     case RECORD_REAL: return json_real(v->real);
     case RECORD_STRING: return json_stringn(v->text, v->len);
-    case RECORD_JSON: return json_loadb(v->text, v->len, JSON_DECODE_ANY, NULL);
+    case RECORD_JSON: {
+        json_t *j = json_loadb(v->text, v->len, JSON_DECODE_ANY, NULL);
+        return j ? j : json_loadb(v->text, v->len, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, NULL); /* > 64 bits */
+    }
     }
     return NULL;
 }
@@ -776,8 +827,8 @@ static const char *items_sql(size_t n)
         return sql;
     yw_buf b = YW_BUF_INIT;
     yw_buf_puts(&b, "SELECT version, updated_at");
-    for (size_t i = 0; i < n; i++) /* item names are [a-z_][a-z0-9_]*: a path needs no quoting */
-        yw_buf_printf(&b, ", json_type(data, '$.' || $%zu), json_extract(data, '$.' || $%zu)", i + 3, i + 3);
+    for (size_t i = 0; i < n; i++) /* each item's JSON text: a name on the right of -> is a member's */
+        yw_buf_printf(&b, ", data -> $%zu", i + 3);
     yw_buf_puts(&b, " FROM records WHERE " RECORD_OF_KEY " AND deleted = 0");
     char *mine = yw_buf_take(&b), *none = NULL;
     if (atomic_compare_exchange_strong(&made[n], &none, mine))
@@ -821,12 +872,12 @@ int record_read_values(const record_ctx *c, yw_db *db, const resource_spec *r, c
     yw_buf plain = YW_BUF_INIT;
     rc = 0;
     for (i = 0; i < n && rc >= 0; i++) {
-        int type_col = (int)(2 + 2 * i);
-        if (yw_stmt_is_null(s, type_col))
+        const char *text = yw_stmt_text(s, (int)(2 + i));
+        if (!text)
             continue; /* not in this record */
         record_value v;
         yw_buf_reset(&plain);
-        rc = stored_value(c, r, names[i], s, type_col, &v, &plain);
+        rc = json_text_value(c, r, names[i], text, strlen(text), &v, &plain);
         if (rc >= 0)
             rc = fn(&v, arg);
     }

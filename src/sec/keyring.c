@@ -273,11 +273,18 @@ int yw_field_encrypt(const yw_keyring *k, const char *context, const char *plain
 
 int yw_field_decrypt(const yw_keyring *k, const char *context, const char *text, yw_buf *out)
 {
-    if (!yw_field_is_encrypted(text))
+    return text ? yw_field_decryptn(k, context, text, strlen(text), out) : YW_EINVAL;
+}
+
+int yw_field_decryptn(const yw_keyring *k, const char *context, const char *text, size_t len, yw_buf *out)
+{
+    if (len < 6 || memcmp(text, "enc:1:", 6) != 0)
         return YW_EINVAL;
-    char *end;
-    long id = strtol(text + 6, &end, 10);
-    if (*end != ':')
+    long id = 0;
+    size_t at = 6;
+    while (at < len && at < 6 + 9 && text[at] >= '0' && text[at] <= '9')
+        id = id * 10 + (text[at++] - '0');
+    if (at == 6 || at >= len || text[at] != ':')
         return YW_EINVAL;
     const unsigned char *key = NULL;
     int n = atomic_load(&k->nkeys);
@@ -286,8 +293,8 @@ int yw_field_decrypt(const yw_keyring *k, const char *context, const char *text,
             key = k->keys[i].key;
     if (!key)
         return YW_ENOTFOUND;
-    const char *b = end + 1;
-    size_t blen = strlen(b);
+    const char *b = text + at + 1;
+    size_t blen = len - at - 1;
     if (blen == 0 || blen % 4 != 0 || blen > INT_MAX)
         return YW_EINVAL;
     unsigned char *box = malloc(blen);

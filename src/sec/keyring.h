@@ -37,6 +37,8 @@ void yw_keyring_close(yw_keyring *k);
 int yw_field_encrypt(const yw_keyring *k, const char *context, const char *plain, size_t len, yw_buf *out);
 /* Appends the plaintext of text (the encrypted form) to out. 0, or < 0 when it does not decrypt. */
 int yw_field_decrypt(const yw_keyring *k, const char *context, const char *text, yw_buf *out);
+/* The same for the len bytes at text, which need not end there. */
+int yw_field_decryptn(const yw_keyring *k, const char *context, const char *text, size_t len, yw_buf *out);
 /* True when text has the encrypted form. */
 bool yw_field_is_encrypted(const char *text);
 

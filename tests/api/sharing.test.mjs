@@ -324,3 +324,37 @@ test('a record read alone shows what it shows in a batch: the same items, masks 
   assert.equal(second.data.phone, odd.phone);
   assert.notEqual(second.data.name, odd.name);
 });
+
+test('values of every kind read through a grant as the provider stored them', async () => {
+  const made = await srv.call('POST', '/api/v1/resources', { token: gaj, body: {
+    name: '取值测试', provider_org: GAJ, summary: '取值', category: 'department', format: 'table',
+    share_type: 'unconditional', share_method: 'api', open_type: 'closed', update_cycle: 'daily',
+    key_item: 'id_number', items: [item('id_number', { required: true }),
+      { name: 'count', type: 'N', length: 20, sensitivity: 'L1' },
+      { name: 'ratio', type: 'N', length: 20, sensitivity: 'L1' },
+      { name: 'secret_count', type: 'N', length: 20, sensitivity: 'L3' },
+      { name: 'note', type: 'C', length: 50, sensitivity: 'L1' },
+      { name: 'secret_note', type: 'C', length: 50, sensitivity: 'L3' },
+      { name: 'empty', type: 'C', length: 10, sensitivity: 'L1' }],
+  } });
+  assert.equal(made.status, 201, made.text);
+  const v = made.json.code;
+  assert.equal((await srv.call('POST', `/api/v1/resources/${v}/publish`, { token: gaj })).status, 200);
+  const data = { count: -1234567890123, ratio: 3.25, secret_count: 42, note: '引号"反斜杠\\制表\t结束',
+    secret_note: '密"文\\', empty: null };
+  const put = await srv.call('PUT', `/api/v1/resources/${v}/records/${KEY}`, { token: gaj, body: { data } });
+  assert.equal(put.status, 201, put.text);
+  const asked = await ask(v, { items: ['id_number', 'count', 'ratio', 'secret_count', 'note', 'secret_note', 'empty'] });
+  assert.equal(asked.status, 201, asked.text);
+  const via = `?grant=${asked.json.grant_id}`;
+  const own = await read(gaj, KEY, v);
+  assert.equal(own.status, 200, own.text);
+  const granted = await read(jtj, KEY, v, via);
+  assert.equal(granted.status, 200, granted.text);
+  const { empty, ...shown } = { ...data, id_number: KEY };
+  assert.equal(empty, null);
+  assert.deepEqual(granted.json.data, shown, 'null is not shown, the rest as stored');
+  assert.deepEqual(granted.json.data, Object.fromEntries(Object.entries(own.json.data).filter(([, x]) => x !== null)));
+  const batch = await srv.call('POST', `/api/v1/resources/${v}/records:batch${via}`, { token: jtj, body: { keys: [KEY] } });
+  assert.deepEqual(batch.json.items[0].data, shown);
+});
