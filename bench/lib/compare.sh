@@ -150,6 +150,25 @@ start_sharing_parties() {
 
 # ---- nginx: given bytes, on core SERVER_CPU ----
 
+# nginx_conf_head DIR: the start of an nginx.conf for one worker with its files in DIR, up to
+# the open http block (the caller adds the rest and closes it)
+nginx_conf_head() {
+  cat <<CONF
+daemon off;
+master_process on;
+worker_processes 1;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    server_tokens off;
+    tcp_nodelay on;
+    keepalive_timeout 65;
+    keepalive_requests 10000000;
+CONF
+}
+
 # start_nginx FILE URI: serves the bytes of FILE for every request; checks them at URI. Sets NPORT.
 start_nginx() {
   local file=$1 uri=$2
@@ -159,20 +178,10 @@ start_nginx() {
   # nginx workers drop root privileges: let them read the document root.
   chmod 755 "$TMP" "$TMP/www"
   chmod 644 "$TMP/www/body.json"
-  cat >"$TMP/nginx/nginx.conf" <<CONF
-daemon off;
-master_process on;
-worker_processes 1;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    server_tokens off;
+  {
+    nginx_conf_head "$TMP/nginx"
+    cat <<CONF
     sendfile on;
-    tcp_nodelay on;
-    keepalive_timeout 65;
-    keepalive_requests 10000000;
     open_file_cache max=16 inactive=60s;
     open_file_cache_valid 60s;
     client_body_temp_path $TMP/nginx/body;
@@ -186,6 +195,7 @@ http {
     }
 }
 CONF
+  } >"$TMP/nginx/nginx.conf"
   launch_nginx "$TMP/nginx" "$NPORT" "$uri" nginx NGINX_PID
   [ "$HTTP_BODY" = "$(cat "$file")" ] || die "nginx serves other bytes than $file"
 }
@@ -213,19 +223,9 @@ start_nginx_proxy() {
   local uri=$1
   PPORT=$(free_port)
   mkdir -p "$TMP/proxy"
-  cat >"$TMP/proxy/nginx.conf" <<CONF
-daemon off;
-master_process on;
-worker_processes 1;
-pid $TMP/proxy/nginx.pid;
-error_log $TMP/proxy/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    server_tokens off;
-    tcp_nodelay on;
-    keepalive_timeout 65;
-    keepalive_requests 10000000;
+  {
+    nginx_conf_head "$TMP/proxy"
+    cat <<CONF
     client_body_temp_path $TMP/proxy/body;
     proxy_temp_path $TMP/proxy/temp;
     upstream provider {
@@ -243,6 +243,7 @@ http {
     }
 }
 CONF
+  } >"$TMP/proxy/nginx.conf"
   launch_nginx "$TMP/proxy" "$PPORT" "$uri" "the proxy nginx" PROXY_PID
 }
 
