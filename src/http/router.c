@@ -131,18 +131,18 @@ yw_match_result yw_router_match(const yw_router *r, yw_req *req, const char *met
     int n = split(path, seg, len, MAX_SEGMENTS + 1, &truncated);
     if (strcmp(method, "HEAD") == 0)
         method = "GET"; /* libmicrohttpd sends the headers of the GET reply without its body */
-    /* The method first, a cheaper test than the path; only a miss looks at the other methods. */
+    bool path_matched = false;
     for (size_t i = 0; i < r->n; i++) {
         const compiled *c = &r->routes[i];
-        if (strcmp(c->route->method, method) == 0 && match(c, seg, len, n, truncated, NULL)) {
+        if (!match(c, seg, len, n, truncated, NULL))
+            continue;
+        if (strcmp(c->route->method, method) == 0) {
             match(c, seg, len, n, truncated, req);
             req->route = c->route;
             return YW_MATCH_OK;
         }
+        path_matched = true;
     }
-    bool path_matched = false;
-    for (size_t i = 0; i < r->n && !path_matched; i++)
-        path_matched = match(&r->routes[i], seg, len, n, truncated, NULL);
     if (!path_matched)
         return YW_MATCH_NO_PATH;
     char *list = yw_arena_strdup(req->arena, "");
