@@ -63,8 +63,7 @@ const char *totp_secret_open(yw_req *req, const char *username, const char *stor
         yw_buf_append(&plain, "", 1);
         out = yw_arena_strdup(req->arena, plain.data);
     }
-    sodium_memzero(plain.data, plain.cap);
-    yw_buf_free(&plain);
+    yw_buf_wipe(&plain);
     return out;
 }
 

@@ -30,6 +30,10 @@ void yw_digest_hex(const unsigned char *bin, size_t n, char *out)
 
 void yw_sha256_hex(const void *data, size_t len, char out[YW_SHA256_HEX_LEN])
 {
+    if (!len) { /* every GET's body */
+        memcpy(out, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", YW_SHA256_HEX_LEN);
+        return;
+    }
     unsigned char h[YW_SHA256_LEN];
     yw_sha256(data, len, h);
     yw_digest_hex(h, sizeof h, out);

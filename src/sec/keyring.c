@@ -297,7 +297,8 @@ int yw_field_decryptn(const yw_keyring *k, const char *context, const char *text
     size_t blen = len - at - 1;
     if (blen == 0 || blen % 4 != 0 || blen > INT_MAX)
         return YW_EINVAL;
-    unsigned char *box = malloc(blen);
+    unsigned char small[768]; /* most sealed values: no allocation */
+    unsigned char *box = blen <= sizeof small ? small : malloc(blen);
     if (!box)
         return YW_ENOMEM;
     int rc = YW_EINVAL;
@@ -309,20 +310,18 @@ int yw_field_decryptn(const yw_keyring *k, const char *context, const char *text
     int decoded = EVP_DecodeBlock(box, (const unsigned char *)b, (int)blen);
     size_t boxlen = decoded < 0 ? 0 : (size_t)decoded - (b[blen - 1] == '=') - (b[blen - 2] == '=');
     if (boxlen >= NONCE_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES) {
+        /* straight into out: libsodium checks the tag before it writes a byte of plaintext */
         size_t mlen = boxlen - NONCE_LEN - crypto_aead_xchacha20poly1305_ietf_ABYTES;
-        unsigned char *plain = malloc(mlen + 1);
+        unsigned char *plain = (unsigned char *)yw_buf_room(out, mlen);
         unsigned long long got = 0;
-        if (plain && crypto_aead_xchacha20poly1305_ietf_decrypt(plain, &got, NULL, box + NONCE_LEN, boxlen - NONCE_LEN,
-                                                                (const unsigned char *)context, strlen(context), box,
-                                                                key) == 0) {
-            yw_buf_append(out, plain, (size_t)got);
+        if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, &got, NULL, box + NONCE_LEN, boxlen - NONCE_LEN,
+                                                       (const unsigned char *)context, strlen(context), box, key) == 0) {
+            yw_buf_added(out, (size_t)got);
             rc = 0;
         }
-        if (plain)
-            sodium_memzero(plain, mlen + 1);
-        free(plain);
     }
-    free(box);
+    if (box != small)
+        free(box);
     return rc;
 }
 

@@ -410,8 +410,7 @@ done:
     free(items);
     free(ids);
     free(body);
-    sodium_memzero(secret.data, secret.len);
-    yw_buf_free(&secret);
+    yw_buf_wipe(&secret);
     feed_page_free(&page);
     json_decref(grant_items);
     yw_arena_free(arena);

@@ -393,6 +393,11 @@ Test(digest, sha256_matches_the_fips_180_vectors)
     cr_expect_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     yw_sha256_hex(NULL, 0, hex);
     cr_expect_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    unsigned char empty[YW_SHA256_LEN]; /* the constant an empty body is given is the digest itself */
+    char computed[YW_SHA256_HEX_LEN];
+    yw_sha256("", 0, empty);
+    yw_digest_hex(empty, sizeof empty, computed);
+    cr_expect_str_eq(computed, hex);
     const char *two_blocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
     yw_sha256_hex(two_blocks, strlen(two_blocks), hex);
     cr_expect_str_eq(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
