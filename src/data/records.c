@@ -427,6 +427,8 @@ static const char *check_value(const resource_spec *r, const given_value *g)
     case VALUE_STRING:
         if (!valid_utf8(g->text))
             return "is not valid UTF-8";
+        if (yw_field_is_encrypted(g->text)) /* a reader would take it for a sealed value */
+            return "must not begin with enc:1: (the form of sealed values)";
         break;
     case VALUE_JSON: break;
     }

@@ -95,6 +95,7 @@ test('bad values are refused with the item and the reason, and change nothing', 
     [{ name: '李四', note: '这条备注超过了十个字的长度' }, /note: longer/],
     [{ name: '李四', shoe_size: 42 }, /shoe_size: is not an item/],
     [{ name: '李四', note: { nested: true } }, /note: must be/],
+    [{ name: '李四', note: 'enc:1:1:AAAA' }, /note: must not begin with enc:1:/], // it would read as sealed
     [{ gender: '1' }, /name: is required/],
     [{ name: '李四', id_number: '11010119900307002X' }, /differs from the key/],
   ];
