@@ -78,10 +78,10 @@ void access_stats_observe(const char *service_id, const char *consumer_org, int 
                           uint64_t bytes_in, uint64_t bytes_out);
 /* The Prometheus lines of every service and consumer. */
 void access_stats_render(yw_buf *out);
+/* Forgets every counter (at stop). */
+void access_stats_reset(void);
 
 /* Whether name is the outcome of a recorded call (service_calls.outcome): "ok", "provider_timeout", ... */
 bool access_outcome_known(const char *name);
-/* Forgets every counter (at stop). */
-void access_stats_reset(void);
 
 #endif

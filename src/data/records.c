@@ -659,29 +659,52 @@ void records_delete(yw_req *req)
 }
 
 /*
- * A sealed value (its "enc:..." form, len bytes) decrypted into plain, as v.
- * The JSON text it held is mostly a plain string (names, addresses,
- * numbers as text), taken as it is; anything with an escape, a number or a
- * boolean stays JSON text. YW_EIO when it does not decrypt.
+ * The JSON text of a value as stored (len bytes) into v. Stored data holds
+ * strings, numbers, booleans and null (prepare_values refuses the rest);
+ * a string with an escape, and a number other than a small integer, stay
+ * JSON text for jansson.
  */
-static int sealed_value(const record_ctx *c, const resource_spec *r, const char *name, const char *text, size_t len,
-                        record_value *v, yw_buf *plain)
+static void classify(const char *text, size_t len, record_value *v)
 {
-    const item_spec *item = find_item(r, name);
-    const char *context = item ? item->context : yw_arena_printf(c->arena, "%s/%s", r->code, name);
+    v->kind = RECORD_JSON;
+    v->text = text;
+    v->len = len;
+    if (len >= 2 && text[0] == '"' && text[len - 1] == '"') {
+        if (!memchr(text + 1, '\\', len - 2)) {
+            v->kind = RECORD_STRING;
+            v->text = text + 1;
+            v->len = len - 2;
+        }
+    } else if (len == 4 && memcmp(text, "null", 4) == 0) {
+        v->kind = RECORD_NULL;
+    } else if (len == 4 && memcmp(text, "true", 4) == 0) {
+        v->kind = RECORD_TRUE;
+    } else if (len == 5 && memcmp(text, "false", 5) == 0) {
+        v->kind = RECORD_FALSE;
+    } else {
+        size_t i = text[0] == '-';
+        int64_t n = 0;
+        if (len - i < 1 || len - i > 18)
+            return;
+        for (; i < len; i++) {
+            if (text[i] < '0' || text[i] > '9')
+                return; /* a real */
+            n = n * 10 + (text[i] - '0');
+        }
+        v->kind = RECORD_INT;
+        v->i = text[0] == '-' ? -n : n;
+    }
+}
+
+/* A sealed value (its "enc:..." form, len bytes) decrypted into plain, as v; YW_EIO when it does not decrypt. */
+static int sealed_value(const record_ctx *c, const resource_spec *r, const char *text, size_t len, record_value *v,
+                        yw_buf *plain)
+{
+    const item_spec *item = find_item(r, v->name);
+    const char *context = item ? item->context : yw_arena_printf(c->arena, "%s/%s", r->code, v->name);
     if (yw_field_decryptn(c->keys, context, text, len, plain) != 0)
         return YW_EIO;
-    const char *p = plain->data;
-    size_t n = plain->len;
-    if (n >= 2 && p[0] == '"' && p[n - 1] == '"' && !memchr(p + 1, '\\', n - 2) && !memchr(p + 1, '"', n - 2)) {
-        v->kind = RECORD_STRING;
-        v->text = p + 1;
-        v->len = n - 2;
-    } else {
-        v->kind = RECORD_JSON;
-        v->text = p;
-        v->len = n;
-    }
+    classify(plain->data, plain->len, v); /* what was sealed is the value's JSON text */
     return 0;
 }
 
@@ -714,50 +737,21 @@ static int stored_value(const record_ctx *c, const resource_spec *r, const char 
     }
     const char *text = yw_stmt_text(s, col);
     if (yw_field_is_encrypted(text))
-        return sealed_value(c, r, name, text, strlen(text), v, plain);
+        return sealed_value(c, r, text, strlen(text), v, plain);
     v->kind = RECORD_STRING;
     v->text = text;
     v->len = strlen(text);
     return 0;
 }
 
-/*
- * A member as its JSON text (data -> name: len bytes, as stored) into v, a
- * sensitive value decrypted into plain. Stored data holds strings, numbers,
- * booleans and null (prepare_values refuses the rest); a string with an
- * escape, and a number other than a small integer, stay JSON text.
- */
+/* A member as its JSON text (data -> name: len bytes, as stored) into v, a sensitive value decrypted into plain. */
 static int json_text_value(const record_ctx *c, const resource_spec *r, const char *name, const char *text, size_t len,
                            record_value *v, yw_buf *plain)
 {
-    *v = (record_value){.name = name, .kind = RECORD_JSON, .text = text, .len = len};
-    if (len >= 2 && text[0] == '"' && text[len - 1] == '"') {
-        if (memchr(text + 1, '\\', len - 2))
-            return 0;
-        if (len - 2 >= 6 && memcmp(text + 1, "enc:1:", 6) == 0)
-            return sealed_value(c, r, name, text + 1, len - 2, v, plain);
-        v->kind = RECORD_STRING;
-        v->text = text + 1;
-        v->len = len - 2;
-    } else if (len == 4 && memcmp(text, "null", 4) == 0) {
-        v->kind = RECORD_NULL;
-    } else if (len == 4 && memcmp(text, "true", 4) == 0) {
-        v->kind = RECORD_TRUE;
-    } else if (len == 5 && memcmp(text, "false", 5) == 0) {
-        v->kind = RECORD_FALSE;
-    } else {
-        size_t i = text[0] == '-';
-        int64_t n = 0;
-        if (len - i < 1 || len - i > 18)
-            return 0;
-        for (; i < len; i++) {
-            if (text[i] < '0' || text[i] > '9')
-                return 0; /* a real: JSON text */
-            n = n * 10 + (text[i] - '0');
-        }
-        v->kind = RECORD_INT;
-        v->i = text[0] == '-' ? -n : n;
-    }
+    *v = (record_value){.name = name};
+    if (len >= 2 && text[0] == '"' && text[len - 1] == '"' && yw_field_is_encryptedn(text + 1, len - 2))
+        return sealed_value(c, r, text + 1, len - 2, v, plain);
+    classify(text, len, v);
     return 0;
 }
 

@@ -192,9 +192,14 @@ void yw_keyring_close(yw_keyring *k)
     sodium_free(k); /* zeroes the memory */
 }
 
+bool yw_field_is_encryptedn(const char *text, size_t len)
+{
+    return len >= 6 && memcmp(text, "enc:1:", 6) == 0;
+}
+
 bool yw_field_is_encrypted(const char *text)
 {
-    return text && strncmp(text, "enc:1:", 6) == 0;
+    return text && yw_field_is_encryptedn(text, strnlen(text, 6));
 }
 
 /*
@@ -278,7 +283,7 @@ int yw_field_decrypt(const yw_keyring *k, const char *context, const char *text,
 
 int yw_field_decryptn(const yw_keyring *k, const char *context, const char *text, size_t len, yw_buf *out)
 {
-    if (len < 6 || memcmp(text, "enc:1:", 6) != 0)
+    if (!yw_field_is_encryptedn(text, len))
         return YW_EINVAL;
     long id = 0;
     size_t at = 6;

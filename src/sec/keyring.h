@@ -39,8 +39,9 @@ int yw_field_encrypt(const yw_keyring *k, const char *context, const char *plain
 int yw_field_decrypt(const yw_keyring *k, const char *context, const char *text, yw_buf *out);
 /* The same for the len bytes at text, which need not end there. */
 int yw_field_decryptn(const yw_keyring *k, const char *context, const char *text, size_t len, yw_buf *out);
-/* True when text has the encrypted form. */
+/* True when text (NUL-terminated, or its len bytes) has the encrypted form. */
 bool yw_field_is_encrypted(const char *text);
+bool yw_field_is_encryptedn(const char *text, size_t len);
 
 /* Appends a new key to DIR/keys.json (written whole, then renamed into place); its id in *id. 0 or < 0. */
 int yw_keyring_add(const char *dir, int *id, char *err, size_t errlen);

@@ -129,7 +129,7 @@ typedef struct {
 static int usage_job(yw_db *db, void *arg)
 {
     usage *u = arg;
-    int64_t now = yw_now_ms(), active = 0, used = 0;
+    int64_t now = yw_now_ms(), active = 0;
     if (!u->g.daily_quota && u->g.valid_until > now && yw_writer_unchanged_since(u->writer, u->g.generation))
         return 0;
     int rc = yw_db_int(db, &active, "SELECT count(*) FROM grants WHERE id = $1 AND revoked_at IS NULL AND valid_until > $2",
@@ -138,18 +138,7 @@ static int usage_job(yw_db *db, void *arg)
         return rc;
     if (!active)
         return YW_ESTATE; /* revoked or expired since the request began */
-    if (!u->g.daily_quota)
-        return 0;
-    rc = yw_db_int(db, &used, "SELECT used FROM grant_usage WHERE grant_id = $1 AND day = $2", "ti", u->g.id, u->day);
-    if (rc < 0)
-        return rc;
-    if (used + u->n > u->g.daily_quota)
-        return YW_ERANGE;
-    rc = yw_db_run(db,
-                   "INSERT INTO grant_usage(grant_id, day, used) VALUES ($1, $2, $3)"
-                   " ON CONFLICT(grant_id, day) DO UPDATE SET used = used + excluded.used",
-                   "tii", u->g.id, u->day, u->n);
-    return rc < 0 ? rc : 0;
+    return u->g.daily_quota ? quota_take(db, u->g.id, u->day, u->g.daily_quota, u->n) : 0;
 }
 
 /* The reply already made leaves once its entry is durable; on failure it is replaced. */

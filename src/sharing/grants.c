@@ -114,6 +114,28 @@ int64_t seconds_to_next_day(int64_t now_ms)
     return (next_quota_day_ms(now_ms) - now_ms + 999) / 1000;
 }
 
+int quota_used(yw_db *db, const char *grant_id, int64_t day, int64_t *used)
+{
+    *used = 0;
+    int rc = yw_db_int(db, used, "SELECT used FROM grant_usage WHERE grant_id = $1 AND day = $2", "ti", grant_id, day);
+    return rc < 0 ? rc : 0;
+}
+
+int quota_take(yw_db *db, const char *grant_id, int64_t day, int64_t quota, int64_t n)
+{
+    int64_t used;
+    int rc = quota_used(db, grant_id, day, &used);
+    if (rc < 0)
+        return rc;
+    if (used + n > quota)
+        return YW_ERANGE;
+    rc = yw_db_run(db,
+                   "INSERT INTO grant_usage(grant_id, day, used) VALUES ($1, $2, $3)"
+                   " ON CONFLICT(grant_id, day) DO UPDATE SET used = used + excluded.used",
+                   "tii", grant_id, day, n);
+    return rc < 0 ? rc : 0;
+}
+
 static const char *grant_status(yw_stmt *s, int64_t now)
 {
     if (!yw_stmt_is_null(s, 12))

@@ -131,6 +131,11 @@ int64_t quota_day(int64_t now_ms);
 int64_t next_quota_day_ms(int64_t now_ms);
 int64_t seconds_to_next_day(int64_t now_ms);
 
+/* Records grant_id disclosed on day (grant_usage), into *used. 0 or < 0. */
+int quota_used(yw_db *db, const char *grant_id, int64_t day, int64_t *used);
+/* Inside a writer job: counts n more records of grant_id on day, or YW_ERANGE when they exceed quota. */
+int quota_take(yw_db *db, const char *grant_id, int64_t day, int64_t quota, int64_t n);
+
 /* ---- objections, conflicts and quality (objections.c, conflicts.c, quality.c) ---- */
 
 /* A new data objection to one item of one record. Strings are the caller's. */

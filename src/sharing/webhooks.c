@@ -87,25 +87,6 @@ typedef struct {
     const char *items, *object_ids; /* canonical JSON arrays, for the audit entry */
 } send_job_arg;
 
-/* A new batch's changes, counted against the grant's quota of the day; YW_ERANGE when they do not fit. */
-static int count_against_quota(yw_db *db, const send_job_arg *a)
-{
-    if (!a->new_batch || !a->daily_quota)
-        return 0;
-    int64_t used = 0;
-    int rc = yw_db_int(db, &used, "SELECT used FROM grant_usage WHERE grant_id = $1 AND day = $2", "ti", a->grant_id,
-                       a->day);
-    if (rc < 0)
-        return rc;
-    if (used + a->changes > a->daily_quota)
-        return YW_ERANGE; /* reads took the rest since the batch was made: the next scan makes a smaller one */
-    rc = yw_db_run(db,
-                   "INSERT INTO grant_usage(grant_id, day, used) VALUES ($1, $2, $3)"
-                   " ON CONFLICT(grant_id, day) DO UPDATE SET used = used + excluded.used",
-                   "tii", a->grant_id, a->day, a->changes);
-    return rc < 0 ? rc : 0;
-}
-
 /* Before a batch leaves: its delivery row and its audit entry, if the subscription is still active. */
 static int send_job(yw_db *db, void *arg)
 {
@@ -117,7 +98,9 @@ static int send_job(yw_db *db, void *arg)
         return rc;
     if (!active)
         return YW_ESTATE;
-    if ((rc = count_against_quota(db, a)) < 0)
+    /* A new batch counts against the quota; over it (reads took the rest since it was made), the next scan
+     * makes a smaller one. */
+    if (a->new_batch && a->daily_quota && (rc = quota_take(db, a->grant_id, a->day, a->daily_quota, a->changes)) < 0)
         return rc;
     rc = a->new_batch ? yw_db_run(db,
                                   "INSERT INTO subscription_deliveries(id, subscription, first_seq, last_seq, changes,"
@@ -314,9 +297,8 @@ static void prepare(yw_webhooks *w, yw_db *db, const due *d)
     int limit = delivery[0] ? (int)(pending_last - cursor) : BATCH;
     int64_t day = quota_day(now);
     if (!delivery[0] && quota) {
-        int64_t used = 0;
-        if (yw_db_int(db, &used, "SELECT used FROM grant_usage WHERE grant_id = $1 AND day = $2", "ti", grant_id,
-                      day) < 0)
+        int64_t used;
+        if (quota_used(db, grant_id, day, &used) < 0)
             goto done;
         if (used >= quota) {
             /* only when there is something to send: an idle subscription says nothing */
