@@ -93,7 +93,7 @@ int main(int argc, char **argv)
         return 1;
     char url[256], err[256];
     snprintf(url, sizeof url, "sqlite:%s/yiwang.db", dir);
-    yw_store *store = yw_store_open(url, err, sizeof err);
+    yw_store *store = yw_store_open(url, 0, err, sizeof err);
     yw_audit *audit = store ? yw_audit_open(store, dir, err, sizeof err) : NULL;
     if (!audit) {
         fprintf(stderr, "audit-bench: %s\n", err);

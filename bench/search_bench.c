@@ -190,7 +190,7 @@ int main(int argc, char **argv)
     if (!mkdtemp(dir))
         return 1;
     snprintf(url, sizeof url, "sqlite:%s/yiwang.db", dir);
-    yw_store *store = yw_store_open(url, err, sizeof err);
+    yw_store *store = yw_store_open(url, 0, err, sizeof err);
     if (!store) {
         fprintf(stderr, "search-bench: %s\n", err);
         return 1;

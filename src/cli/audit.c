@@ -9,7 +9,8 @@
  *                                        proof or export against the public key alone
  *   keys rotate --data DIR               add a key for data at rest (cli_keys)
  *
- * verify opens the database read-only and needs no running server.
+ * verify opens the database read-only and needs no running server, but
+ * cannot read it while a server holds it alone (--db-exclusive).
  */
 #include "cli/cli.h"
 
@@ -87,6 +88,13 @@ static int cmd_verify(const audit_args *a)
     }
     if (public_key(a, pk) < 0)
         return 2;
+    if (cli_held_exclusively(a->data_dir)) {
+        fprintf(stderr,
+                "yiwang audit verify: a server holds %s with --db-exclusive, so no other process can read it: stop it"
+                " first, or check an export of the log (GET /api/v1/audit/export) with yiwang audit verify-proof\n",
+                a->data_dir);
+        return 2;
+    }
     char path[4200], err[512];
     snprintf(path, sizeof path, "sqlite:%s/yiwang.db", a->data_dir);
     yw_db *db;

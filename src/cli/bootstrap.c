@@ -56,6 +56,20 @@ int cli_calendar(const yw_config *cfg, yw_calendar *out)
     return -1;
 }
 
+bool cli_held_exclusively(const char *data_dir)
+{
+    char path[4200], mode[sizeof CLI_LOCK_EXCLUSIVE] = "";
+    snprintf(path, sizeof path, "%s/yiwang.lock", data_dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+    held = held && pread(fd, mode, sizeof mode - 1, 0) == (ssize_t)sizeof mode - 1 &&
+           strcmp(mode, CLI_LOCK_EXCLUSIVE) == 0;
+    close(fd);
+    return held;
+}
+
 int cli_open(const yw_config *cfg, cli_data *out)
 {
     out->store = NULL;
@@ -77,8 +91,12 @@ int cli_open(const yw_config *cfg, cli_data *out)
         out->lock_fd = -1;
         return -1;
     }
+    /* say how the database is held, for readers that would otherwise wait on its locks */
+    const char *mode = cfg->db_exclusive ? CLI_LOCK_EXCLUSIVE : "";
+    if (ftruncate(out->lock_fd, 0) < 0 || pwrite(out->lock_fd, mode, strlen(mode), 0) < 0)
+        yw_logf(YW_LOG_WARN, "cannot write %s/yiwang.lock: %s", cfg->data_dir, strerror(errno));
     snprintf(url, sizeof url, "sqlite:%s/yiwang.db", cfg->data_dir);
-    out->store = yw_store_open(url, err, sizeof err);
+    out->store = yw_store_open(url, cfg->db_exclusive ? YW_DB_EXCLUSIVE : 0, err, sizeof err);
     if (out->store)
         yw_writer_watch_tables(yw_store_writer(out->store), yw_app_cached_tables);
     if (out->store)

@@ -39,6 +39,12 @@ typedef struct {
     int lock_fd; /* DIR/yiwang.lock, held while open: one writer process per directory */
 } cli_data;
 
+/* What DIR/yiwang.lock holds while a process opened with --db-exclusive holds it. */
+#define CLI_LOCK_EXCLUSIVE "db-exclusive\n"
+
+/* Whether a running process holds DIR's database alone (--db-exclusive): no other may read it. */
+bool cli_held_exclusively(const char *data_dir);
+
 /*
  * Creates the data directory and opens its store, audit log and keys; 0,
  * or -1 after printing why. Only one process at a time may hold a data

@@ -22,6 +22,7 @@ typedef struct {
     int session_max;     /* --session-max seconds, default 43200 */
     int rate_limit;      /* --rate-limit: requests a second per user or client, 0 = none */
     bool demo;           /* --demo: load the demo city */
+    bool db_exclusive;   /* --db-exclusive: no other process opens the database meanwhile (YW_DB_EXCLUSIVE) */
     char *bureau_code;   /* --bureau-code: USCC of the data bureau created by init */
     char *bureau_name;   /* --bureau-name */
     char *region_code;   /* --region: the platform's GB/T 2260 region */

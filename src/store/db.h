@@ -38,6 +38,14 @@ enum {
     YW_DB_CREATE = 1 << 1,   /* create the database when missing */
     /* the write-ahead log is copied back to the database by a thread of its own, not in this connection's commits */
     YW_DB_BACKGROUND_CHECKPOINTS = 1 << 2,
+    /*
+     * This process alone opens the database, while any connection of it is
+     * open: no other process can read it meanwhile (sqlite3, yiwang audit
+     * verify), and its connections skip the file locks between processes
+     * (SQLite's "unix-excl"; the log's index lives in memory). Every
+     * connection of the process must say so alike.
+     */
+    YW_DB_EXCLUSIVE = 1 << 3,
 };
 
 typedef struct {

@@ -204,12 +204,12 @@ static void checkpointer_stop(checkpointer *k)
 }
 
 /* Starts the checkpoints of c's database; 0 or YW_E*, with c's own checkpoints left on. */
-static int checkpointer_start(sqlite_conn *c, const char *target)
+static int checkpointer_start(sqlite_conn *c, const char *target, const char *vfs)
 {
     checkpointer *k = calloc(1, sizeof *k);
     if (!k)
         return YW_ENOMEM;
-    if (sqlite3_open_v2(target, &k->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(target, &k->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, vfs) != SQLITE_OK) {
         sqlite3_close(k->db);
         free(k);
         return YW_EIO;
@@ -252,7 +252,9 @@ static int sqlite_open(const char *target, int flags, void **impl, char *err, si
     int oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READWRITE;
     if (flags & YW_DB_CREATE)
         oflags |= SQLITE_OPEN_CREATE;
-    int rc = sqlite3_open_v2(target, &c->db, oflags, (flags & YW_DB_READONLY) ? yw_sqlite_map_vfs() : NULL);
+    bool exclusive = flags & YW_DB_EXCLUSIVE;
+    const char *vfs = (flags & YW_DB_READONLY) ? yw_sqlite_map_vfs(exclusive) : exclusive ? "unix-excl" : NULL;
+    int rc = sqlite3_open_v2(target, &c->db, oflags, vfs);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "opening %s: %s", target, c->db ? sqlite3_errmsg(c->db) : "out of memory");
         sqlite3_close(c->db);
@@ -295,7 +297,7 @@ static int sqlite_open(const char *target, int flags, void **impl, char *err, si
         free(c);
         return YW_EIO;
     }
-    if ((flags & YW_DB_BACKGROUND_CHECKPOINTS) && checkpointer_start(c, target) < 0)
+    if ((flags & YW_DB_BACKGROUND_CHECKPOINTS) && checkpointer_start(c, target, exclusive ? "unix-excl" : NULL) < 0)
         yw_logf(YW_LOG_WARN, "checkpoints of %s stay in the commits: no thread for them", target);
     *impl = c;
     return 0;

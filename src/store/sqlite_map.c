@@ -18,6 +18,9 @@
  * unmapping honoured; until then SQLite reads pages past the end of the map
  * with pread. The size is asked of the file (one fstat) only after another
  * connection committed.
+ *
+ * There are two of it: one over "unix", one over "unix-excl" for a process
+ * that holds its database alone (YW_DB_EXCLUSIVE).
  */
 #include "store/sqlite_map.h"
 
@@ -30,7 +33,7 @@ typedef struct {
     sqlite3_file *real; /* the default VFS's file, allocated right after this struct */
 } map_file;
 
-static sqlite3_vfs map_vfs;
+static sqlite3_vfs map_vfs[2]; /* over "unix", over "unix-excl" */
 static sqlite3_io_methods map_methods;
 
 #define REAL(f) (((map_file *)(f))->real)
@@ -140,15 +143,7 @@ static int map_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f, in
 
 static void map_init(void)
 {
-    sqlite3_vfs *base = sqlite3_vfs_find(NULL);
-    if (!base)
-        return;
-    map_vfs = *base;
-    map_vfs.zName = YW_SQLITE_MAP_VFS;
-    map_vfs.pAppData = base;
-    map_vfs.pNext = NULL;
-    map_vfs.szOsFile = (int)sizeof(map_file) + base->szOsFile;
-    map_vfs.xOpen = map_open;
+    static const char *const names[2][2] = {{"unix", YW_SQLITE_MAP_VFS}, {"unix-excl", YW_SQLITE_MAP_VFS "-excl"}};
     map_methods = (sqlite3_io_methods){
         .iVersion = 3,
         .xClose = map_close,
@@ -170,12 +165,23 @@ static void map_init(void)
         .xFetch = map_fetch,
         .xUnfetch = map_unfetch,
     };
-    sqlite3_vfs_register(&map_vfs, 0);
+    for (int i = 0; i < 2; i++) {
+        sqlite3_vfs *base = sqlite3_vfs_find(names[i][0]);
+        if (!base)
+            continue;
+        map_vfs[i] = *base;
+        map_vfs[i].zName = names[i][1];
+        map_vfs[i].pAppData = base;
+        map_vfs[i].pNext = NULL;
+        map_vfs[i].szOsFile = (int)sizeof(map_file) + base->szOsFile;
+        map_vfs[i].xOpen = map_open;
+        sqlite3_vfs_register(&map_vfs[i], 0);
+    }
 }
 
-const char *yw_sqlite_map_vfs(void)
+const char *yw_sqlite_map_vfs(bool exclusive)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, map_init);
-    return map_vfs.zName;
+    return map_vfs[exclusive].zName;
 }

@@ -10,6 +10,7 @@
 
 struct yw_store {
     char *url;
+    int db_flags; /* of every connection */
     yw_writer *writer;
     pthread_key_t reader_key;
 };
@@ -19,10 +20,10 @@ static void close_reader(void *db)
     yw_db_close(db);
 }
 
-yw_store *yw_store_open(const char *url, char *err, size_t errlen)
+yw_store *yw_store_open(const char *url, int db_flags, char *err, size_t errlen)
 {
     yw_db *db;
-    if (yw_db_open(url, YW_DB_CREATE, &db, err, errlen) < 0)
+    if (yw_db_open(url, db_flags | YW_DB_CREATE, &db, err, errlen) < 0)
         return NULL;
     int rc = yw_db_migrate(db, err, errlen);
     yw_db_close(db);
@@ -34,7 +35,8 @@ yw_store *yw_store_open(const char *url, char *err, size_t errlen)
         return NULL;
     }
     s->url = strdup(url);
-    s->writer = yw_writer_start(url, err, errlen);
+    s->db_flags = db_flags;
+    s->writer = yw_writer_start(url, db_flags, err, errlen);
     if (!s->writer) {
         free(s->url);
         free(s);
@@ -70,7 +72,7 @@ yw_db *yw_store_reader(yw_store *s)
     if (db)
         return db;
     char err[256];
-    if (yw_db_open(s->url, YW_DB_READONLY, &db, err, sizeof err) < 0) {
+    if (yw_db_open(s->url, s->db_flags | YW_DB_READONLY, &db, err, sizeof err) < 0) {
         yw_logf(YW_LOG_ERROR, "cannot open a read connection: %s", err);
         return NULL;
     }

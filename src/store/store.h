@@ -13,8 +13,11 @@
 
 typedef struct yw_store yw_store;
 
-/* Opens url, applies migrations, starts the writer. NULL with a message on err. */
-yw_store *yw_store_open(const char *url, char *err, size_t errlen);
+/*
+ * Opens url, applies migrations, starts the writer. db_flags, 0 or
+ * YW_DB_EXCLUSIVE, applies to every connection. NULL with a message on err.
+ */
+yw_store *yw_store_open(const char *url, int db_flags, char *err, size_t errlen);
 /* Stops the writer (flushing it) and closes every connection. */
 void yw_store_close(yw_store *s);
 

@@ -281,14 +281,14 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-yw_writer *yw_writer_start(const char *url, char *err, size_t errlen)
+yw_writer *yw_writer_start(const char *url, int db_flags, char *err, size_t errlen)
 {
     yw_writer *w = calloc(1, sizeof *w);
     if (!w) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (yw_db_open(url, YW_DB_CREATE | YW_DB_BACKGROUND_CHECKPOINTS, &w->db, err, errlen) < 0) {
+    if (yw_db_open(url, db_flags | YW_DB_CREATE | YW_DB_BACKGROUND_CHECKPOINTS, &w->db, err, errlen) < 0) {
         free(w);
         return NULL;
     }

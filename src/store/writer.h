@@ -29,8 +29,8 @@ typedef struct yw_writer yw_writer;
 /* Runs on the writer thread inside a transaction; returns 0 or < 0 to roll back. */
 typedef int (*yw_write_fn)(yw_db *db, void *arg);
 
-/* Opens url for writing and starts the thread. NULL with a message on err. */
-yw_writer *yw_writer_start(const char *url, char *err, size_t errlen);
+/* Opens url for writing (db_flags: 0 or YW_DB_EXCLUSIVE) and starts the thread. NULL with a message on err. */
+yw_writer *yw_writer_start(const char *url, int db_flags, char *err, size_t errlen);
 
 /*
  * Queues fn(db, arg) and waits until its batch is durable. Returns fn's

@@ -1,11 +1,14 @@
-// Durability: an acknowledged write survives SIGKILL; SIGTERM lets requests
-// in flight finish and exits 0.
+// Durability: an acknowledged write survives SIGKILL, also with the database
+// held alone (--db-exclusive); SIGTERM lets requests in flight finish and
+// exits 0.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { startServer } from './lib/server.mjs';
+import { join } from 'node:path';
+import { BIN, startServer } from './lib/server.mjs';
 import { makeUscc, sleep } from './lib/util.mjs';
 
 const dirs = [];
@@ -63,6 +66,35 @@ test('writes acknowledged before SIGKILL are there after a restart', async () =>
   } finally {
     assert.deepEqual(await third.stop(), { code: 0, signal: null });
   }
+});
+
+test('--db-exclusive: the server works as usual, no other process opens its database meanwhile, writes survive SIGKILL', async () => {
+  const srv = await startServer({ demo: false, keepData: true, args: ['--db-exclusive'] });
+  dirs.push(srv.dir);
+  const sys = await srv.adminToken('sysadmin');
+  const codes = Array.from({ length: 12 }, () => makeUscc());
+  const writes = await Promise.all(codes.map((code, i) => srv.call('POST', '/api/v1/orgs', {
+    token: sys, body: { code, name: `独占${i}`, region_code: '330100', level: 'city' },
+  })));
+  for (const w of writes) assert.equal(w.status, 201, w.text);
+  for (const code of codes) assert.equal((await srv.call('GET', `/api/v1/orgs/${code}`, { token: sys })).json.code, code);
+
+  const db = join(srv.dir, 'yiwang.db');
+  const count = `SELECT count(*) FROM orgs WHERE code IN (${codes.map((c) => `'${c}'`).join(',')})`;
+  const peek = spawnSync('sqlite3', [db, count], { encoding: 'utf8', timeout: 30000 });
+  assert.notEqual(peek.status, 0, 'sqlite3 read the database of a server holding it alone');
+  assert.match(peek.stderr, /locked/);
+  const t0 = Date.now();
+  const verify = spawnSync(BIN, ['audit', 'verify', '--data', srv.dir], { encoding: 'utf8', timeout: 30000 });
+  assert.equal(verify.status, 2, verify.stdout + verify.stderr);
+  assert.match(verify.stderr, /--db-exclusive/);
+  assert.equal(verify.stdout, '', 'no verdict on a log it could not read');
+  assert.ok(Date.now() - t0 < 5000, `audit verify took ${Date.now() - t0} ms to give up`);
+
+  srv.proc.kill('SIGKILL');
+  await srv.exited;
+  const afterKill = spawnSync('sqlite3', [db, count], { encoding: 'utf8' });
+  assert.equal(afterKill.stdout.trim(), String(codes.length), 'the acknowledged writes, readable once the server is gone');
 });
 
 /** Starts a POST whose body arrives in two parts; returns {finish(), response}. */

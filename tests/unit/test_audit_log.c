@@ -51,7 +51,7 @@ static opened_log open_log(void)
 {
     char url[512], err[256] = "";
     snprintf(url, sizeof url, "sqlite:%s/yiwang.db", tmpdir);
-    opened_log l = {.store = yw_store_open(url, err, sizeof err)};
+    opened_log l = {.store = yw_store_open(url, 0, err, sizeof err)};
     cr_assert_not_null(l.store, "%s", err);
     l.audit = yw_audit_open(l.store, tmpdir, err, sizeof err);
     cr_assert_not_null(l.audit, "%s", err);

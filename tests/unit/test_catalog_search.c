@@ -62,7 +62,7 @@ static void setup(void)
     snprintf(tmpdir, sizeof tmpdir, "/tmp/yw-search-XXXXXX");
     cr_assert_not_null(mkdtemp(tmpdir));
     snprintf(url, sizeof url, "sqlite:%s/yiwang.db", tmpdir);
-    store = yw_store_open(url, err, sizeof err);
+    store = yw_store_open(url, 0, err, sizeof err);
     cr_assert_not_null(store, "%s", err);
     cr_assert_eq(yw_writer_run(yw_store_writer(store), fill, NULL), 0);
 }

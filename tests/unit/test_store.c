@@ -586,7 +586,7 @@ Test(db, release_of_null_is_ignored)
 static yw_writer *start_writer(const char *name)
 {
     char err[256] = "";
-    yw_writer *w = yw_writer_start(db_path(name), err, sizeof err);
+    yw_writer *w = yw_writer_start(db_path(name), 0, err, sizeof err);
     cr_assert_not_null(w, "writer: %s", err);
     return w;
 }
@@ -1037,7 +1037,7 @@ Test(writer, stats_count_commits_jobs_and_latency)
 Test(writer, start_fails_cleanly_on_a_bad_path)
 {
     char err[256] = "";
-    yw_writer *w = yw_writer_start("/nonexistent-dir/x/y.db", err, sizeof err);
+    yw_writer *w = yw_writer_start("/nonexistent-dir/x/y.db", 0, err, sizeof err);
     cr_expect_null(w);
     cr_expect(err[0] != '\0');
 }
@@ -1082,7 +1082,7 @@ Test(store, readers_per_thread_see_committed_writes)
 {
     enum { T = 4 };
     char err[256] = "";
-    yw_store *s = yw_store_open(db_path("store.db"), err, sizeof err);
+    yw_store *s = yw_store_open(db_path("store.db"), 0, err, sizeof err);
     cr_assert_not_null(s, "%s", err);
 
     yw_db *mine = yw_store_reader(s);
@@ -1119,11 +1119,11 @@ Test(store, readers_per_thread_see_committed_writes)
 Test(store, reopening_keeps_data_and_migrations)
 {
     char err[256] = "";
-    yw_store *s = yw_store_open(db_path("store.db"), err, sizeof err);
+    yw_store *s = yw_store_open(db_path("store.db"), 0, err, sizeof err);
     cr_assert_not_null(s, "%s", err);
     cr_assert_eq(yw_writer_run(yw_store_writer(s), insert_org, "91350100M000100Y43"), 0);
     yw_store_close(s);
-    s = yw_store_open(db_path("store.db"), err, sizeof err);
+    s = yw_store_open(db_path("store.db"), 0, err, sizeof err);
     cr_assert_not_null(s, "reopen: %s", err);
     yw_db *r = yw_store_reader(s);
     cr_assert_not_null(r);
@@ -1134,7 +1134,7 @@ Test(store, reopening_keeps_data_and_migrations)
 Test(store, open_fails_with_a_message_for_a_bad_path)
 {
     char err[256] = "";
-    cr_expect_null(yw_store_open("/nonexistent-dir/x/store.db", err, sizeof err));
+    cr_expect_null(yw_store_open("/nonexistent-dir/x/store.db", 0, err, sizeof err));
     cr_expect(err[0] != '\0');
 }
 
