@@ -19,6 +19,9 @@
 #   - A read waits for its audit entry without holding a worker (the
 #     connection is suspended until the group commit is durable), so the
 #     server's default workers suffice.
+#   - yiwang holds its database alone (--db-exclusive, as a server that owns
+#     its data directory would be run): reads skip SQLite's file locks
+#     between processes. BENCH_DB_EXCLUSIVE=0 measures the shared mode.
 #   - Servers on core BENCH_SERVER_CPU, wrk on BENCH_CLIENT_CPU; warm-up, then
 #     yiwang, nginx, yiwang, nginx, the better run of each kept
 #     (bench/lib/compare.sh, shared with bench/http.sh).
@@ -35,7 +38,8 @@ GEN=$ROOT/build/release/gen-people
 
 echo "generating $ROWS residents x 12 items..." >&2
 "$GEN" "$ROWS" >"$TMP/people.csv"
-start_sharing_parties
+EXCLUSIVE=${BENCH_DB_EXCLUSIVE:-1}
+start_sharing_parties YIWANG_DB_EXCLUSIVE=$EXCLUSIVE
 
 item() { printf '{"name":"%s","element":"%s"}' "$1" "$1"; }
 ITEMS=""
@@ -88,7 +92,8 @@ SIZE=$(bytes "$HTTP_BODY")
 start_nginx "$TMP/record.json" "$SAMPLE"
 
 echo "yiwang vs nginx: GET a granted record (6 items, 4 masked, audited), $SIZE-byte body, $ROWS records," \
-  "servers on core $SERVER_CPU, wrk on core $CLIENT_CPU" >&2
+  "database $([ "$EXCLUSIVE" = 1 ] && echo "held alone" || echo shared), servers on core $SERVER_CPU," \
+  "wrk on core $CLIENT_CPU" >&2
 echo "wrk ${WRK_FLAGS[*]} -s read.lua -H 'Authorization: Bearer …' (both), runs alternate, best of 2 each" >&2
 compare
 http "$YPORT" GET "$SAMPLE" "$AUTH"
