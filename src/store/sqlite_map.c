@@ -30,7 +30,7 @@
 typedef struct {
     sqlite3_file base;
     sqlite3_int64 size; /* at the last unmapping let through, -1 before any */
-    sqlite3_file *real; /* the default VFS's file, allocated right after this struct */
+    sqlite3_file *real; /* the base VFS's file, allocated right after this struct */
 } map_file;
 
 static sqlite3_vfs map_vfs[2]; /* over "unix", over "unix-excl" */
@@ -130,7 +130,7 @@ static int map_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f, in
 {
     sqlite3_vfs *base = vfs->pAppData;
     if (!(flags & SQLITE_OPEN_MAIN_DB))
-        return base->xOpen(base, name, f, flags, out_flags); /* the log and others: the default file as is */
+        return base->xOpen(base, name, f, flags, out_flags); /* the log and others: the base VFS's file as is */
     map_file *m = (map_file *)f;
     memset(m, 0, sizeof *m);
     m->size = -1;
