@@ -19,6 +19,7 @@ static const yw_db_backend *const backends[] = {&yw_db_sqlite};
 struct yw_db {
     const yw_db_backend *ops;
     void *impl;
+    const char *deferred; /* yw_db_defer: runs before the next statement */
 };
 
 int yw_db_open(const char *url, int flags, yw_db **out, char *err, size_t errlen)
@@ -69,9 +70,30 @@ void yw_db_watch(yw_db *db, void (*fn)(void *ctx, const char *table), void *ctx)
     db->ops->watch(db->impl, fn, ctx);
 }
 
+void yw_db_defer(yw_db *db, const char *sql)
+{
+    db->deferred = sql;
+}
+
+bool yw_db_drop_deferred(yw_db *db)
+{
+    bool pending = db->deferred != NULL;
+    db->deferred = NULL;
+    return pending;
+}
+
+/* Runs what yw_db_defer left, before the statement that needs it; 0 or its failure. */
+static int run_deferred(yw_db *db)
+{
+    const char *sql = db->deferred;
+    db->deferred = NULL;
+    return sql ? db->ops->exec(db->impl, sql) : 0;
+}
+
 int yw_db_exec(yw_db *db, const char *sql)
 {
-    return db->ops->exec(db->impl, sql);
+    int rc = run_deferred(db);
+    return rc < 0 ? rc : db->ops->exec(db->impl, sql);
 }
 
 int yw_db_begin(yw_db *db)
@@ -118,7 +140,10 @@ static int bind_args(yw_stmt *s, const char *fmt, va_list ap)
 static int vquery(yw_db *db, yw_stmt **out, const char *sql, const char *fmt, va_list ap)
 {
     yw_stmt *s;
-    int rc = db->ops->prepare(db->impl, sql, &s);
+    int rc = run_deferred(db);
+    if (rc < 0)
+        return rc;
+    rc = db->ops->prepare(db->impl, sql, &s);
     if (rc < 0)
         return rc;
     s->ops = db->ops;
@@ -134,7 +159,10 @@ static int vquery(yw_db *db, yw_stmt **out, const char *sql, const char *fmt, va
 
 int yw_db_prepare(yw_db *db, yw_stmt **out, const char *sql)
 {
-    int rc = db->ops->prepare(db->impl, sql, out);
+    int rc = run_deferred(db);
+    if (rc < 0)
+        return rc;
+    rc = db->ops->prepare(db->impl, sql, out);
     if (rc == 0) {
         (*out)->ops = db->ops;
         (*out)->db = db;

@@ -93,6 +93,14 @@ int yw_db_commit(yw_db *db);
 int yw_db_rollback(yw_db *db);
 
 /*
+ * Runs sql (one statement without parameters, kept by the caller) just
+ * before the next statement on db: work that may need none skips it.
+ * yw_db_drop_deferred forgets it and tells whether it was still waiting.
+ */
+void yw_db_defer(yw_db *db, const char *sql);
+bool yw_db_drop_deferred(yw_db *db);
+
+/*
  * Prepares sql and binds the arguments described by fmt. On success *out
  * is ready to step; give it back with yw_stmt_release.
  */

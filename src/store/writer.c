@@ -2,7 +2,8 @@
  * Group-commit writer (see writer.h).
  *
  * Jobs are linked into a FIFO under one mutex. The thread takes the whole
- * queue at once, runs each job inside its own savepoint, commits, then marks
+ * queue at once, runs each job inside its own savepoint (opened only when
+ * the job runs a statement), commits, then marks
  * the jobs done and wakes their callers with one broadcast. Waiting callers
  * share a condition variable and check their own job's flag.
  *
@@ -159,13 +160,14 @@ static int run_batch(yw_writer *w, job *batch)
         return rc;
     job *tx_start = batch; /* first job of the current transaction */
     for (job *j = batch; j; j = j->next) {
-        rc = yw_db_exec(w->db, "SAVEPOINT job");
-        if (rc >= 0)
-            notify_job_starting(w);
-        j->rc = rc < 0 ? rc : j->fn(w->db, j->arg);
-        if (j->rc < 0 && yw_db_in_transaction(w->db))
+        /* Opened at the job's first statement: most audited reads run none. */
+        yw_db_defer(w->db, "SAVEPOINT job");
+        notify_job_starting(w);
+        j->rc = j->fn(w->db, j->arg);
+        bool opened = !yw_db_drop_deferred(w->db);
+        if (opened && j->rc < 0 && yw_db_in_transaction(w->db))
             yw_db_exec(w->db, "ROLLBACK TO job");
-        if (yw_db_in_transaction(w->db))
+        if (opened && yw_db_in_transaction(w->db))
             yw_db_exec(w->db, "RELEASE job");
         if (j->rc < 0 && yw_db_in_transaction(w->db))
             notify_rollback(w);
