@@ -17,8 +17,8 @@
 #     nginx answers the same path with the same bytes.
 #   - Both servers on core BENCH_SERVER_CPU (so the provider's work during
 #     the mediated run is counted against the hub, as it would be), wrk on
-#     BENCH_CLIENT_CPU; warm-up, then yiwang, nginx, yiwang, nginx, the
-#     better run of each kept (bench/lib/compare.sh).
+#     BENCH_CLIENT_CPU; warm-up, then BENCH_ROUNDS rounds of yiwang then
+#     nginx, the best run of each kept (bench/lib/compare.sh).
 #   - A second nginx on the same core, a bare reverse proxy of the provider
 #     (kept-alive upstream connections, nothing checked, hashed or logged),
 #     is measured in the same rounds: the ceiling of any mediating hub in
@@ -65,7 +65,7 @@ start_nginx_proxy "$WRK_PATH"
 
 echo "yiwang vs nginx: GET 1 KiB through the hub (client auth, grant, forward, hashes, audited) vs from the" \
   "provider directly, servers on core $SERVER_CPU, wrk on core $CLIENT_CPU" >&2
-echo "wrk ${WRK_FLAGS[*]} -H 'Authorization: Bearer …' (both), runs alternate, best of 2 each" >&2
+echo "wrk ${WRK_FLAGS[*]} -H 'Authorization: Bearer …' (both), runs alternate, best of $ROUNDS each" >&2
 compare
 http "$YPORT" GET "$WRK_PATH" "$AUTH"
 expect 200 "yiwang after the load"

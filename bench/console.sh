@@ -26,7 +26,7 @@ SIZE=$(LC_ALL=C wc -c <"$FILE" | tr -d ' ')
 start_nginx "$FILE" "$WRK_PATH"
 
 echo "yiwang vs nginx: GET $WRK_PATH, $SIZE-byte script, servers on core $SERVER_CPU, wrk on core $CLIENT_CPU" >&2
-echo "wrk ${WRK_FLAGS[*]} (both), runs alternate, best of 2 each" >&2
+echo "wrk ${WRK_FLAGS[*]} (both), runs alternate, best of $ROUNDS each" >&2
 compare
 
 http "$YPORT" GET "$WRK_PATH"

@@ -15,8 +15,9 @@
 #   - wrk runs with identical flags and identical requests against both
 #     (the same path and Authorization header; nginx ignores the header):
 #     wrk -t1 -c64 -d10s --latency. A short warm-up precedes the runs; the
-#     runs alternate yiwang, nginx, yiwang, nginx and the better run of each
-#     (by req/s) is kept, which damps noise from the rest of the machine.
+#     runs alternate yiwang, nginx, yiwang, nginx, ... (BENCH_ROUNDS rounds)
+#     and the best run of each (by req/s) is kept, which damps noise from
+#     the rest of the machine.
 #   - Any non-2xx answer makes a run invalid (a benchmark of 401s would
 #     measure nothing); socket errors (timeouts, resets) are reported.
 # Output: a small table (req/s, p99 latency, ratio yiwang/nginx) and a one-line
@@ -56,7 +57,7 @@ SIZE=$(bytes "$HTTP_BODY")
 start_nginx "$TMP/me.json" "$WRK_PATH"
 
 echo "yiwang vs nginx: GET $WRK_PATH, $SIZE-byte JSON body, servers on core $SERVER_CPU, wrk on core $CLIENT_CPU" >&2
-echo "wrk ${WRK_FLAGS[*]} -H 'Authorization: Bearer …' (both), runs alternate, best of 2 each" >&2
+echo "wrk ${WRK_FLAGS[*]} -H 'Authorization: Bearer …' (both), runs alternate, best of $ROUNDS each" >&2
 compare
 
 # yiwang must still be healthy after the load.

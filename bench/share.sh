@@ -23,7 +23,7 @@
 #     its data directory would be run): reads skip SQLite's file locks
 #     between processes. BENCH_DB_EXCLUSIVE=0 measures the shared mode.
 #   - Servers on core BENCH_SERVER_CPU, wrk on BENCH_CLIENT_CPU; warm-up, then
-#     yiwang, nginx, yiwang, nginx, the better run of each kept
+#     BENCH_ROUNDS rounds of yiwang then nginx, the best run of each kept
 #     (bench/lib/compare.sh, shared with bench/http.sh).
 # Targets: ratio >= 0.35 and yiwang p99 < 15 ms at 64 connections.
 set -euo pipefail
@@ -94,7 +94,7 @@ start_nginx "$TMP/record.json" "$SAMPLE"
 echo "yiwang vs nginx: GET a granted record (6 items, 4 masked, audited), $SIZE-byte body, $ROWS records," \
   "database $([ "$EXCLUSIVE" = 1 ] && echo "held alone" || echo shared), servers on core $SERVER_CPU," \
   "wrk on core $CLIENT_CPU" >&2
-echo "wrk ${WRK_FLAGS[*]} -s read.lua -H 'Authorization: Bearer …' (both), runs alternate, best of 2 each" >&2
+echo "wrk ${WRK_FLAGS[*]} -s read.lua -H 'Authorization: Bearer …' (both), runs alternate, best of $ROUNDS each" >&2
 compare
 http "$YPORT" GET "$SAMPLE" "$AUTH"
 expect 200 "yiwang after the load"

@@ -3,7 +3,8 @@
 # files and processes removed on exit, plain HTTP over /dev/tcp, starting
 # yiwang and an nginx that serves given bytes (and, for bench/access.sh, a
 # second nginx that only proxies to the first), and the measured runs:
-# warm-up, then yiwang, nginx, yiwang, nginx, the better run of each kept.
+# warm-up, then BENCH_ROUNDS alternating rounds (yiwang, nginx, yiwang,
+# nginx, ...), the best run of each kept.
 #
 # The caller sets, before sourcing: NAME (for messages); optionally the
 # BENCH_* knobs documented in bench/README.md.
@@ -11,6 +12,7 @@
 BIN=${YIWANG_BIN:-$ROOT/build/release/yiwang}
 DURATION=${BENCH_DURATION:-10s}
 CONNS=${BENCH_CONNECTIONS:-64}
+ROUNDS=${BENCH_ROUNDS:-3}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
 CLIENT_CPU=${BENCH_CLIENT_CPU:-1}
 
@@ -289,7 +291,7 @@ better() {
   awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); print (y[1] + 0 > x[1] + 0) ? b : a }'
 }
 
-# compare: warm-up, two alternating rounds; sets Y_RPS Y_P99 N_RPS N_P99, and P_RPS P_P99
+# compare: warm-up, ROUNDS alternating rounds; sets Y_RPS Y_P99 N_RPS N_P99, and P_RPS P_P99
 # when a proxy nginx runs (start_nginx_proxy)
 compare() {
   wrk_run "$YPORT" -t1 "-c$CONNS" -d2s || die "wrk warm-up against yiwang failed: $(cat "$TMP/wrk.out")"
@@ -298,7 +300,7 @@ compare() {
     wrk_run "$PPORT" -t1 "-c$CONNS" -d2s || die "wrk warm-up against the proxy failed: $(cat "$TMP/wrk.out")"
   fi
   local best_y= best_n= best_p=
-  for round in 1 2; do
+  for round in $(seq "$ROUNDS"); do
     run yiwang "$YPORT"; echo "  run $round yiwang: $RESULT (req/s, p99 ms)" >&2; best_y=$(better "$best_y" "$RESULT")
     run nginx "$NPORT"; echo "  run $round nginx:  $RESULT (req/s, p99 ms)" >&2; best_n=$(better "$best_n" "$RESULT")
     if [ -n "${PPORT:-}" ]; then
