@@ -5,7 +5,9 @@
  * a committed transaction survives power loss; readers never block the
  * writer. Prepared statements are cached per connection in a small hash
  * table keyed by SQL text: handlers prepare the same statements on every
- * request, and preparing is the dominant cost of a point query.
+ * request, and preparing is the dominant cost of a point query. Some texts
+ * are made at run time (a filter's shape, a resource's code), so the cache
+ * keeps CACHE_MAX of them and lets the least recently used idle one go.
  *
  * Parameters are written $1..$n; SQLite treats "$1" as a named parameter
  * numbered by first appearance, so each statement keeps a map from the
@@ -28,6 +30,7 @@
 #include <string.h>
 
 #define CACHE_BUCKETS 128
+#define CACHE_MAX 512 /* statements kept per connection */
 
 typedef struct sqlite_stmt {
     yw_stmt base;
@@ -38,7 +41,9 @@ typedef struct sqlite_stmt {
     int nparams;    /* highest $n */
     int in_use;
     int cached;
-    struct sqlite_stmt *next;
+    unsigned bucket;
+    struct sqlite_stmt *next;           /* in its bucket */
+    struct sqlite_stmt *newer, *older;  /* in the cache's order of use */
 } sqlite_stmt;
 
 typedef struct {
@@ -76,6 +81,8 @@ typedef struct sqlite_conn {
     sqlite3 *db;
     checkpointer *checkpoints; /* NULL: SQLite's own, in the commits */
     sqlite_stmt *cache[CACHE_BUCKETS];
+    sqlite_stmt *newest, *oldest; /* the cached statements by last use */
+    int ncached;
     char errmsg[256];
     watcher watcher; /* yw_db_watch */
 } sqlite_conn;
@@ -354,6 +361,41 @@ static int build_param_map(sqlite_stmt *s)
     return 0;
 }
 
+static void use_order_unlink(sqlite_conn *c, sqlite_stmt *s)
+{
+    *(s->newer ? &s->newer->older : &c->newest) = s->older;
+    *(s->older ? &s->older->newer : &c->oldest) = s->newer;
+    s->newer = s->older = NULL;
+}
+
+static void use_order_push(sqlite_conn *c, sqlite_stmt *s)
+{
+    s->older = c->newest;
+    s->newer = NULL;
+    *(c->newest ? &c->newest->newer : &c->oldest) = s;
+    c->newest = s;
+}
+
+/* Makes room for one more cached statement: the least recently used idle one goes. False: all are in use. */
+static bool cache_make_room(sqlite_conn *c)
+{
+    if (c->ncached < CACHE_MAX)
+        return true;
+    sqlite_stmt *victim = c->oldest;
+    while (victim && victim->in_use)
+        victim = victim->newer;
+    if (!victim)
+        return false;
+    use_order_unlink(c, victim);
+    sqlite_stmt **at = &c->cache[victim->bucket];
+    while (*at != victim)
+        at = &(*at)->next;
+    *at = victim->next;
+    c->ncached--;
+    stmt_destroy(victim);
+    return true;
+}
+
 static int sqlite_prepare(void *impl, const char *sql, yw_stmt **out)
 {
     sqlite_conn *c = impl;
@@ -361,6 +403,10 @@ static int sqlite_prepare(void *impl, const char *sql, yw_stmt **out)
     for (sqlite_stmt *s = c->cache[h]; s; s = s->next) {
         if (!s->in_use && strcmp(s->sql, sql) == 0) {
             s->in_use = 1;
+            if (c->newest != s) {
+                use_order_unlink(c, s);
+                use_order_push(c, s);
+            }
             *out = &s->base;
             return 0;
         }
@@ -386,10 +432,13 @@ static int sqlite_prepare(void *impl, const char *sql, yw_stmt **out)
     int dup = 0;
     for (sqlite_stmt *o = c->cache[h]; o; o = o->next)
         dup |= strcmp(o->sql, sql) == 0;
-    if (!dup) {
+    if (!dup && cache_make_room(c)) {
         s->cached = 1;
+        s->bucket = h;
         s->next = c->cache[h];
         c->cache[h] = s;
+        use_order_push(c, s);
+        c->ncached++;
     }
     *out = &s->base;
     return 0;

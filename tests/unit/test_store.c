@@ -575,6 +575,27 @@ Test(db, many_distinct_statements)
     yw_db_close(db);
 }
 
+Test(db, the_statement_cache_is_bounded_and_keeps_what_is_used)
+{
+    /* Texts made at run time (a filter's shape, a resource's code) must not pile up on a connection. */
+    yw_db *db = open_scratch();
+    int64_t v = -1;
+    for (int i = 0; i < 2000; i++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "SELECT %d + $1", i);
+        cr_assert_eq(yw_db_int(db, &v, sql, "i", (int64_t)1), 1);
+        cr_assert_eq(v, i + 1);
+        cr_assert_eq(yw_db_int(db, &v, "SELECT 7 AS hot", ""), 1); /* used all along */
+    }
+    int64_t prepared = -1, hot_runs = -1;
+    cr_assert_eq(yw_db_int(db, &prepared, "SELECT count(*) FROM sqlite_stmt", ""), 1);
+    cr_expect_leq(prepared, 520, "%lld statements stay prepared after 2,000 distinct texts", (long long)prepared);
+    cr_expect_geq(prepared, 100, "the cache still keeps recent statements (%lld)", (long long)prepared);
+    cr_assert_eq(yw_db_int(db, &hot_runs, "SELECT run FROM sqlite_stmt WHERE sql = 'SELECT 7 AS hot'", ""), 1);
+    cr_expect_eq(hot_runs, 2000, "a statement in constant use is never let go (run %lld times)", (long long)hot_runs);
+    yw_db_close(db);
+}
+
 Test(db, release_of_null_is_ignored)
 {
     yw_stmt_release(NULL);
