@@ -83,5 +83,7 @@ void access_stats_reset(void);
 
 /* Whether name is the outcome of a recorded call (service_calls.outcome): "ok", "provider_timeout", ... */
 bool access_outcome_known(const char *name);
+/* Every such outcome, comma-separated, appended to out. */
+void access_outcomes_list(yw_buf *out);
 
 #endif

@@ -162,6 +162,12 @@ bool access_outcome_known(const char *name)
     return false;
 }
 
+void access_outcomes_list(yw_buf *out)
+{
+    for (size_t i = 0; i < sizeof outcome_names / sizeof *outcome_names; i++)
+        yw_buf_printf(out, "%s%s", i ? ", " : "", outcome_names[i]);
+}
+
 enum { KIND_CALL = 1, KIND_HEALTH };
 
 typedef struct access_call {

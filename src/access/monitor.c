@@ -292,9 +292,10 @@ void services_calls(yw_req *req)
         return;
     const char *consumer_org = yw_req_query(req, "consumer_org"), *outcome = yw_req_query(req, "outcome");
     if (outcome && !access_outcome_known(outcome)) {
-        yw_reply_problem(req, 400, "invalid_request",
-                         "outcome is one of ok, provider_unreachable, provider_timeout, provider_response_too_large,"
-                         " consumer_gone");
+        yw_buf names = YW_BUF_INIT;
+        access_outcomes_list(&names);
+        yw_reply_problem(req, 400, "invalid_request", "outcome is one of %s", names.data);
+        yw_buf_free(&names);
         return;
     }
     yw_db *db = yw_app_reader_or_reply(req);

@@ -615,8 +615,9 @@ test('service calls filtered by consumer, outcome and time', async () => {
   assert.ok(timeouts.every((c) => c.outcome === 'provider_timeout'));
   assert.equal((await list('outcome=ok')).length + timeouts.length + all.filter((c) =>
     c.outcome !== 'ok' && c.outcome !== 'provider_timeout').length, all.length);
-  assertProblem(await srv.call('GET', `/api/v1/services/${service.id}/calls?outcome=fine`, { token: gaj }), 400,
-    'invalid_request');
+  const unknownOutcome = await srv.call('GET', `/api/v1/services/${service.id}/calls?outcome=fine`, { token: gaj });
+  assertProblem(unknownOutcome, 400, 'invalid_request');
+  assert.match(unknownOutcome.json.detail, /ok, provider_unreachable, .*consumer_gone$/, 'the problem names every outcome');
   const scjgCalls = await list(`consumer_org=${SCJG}`);
   assert.ok(scjgCalls.length >= 1 && scjgCalls.every((c) => c.consumer_org === SCJG));
   // a consumer's scope stays its own, whatever it asks for
