@@ -813,23 +813,44 @@ static int legacy_convert_job(yw_db *db, void *arg)
 
 /* ---- signing ---- */
 
+/* Signs and stores the head of n entries with root. */
+static int store_head(const yw_audit *a, yw_db *db, uint64_t n, const yw_hash root)
+{
+    yw_tree_head h;
+    yw_audit_sign(a, n, root, &h);
+    int rc = yw_db_run(db, "INSERT INTO audit_heads(tree_size, root, timestamp, signature) VALUES ($1, $2, $3, $4)"
+                           " ON CONFLICT(tree_size) DO NOTHING",
+                       "ibib", (int64_t)h.tree_size, (const void *)h.root, (size_t)YW_HASH_LEN, h.timestamp,
+                       (const void *)h.signature, (size_t)64);
+    return rc < 0 ? rc : 0;
+}
+
 static int sign_job(yw_db *db, void *arg)
 {
     yw_audit *a = arg;
     if (a->frontier.size == a->signed_size)
         return 0;
-    yw_tree_head h;
     yw_hash root;
     yw_merkle_frontier_root(&a->frontier, root);
-    yw_audit_sign(a, a->frontier.size, root, &h);
-    int rc = yw_db_run(db, "INSERT INTO audit_heads(tree_size, root, timestamp, signature) VALUES ($1, $2, $3, $4)"
-                           " ON CONFLICT(tree_size) DO NOTHING",
-                       "ibib", (int64_t)h.tree_size, (const void *)h.root, (size_t)YW_HASH_LEN, h.timestamp,
-                       (const void *)h.signature, (size_t)64);
+    int rc = store_head(a, db, a->frontier.size, root);
     if (rc < 0)
         return rc;
-    a->signed_size = h.tree_size;
+    a->signed_size = a->frontier.size;
     return 0;
+}
+
+int yw_audit_cover_stored(const yw_audit *a, yw_db *db)
+{
+    uint64_t n;
+    yw_tree_head last;
+    int rc = yw_audit_stored_size(db, &n);
+    if (rc >= 0)
+        rc = yw_audit_latest_head(db, &last);
+    if (rc < 0 || n == 0 || (rc == 1 && last.tree_size == n))
+        return rc < 0 ? rc : 0;
+    yw_hash root;
+    rc = yw_merkle_range(yw_audit_subtree, db, 0, n, root);
+    return rc < 0 ? rc : store_head(a, db, n, root);
 }
 
 static void *signer_main(void *arg)

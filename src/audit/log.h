@@ -82,6 +82,14 @@ bool yw_tree_head_verify(const yw_tree_head *h, const uint8_t public_key[32]);
 /* Signs a head of size n with root, now; for exports and the signer. */
 void yw_audit_sign(const yw_audit *a, uint64_t n, const yw_hash root, yw_tree_head *out);
 
+/*
+ * Signs a head of every entry stored in db when its latest head covers
+ * fewer: for a copy of the database (a backup), whose last entries may be
+ * newer than the last head the server had signed, so that the copy
+ * verifies on its own. 0 or < 0.
+ */
+int yw_audit_cover_stored(const yw_audit *a, yw_db *db);
+
 /* The latest signed head readable on db; 1 found, 0 none, < 0 error. */
 int yw_audit_latest_head(yw_db *db, yw_tree_head *out);
 

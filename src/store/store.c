@@ -1,12 +1,16 @@
 /* Store: migrations at start, the writer, per-thread readers (see store.h). */
 #include "store/store.h"
 
+#include "core/error.h"
 #include "core/log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct yw_store {
     char *url;
@@ -78,4 +82,27 @@ yw_db *yw_store_reader(yw_store *s)
     }
     pthread_setspecific(s->reader_key, db);
     return db;
+}
+
+int yw_store_copy(yw_store *s, const char *path, char *err, size_t errlen)
+{
+    yw_db *db;
+    int rc = yw_db_open(s->url, s->db_flags, &db, err, errlen);
+    if (rc < 0)
+        return rc;
+    rc = yw_db_run(db, "VACUUM INTO $1", "t", path);
+    if (rc < 0)
+        snprintf(err, errlen, "copying the database: %s", yw_db_errmsg(db));
+    yw_db_close(db);
+    if (rc < 0)
+        return rc;
+    /* SQLite leaves the copy unsynced. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) < 0) {
+        snprintf(err, errlen, "syncing %s: %s", path, strerror(errno));
+        rc = YW_EIO;
+    }
+    if (fd >= 0)
+        close(fd);
+    return rc < 0 ? rc : 0;
 }

@@ -25,4 +25,12 @@ yw_writer *yw_store_writer(yw_store *s);
 /* This thread's read connection, or NULL when it cannot be opened. */
 yw_db *yw_store_reader(yw_store *s);
 
+/*
+ * Writes the database as of one moment to path, a new file (VACUUM INTO on
+ * a connection of its own: writers go on meanwhile), and syncs it. Takes
+ * as long as the copy does: call it off the request threads. On failure
+ * path may hold part of a copy; err says why.
+ */
+int yw_store_copy(yw_store *s, const char *path, char *err, size_t errlen);
+
 #endif
