@@ -16,10 +16,11 @@ extern const yw_module yw_catalog_module;
 extern const yw_module yw_data_module;
 extern const yw_module yw_sharing_module;
 extern const yw_module yw_access_module;
+extern const yw_module yw_backup_module;
 
 const yw_module *const yw_modules[] = {&yw_meta_module,    &yw_identity_module, &yw_registry_module, &yw_trail_module,
                                        &yw_catalog_module, &yw_data_module,     &yw_sharing_module,  &yw_access_module,
-                                       &yw_console_module, NULL};
+                                       &yw_backup_module,  &yw_console_module, NULL};
 
 void yw_app_add_routes(yw_router *r)
 {

@@ -78,6 +78,7 @@ static const rule rules[YW_ACT_COUNT] = {
                                 .bureau = YW_ROLE_STEWARD | YW_ROLE_ORG_ADMIN | YW_ROLE_MONITOR, .noun = "service"},
     [YW_ACT_SERVICE_CALLS] = {.own_org = YW_ROLE_STEWARD | YW_ROLE_ORG_ADMIN, .own_clients = true,
                               .bureau = YW_ROLE_STEWARD | YW_ROLE_ORG_ADMIN, .noun = "service call"},
+    [YW_ACT_BACKUP_MANAGE] = {.any_org = YW_ROLE_SYSADMIN, .noun = "backup"},
 };
 
 static const char *const role_names[] = {"sysadmin", "secadmin",  "auditor",    "org_admin", "steward",

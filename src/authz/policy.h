@@ -76,6 +76,7 @@ typedef enum {
     YW_ACT_SERVICE_CALL,      /* department systems call services through the hub */
     YW_ACT_SERVICE_MONITOR,   /* statistics of a service: its provider's people, and the data bureau's */
     YW_ACT_SERVICE_CALLS,     /* calls and their proofs: the stewards, org admins and systems of either party */
+    YW_ACT_BACKUP_MANAGE,     /* copies of the database on the server's disk: the sysadmin */
     YW_ACT_COUNT
 } yw_action;
 

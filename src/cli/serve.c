@@ -12,6 +12,7 @@
 #include "access/access.h"
 #include "app/app.h"
 #include "authz/policy.h"
+#include "backup/backup.h"
 #include "core/log.h"
 #include "data/reencrypt.h"
 #include "demo/demo.h"
@@ -170,6 +171,7 @@ done:
     yw_webhooks_stop(webhooks);
     access_stop(access); /* after the server: no call is left but the transfers' */
     yw_reencrypt_stop(reencryptor);
+    yw_backups_finish();
     cli_close(&d); /* signs a last tree head, flushes the writer */
     if (status == 0)
         yw_logf(YW_LOG_INFO, "stopped");

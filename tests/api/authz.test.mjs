@@ -396,6 +396,10 @@ const ROWS = [
     expect: SYSADMIN_ONLY(200),
   },
 
+  // ---- backups ----
+  { route: 'GET /api/v1/backups', case: 'the copies of the database', expect: SYSADMIN_ONLY(200) },
+  { route: 'POST /api/v1/backups', case: 'copy the database', expect: SYSADMIN_ONLY(202) },
+
   // ---- registry: users ----
   { route: 'GET /api/v1/users', case: 'list users', expect: MANAGERS(200) },
   {

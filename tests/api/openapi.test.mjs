@@ -26,7 +26,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { startServer, orgOf } from './lib/server.mjs';
 import { Validator, formatErrors } from './lib/schema.mjs';
-import { REPO, makeUscc, breakCheckDigit, orgCodeCheck, usccCheck, totpCode, totpStep } from './lib/util.mjs';
+import { REPO, makeUscc, breakCheckDigit, orgCodeCheck, usccCheck, totpCode, totpStep, sleep } from './lib/util.mjs';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 // Served by src/http/server.c itself, outside the route tables (GET and HEAD).
@@ -1269,6 +1269,22 @@ test('unified access: services, mediated calls, statistics, calls and proofs', a
   } finally {
     provider.close();
   }
+});
+
+test('backups: start one, list them', async () => {
+  const B = '/api/v1/backups';
+  await api('GET', B, { token: t.gajClerk, expect: 403, code: 'forbidden' });
+  await api('GET', B, { expect: 401 });
+  await api('POST', B, { token: t.gajAdmin, expect: 403, code: 'forbidden' });
+  await api('POST', B, { expect: 401 });
+  const started = await api('POST', B, { token: t.sys, expect: 202 });
+  let list = null;
+  for (let i = 0; i < 300; i++) {
+    list = await api('GET', B, { token: t.sys, expect: 200 });
+    if (!list.json.running) break;
+    await sleep(100);
+  }
+  assert.deepEqual(list.json.items.map((b) => b.name), [started.json.name]);
 });
 
 test('unknown paths and methods answer problems; X-Request-Id is echoed when sane', async () => {

@@ -1,0 +1,18 @@
+/*
+ * Backups: copies of the database on the server's disk, made while the
+ * server runs (see backups.c).
+ */
+#ifndef YW_BACKUP_BACKUP_H
+#define YW_BACKUP_BACKUP_H
+
+#include "http/request.h"
+
+/* POST /api/v1/backups: starts a copy (202), one at a time. */
+void backups_create(yw_req *req);
+/* GET /api/v1/backups: the copies on disk, the one being made, the last that failed. */
+void backups_list(yw_req *req);
+
+/* Waits for a copy being made to finish: at stop, before the store closes. */
+void yw_backups_finish(void);
+
+#endif

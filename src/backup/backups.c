@@ -1,0 +1,359 @@
+/*
+ * Backups: consistent copies of the database, made while the server runs.
+ *
+ * The sysadmin asks for one (POST /api/v1/backups). A thread of its own
+ * copies the database as of that moment (yw_store_copy: VACUUM INTO on a
+ * connection of its own, so requests and writes go on meanwhile), syncs
+ * it, signs a tree head covering its whole audit log (entries of the last
+ * second may not have one yet), and only then gives it its name in
+ * DIR/backups:
+ *
+ *   yiwang-20261127T101500.123Z.db          the copy
+ *   yiwang-20261127T101500.123Z.db.sha256   its digest, in sha256sum's format
+ *
+ * Until then it is .yiwang-….db.part, which no listing shows and the next
+ * backup removes: a copy cut short (a crash, a full disk) never carries a
+ * name. One copy is made at a time. The request, and the copy's end
+ * (backup.complete or backup.fail), are audit entries.
+ *
+ * This is also the way to copy a server that holds its database alone
+ * (--db-exclusive), which no other process can open.
+ *
+ * A copy holds what the database holds: sealed values sealed, the audit
+ * log as stored. keys.json and the audit signing key are not in it;
+ * restoring needs them, and keeping them apart from the copies is what
+ * keeps a lost copy unreadable. Copies stay on the server's disk: the API
+ * lists them and never sends one.
+ */
+#include "backup/backup.h"
+
+#include "app/app.h"
+#include "audit/log.h"
+#include "authz/policy.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "sec/digest.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NAME_MAX_LEN 64
+#define LIST_MAX 1000 /* copies listed, newest first */
+#define PATH_LEN (PATH_MAX + 128) /* the backups directory and a name in it */
+
+static struct {
+    pthread_mutex_t lock;
+    bool running, joinable;
+    pthread_t thread;
+    char name[NAME_MAX_LEN];
+    int64_t started_at;
+    /* the last copy that failed */
+    char failed[NAME_MAX_LEN], error[256];
+    int64_t failed_at;
+} state = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+typedef struct {
+    yw_store *store;
+    yw_audit *audit;
+    char dir[PATH_MAX];
+    char name[NAME_MAX_LEN];
+    const char *action; /* of the entry that ends it */
+} copy_job;
+
+/* dir/prefix name suffix into out; false when it is too long. */
+static bool path_in(char out[PATH_LEN], const char *dir, const char *prefix, const char *name, const char *suffix)
+{
+    int n = snprintf(out, PATH_LEN, "%s/%s%s%s", dir, prefix, name, suffix);
+    return n > 0 && n < PATH_LEN;
+}
+
+static bool is_copy_name(const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(name, "yiwang-", 7) == 0 && n > 10 && strcmp(name + n - 3, ".db") == 0;
+}
+
+/* SHA-256 of the file at path, in hex. */
+static int file_sha256(const char *path, char hex[YW_SHA256_HEX_LEN], char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "reading the copy: %s", strerror(errno));
+        return YW_EIO;
+    }
+    yw_sha256_ctx c;
+    yw_sha256_init(&c);
+    static __thread char chunk[1 << 16];
+    ssize_t n;
+    while ((n = read(fd, chunk, sizeof chunk)) > 0)
+        yw_sha256_update(&c, chunk, (size_t)n);
+    int saved = errno;
+    close(fd);
+    yw_sha256_final_hex(&c, hex);
+    if (n < 0) {
+        snprintf(err, errlen, "reading the copy: %s", strerror(saved));
+        return YW_EIO;
+    }
+    return 0;
+}
+
+/* Writes text to path through a temporary file, synced, then renamed. */
+static int write_file(const char *path, const char *text, char *err, size_t errlen)
+{
+    char tmp[PATH_LEN + 8];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    size_t len = strlen(text);
+    bool ok = fd >= 0 && write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
+    int saved = errno;
+    if (fd >= 0)
+        close(fd);
+    if (!ok || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "writing the digest: %s", strerror(ok ? errno : saved));
+        unlink(tmp);
+        return YW_EIO;
+    }
+    return 0;
+}
+
+/* fsync of a file or a directory (what, for the message). */
+static int sync_path(const char *path, const char *what, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+        snprintf(err, errlen, "syncing %s: %s", what, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return YW_EIO;
+    }
+    close(fd);
+    return 0;
+}
+
+/*
+ * The copy's last entries may be newer than the last tree head the server
+ * had signed: a head of its own covers them, so that the copy verifies
+ * without the server (yiwang audit verify).
+ */
+static int cover_log(const copy_job *j, const char *path, char *err, size_t errlen)
+{
+    yw_db *db;
+    int rc = yw_db_open(path, 0, &db, err, errlen);
+    if (rc < 0)
+        return rc;
+    rc = yw_audit_cover_stored(j->audit, db);
+    if (rc < 0)
+        snprintf(err, errlen, "signing the copy's tree head: %s", yw_db_errmsg(db));
+    yw_db_close(db);
+    return rc < 0 ? rc : sync_path(path, "the copy", err, errlen);
+}
+
+static int end_entry_job(yw_db *db, void *arg)
+{
+    copy_job *j = arg;
+    int64_t seq = yw_audit_system(j->audit, db, "yiwang backup", j->action, "backup", j->name);
+    return seq < 0 ? (int)seq : 0;
+}
+
+/* Copies, names and records one backup: the thread of a POST. */
+static void *copy_main(void *arg)
+{
+    copy_job *j = arg;
+    char part[PATH_LEN], final[PATH_LEN], sums[PATH_LEN];
+    char err[256] = "", hex[YW_SHA256_HEX_LEN], line[YW_SHA256_HEX_LEN + NAME_MAX_LEN + 4];
+    int64_t t0 = yw_mono_ns();
+    bool named = path_in(part, j->dir, ".", j->name, ".part") && path_in(final, j->dir, "", j->name, "") &&
+                 path_in(sums, j->dir, "", j->name, ".sha256");
+    int rc = named ? 0 : YW_EINVAL;
+    if (!named)
+        snprintf(err, sizeof err, "the data directory's path is too long");
+    else
+        rc = yw_store_copy(j->store, part, err, sizeof err);
+    if (rc == 0)
+        rc = cover_log(j, part, err, sizeof err);
+    if (rc == 0)
+        rc = file_sha256(part, hex, err, sizeof err);
+    if (rc == 0 && rename(part, final) != 0) {
+        snprintf(err, sizeof err, "naming the copy: %s", strerror(errno));
+        rc = YW_EIO;
+    }
+    if (rc == 0) {
+        snprintf(line, sizeof line, "%s  %s\n", hex, j->name);
+        rc = write_file(sums, line, err, sizeof err);
+    }
+    if (rc == 0)
+        rc = sync_path(j->dir, "the backups directory", err, sizeof err);
+    if (rc < 0 && named) {
+        unlink(part);
+        unlink(final);
+        unlink(sums);
+    }
+    if (rc < 0) {
+        yw_logf(YW_LOG_ERROR, "backup %s failed: %s", j->name, err);
+    } else {
+        yw_logf(YW_LOG_INFO, "backup %s made in %.1f s, sha256 %s", j->name, (double)(yw_mono_ns() - t0) / 1e9, hex);
+    }
+    j->action = rc < 0 ? "backup.fail" : "backup.complete";
+    if (yw_writer_run(yw_store_writer(j->store), end_entry_job, j) < 0)
+        yw_logf(YW_LOG_ERROR, "backup %s: its audit entry could not be written", j->name);
+    pthread_mutex_lock(&state.lock);
+    state.running = false;
+    if (rc < 0) {
+        snprintf(state.failed, sizeof state.failed, "%s", j->name);
+        snprintf(state.error, sizeof state.error, "%s", err);
+        state.failed_at = yw_now_ms();
+    }
+    pthread_mutex_unlock(&state.lock);
+    free(j);
+    return NULL;
+}
+
+/* Removes what copies cut short left in dir (.yiwang-….db.part, its -wal and -shm); none is being made. */
+static void remove_parts(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strncmp(e->d_name, ".yiwang-", 8) == 0 && strstr(e->d_name, ".db.part"))
+            unlinkat(dirfd(d), e->d_name, 0);
+    closedir(d);
+}
+
+/* "yiwang-20261127T101500.123Z.db" for ms. */
+static void copy_name(int64_t ms, char out[NAME_MAX_LEN])
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
+    snprintf(out, NAME_MAX_LEN, "yiwang-%s.%03dZ.db", stamp, (int)(ms % 1000));
+}
+
+void backups_create(yw_req *req)
+{
+    if (!yw_authz_or_reply(req, YW_ACT_BACKUP_MANAGE, NULL, NULL))
+        return;
+    yw_app *app = yw_req_app(req);
+    copy_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        yw_reply_problem(req, 500, "internal", "out of memory");
+        return;
+    }
+    *j = (copy_job){.store = app->store, .audit = app->audit};
+    snprintf(j->dir, sizeof j->dir, "%s/backups", app->config->data_dir);
+    if (mkdir(j->dir, 0700) != 0 && errno != EEXIST) {
+        yw_reply_problem(req, 500, "internal", "cannot make the backups directory: %s", strerror(errno));
+        free(j);
+        return;
+    }
+    int64_t now = yw_now_ms();
+    copy_name(now, j->name);
+    pthread_mutex_lock(&state.lock);
+    if (state.running) {
+        yw_reply_problem(req, 409, "conflict", "a backup is being made (%s): ask again once it is listed", state.name);
+        pthread_mutex_unlock(&state.lock);
+        free(j);
+        return;
+    }
+    if (state.joinable) { /* the previous one, finished */
+        pthread_join(state.thread, NULL);
+        state.joinable = false;
+    }
+    remove_parts(j->dir);
+    snprintf(state.name, sizeof state.name, "%s", j->name);
+    state.started_at = now;
+    if (pthread_create(&state.thread, NULL, copy_main, j) != 0) {
+        pthread_mutex_unlock(&state.lock);
+        free(j);
+        yw_reply_problem(req, 503, "unavailable", "no thread for the backup; try again shortly");
+        return;
+    }
+    state.running = state.joinable = true;
+    const char *name = yw_arena_strdup(req->arena, state.name);
+    pthread_mutex_unlock(&state.lock);
+    yw_req_audit_object(req, "backup", name);
+    char when[40];
+    yw_reply_json_new(req, 202, json_pack("{s:s, s:s, s:s}", "name", name, "status", "running", "started_at",
+                                          yw_time_format(now, when, sizeof when)));
+}
+
+static int newest_first(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*b)->d_name, (*a)->d_name);
+}
+
+static int copy_entry(const struct dirent *e)
+{
+    return is_copy_name(e->d_name);
+}
+
+/* The digest its .sha256 file gives, or NULL. */
+static json_t *recorded_sha256(const char *dir, const char *name)
+{
+    char path[PATH_LEN], text[YW_SHA256_HEX_LEN + 1] = "";
+    FILE *f = path_in(path, dir, "", name, ".sha256") ? fopen(path, "re") : NULL;
+    if (!f)
+        return json_null();
+    size_t n = fread(text, 1, YW_SHA256_HEX_LEN - 1, f);
+    fclose(f);
+    text[n] = 0;
+    return n == YW_SHA256_HEX_LEN - 1 ? json_string(text) : json_null();
+}
+
+void backups_list(yw_req *req)
+{
+    if (!yw_authz_or_reply(req, YW_ACT_BACKUP_MANAGE, NULL, NULL))
+        return;
+    char dir[PATH_MAX], when[40];
+    snprintf(dir, sizeof dir, "%s/backups", yw_req_app(req)->config->data_dir);
+    json_t *items = json_array();
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, copy_entry, newest_first);
+    for (int i = 0; i < n; i++) {
+        char path[PATH_LEN];
+        struct stat st;
+        if (json_array_size(items) < LIST_MAX && path_in(path, dir, "", names[i]->d_name, "") &&
+            stat(path, &st) == 0)
+            json_array_append_new(items, json_pack("{s:s, s:I, s:s, s:o}", "name", names[i]->d_name, "bytes",
+                                                   (json_int_t)st.st_size, "created_at",
+                                                   yw_time_format((int64_t)st.st_mtime * 1000, when, sizeof when),
+                                                   "sha256", recorded_sha256(dir, names[i]->d_name)));
+        free(names[i]);
+    }
+    free(names);
+    json_t *out = json_pack("{s:o, s:n, s:n}", "items", items, "running", "last_failure");
+    pthread_mutex_lock(&state.lock);
+    if (state.running)
+        json_object_set_new(out, "running", json_pack("{s:s, s:s}", "name", state.name, "started_at",
+                                                      yw_time_format(state.started_at, when, sizeof when)));
+    if (state.failed[0])
+        json_object_set_new(out, "last_failure",
+                            json_pack("{s:s, s:s, s:s}", "name", state.failed, "failed_at",
+                                      yw_time_format(state.failed_at, when, sizeof when), "error", state.error));
+    pthread_mutex_unlock(&state.lock);
+    yw_reply_json_new(req, 200, out);
+}
+
+void yw_backups_finish(void)
+{
+    pthread_mutex_lock(&state.lock);
+    bool join = state.joinable;
+    pthread_t thread = state.thread;
+    state.joinable = false;
+    pthread_mutex_unlock(&state.lock);
+    if (join)
+        pthread_join(thread, NULL);
+}

@@ -1,0 +1,132 @@
+// Backups: the sysadmin copies the database of a running server, also one
+// that holds it alone (--db-exclusive); the copy is whole, has its digest,
+// carries its name only once it is complete, and both ends are audited.
+// A refused request makes no copy; a copy that fails says why and leaves
+// nothing behind.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, startServer } from './lib/server.mjs';
+import { assertProblem, sleep } from './lib/util.mjs';
+
+let srv, sys, auditor;
+before(async () => {
+  srv = await startServer({ args: ['--db-exclusive'] });
+  sys = await srv.adminToken('sysadmin');
+  auditor = await srv.adminToken('auditor');
+});
+after(async () => { await srv?.stop(); });
+
+const NAME = /^yiwang-\d{8}T\d{6}\.\d{3}Z\.db$/;
+const backupsDir = () => join(srv.dir, 'backups');
+
+/** Polls the list until no copy is being made; returns the list. */
+async function settled() {
+  for (let i = 0; i < 300; i++) {
+    const res = await srv.call('GET', '/api/v1/backups', { token: sys });
+    assert.equal(res.status, 200, res.text);
+    if (!res.json.running) return res.json;
+    await sleep(100);
+  }
+  throw new Error('the backup never finished');
+}
+
+async function actionsOn(object) {
+  const res = await srv.call('GET', `/api/v1/audit/events?limit=100&object=${encodeURIComponent(object)}`,
+    { token: auditor });
+  assert.equal(res.status, 200, res.text);
+  return res.json.items.map((e) => e.action);
+}
+
+test('a refused request makes no copy', async () => {
+  const steward = await srv.login('gaj_steward');
+  assertProblem(await srv.call('POST', '/api/v1/backups', { token: steward }), 403, 'forbidden');
+  assertProblem(await srv.call('POST', '/api/v1/backups', { token: auditor }), 403, 'forbidden');
+  assertProblem(await srv.call('POST', '/api/v1/backups'), 401, 'unauthenticated');
+  assert.throws(() => readdirSync(backupsDir()), /ENOENT/, 'no backups directory was made');
+  const list = await srv.call('GET', '/api/v1/backups', { token: sys });
+  assert.equal(list.status, 200, list.text);
+  assert.deepEqual(list.json, { items: [], running: null, last_failure: null });
+});
+
+test('the sysadmin copies a server that holds its database alone: whole, digested, audited', async () => {
+  // sqlite3 cannot open the live database: the server's copy is the way to back it up
+  const peek = spawnSync('sqlite3', [join(srv.dir, 'yiwang.db'), 'SELECT count(*) FROM users'], { encoding: 'utf8' });
+  assert.notEqual(peek.status, 0, 'sqlite3 read a database held alone');
+
+  const res = await srv.call('POST', '/api/v1/backups', { token: sys });
+  assert.equal(res.status, 202, res.text);
+  assert.match(res.json.name, NAME);
+  assert.equal(res.json.status, 'running');
+  assert.ok(res.headers.get('x-yiwang-audit-seq'), 'the request is an audit entry');
+  const list = await settled();
+  assert.equal(list.last_failure, null);
+  assert.equal(list.items.length, 1);
+  const item = list.items[0];
+  assert.equal(item.name, res.json.name);
+
+  // named only when complete: the copy and its digest, nothing half-written
+  assert.deepEqual(readdirSync(backupsDir()).sort(), [item.name, `${item.name}.sha256`]);
+  assert.equal(statSync(backupsDir()).mode & 0o777, 0o700, 'copies are for the server\'s operators only');
+  const file = join(backupsDir(), item.name);
+  const bytes = readFileSync(file);
+  assert.equal(item.bytes, bytes.length);
+  const digest = createHash('sha256').update(bytes).digest('hex');
+  assert.equal(item.sha256, digest);
+  assert.equal(readFileSync(`${file}.sha256`, 'utf8'), `${digest}  ${item.name}\n`, 'sha256sum -c reads it');
+  const check = spawnSync('sha256sum', ['-c', `${item.name}.sha256`], { cwd: backupsDir(), encoding: 'utf8' });
+  assert.equal(check.status, 0, check.stderr);
+
+  // a database of its own, with what the server held
+  const sql = (q) => spawnSync('sqlite3', [file, q], { encoding: 'utf8' });
+  assert.equal(sql('PRAGMA integrity_check').stdout.trim(), 'ok');
+  assert.equal(sql("SELECT count(*) FROM users WHERE username = 'gaj_steward'").stdout.trim(), '1');
+  const orgs = (await srv.call('GET', '/api/v1/orgs?limit=1000', { token: sys })).json.items.length;
+  assert.equal(Number(sql('SELECT count(*) FROM orgs').stdout.trim()), orgs);
+
+  // the request and the finished copy, in the trail
+  for (let i = 0; i < 50 && (await actionsOn(item.name)).length < 2; i++) await sleep(100);
+  assert.deepEqual((await actionsOn(item.name)).sort(), ['backup.complete', 'backup.create']);
+
+  // restored with the keys it was made with: the log verifies, the accounts sign in
+  const restored = mkdtempSync(join(tmpdir(), 'yiwang-restore-'));
+  try {
+    copyFileSync(file, join(restored, 'yiwang.db'));
+    for (const key of ['keys.json', 'audit-ed25519.key']) copyFileSync(join(srv.dir, key), join(restored, key));
+    const verify = spawnSync(BIN, ['audit', 'verify', '--data', restored], { encoding: 'utf8', timeout: 60000 });
+    assert.equal(verify.status, 0, verify.stdout + verify.stderr);
+    const second = await startServer({ dataDir: restored, demo: false });
+    try {
+      const token = await second.login('gaj_steward', srv.accounts.password);
+      assert.equal((await second.call('GET', '/api/v1/auth/me', { token })).json.username, 'gaj_steward');
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    rmSync(restored, { recursive: true, force: true });
+  }
+});
+
+test('a copy that fails says why, leaves nothing named, and the next one works', async () => {
+  rmSync(backupsDir(), { recursive: true, force: true });
+  writeFileSync(backupsDir(), 'not a directory'); // the copy cannot be written there
+  const res = await srv.call('POST', '/api/v1/backups', { token: sys });
+  assert.equal(res.status, 202, res.text);
+  const list = await settled();
+  assert.deepEqual(list.items, []);
+  assert.equal(list.last_failure.name, res.json.name);
+  assert.match(list.last_failure.error, /copying the database/);
+  for (let i = 0; i < 50 && (await actionsOn(res.json.name)).length < 2; i++) await sleep(100);
+  assert.deepEqual((await actionsOn(res.json.name)).sort(), ['backup.create', 'backup.fail']);
+
+  rmSync(backupsDir());
+  const again = await srv.call('POST', '/api/v1/backups', { token: sys });
+  assert.equal(again.status, 202, again.text);
+  const next = await settled();
+  assert.deepEqual(next.items.map((b) => b.name), [again.json.name]);
+  assert.equal(next.last_failure.name, res.json.name, 'the last failure stays shown');
+});
