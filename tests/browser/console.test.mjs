@@ -23,6 +23,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import http from 'node:http';
+import { createHash } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { startServer, orgOf } from '../api/lib/server.mjs';
 import { totpCode, totpStep, makeUscc, breakCheckDigit } from '../api/lib/util.mjs';
@@ -777,6 +778,29 @@ test('the system administrator registers and changes a department', async () => 
   await steward.goto('/#/orgs');
   await steward.getByRole('heading', { level: 1, name: '部门' }).waitFor();
   assert.equal(await steward.getByRole('button', { name: '登记部门' }).count(), 0);
+  await steward.context().close();
+});
+
+test('the system administrator backs up the database; the page shows the copy and its digest', async () => {
+  const page = await newPage();
+  await signIn(page, srv.admins.sysadmin.username, srv.admins.sysadmin.password);
+  await nav(page, '备份').click();
+  await page.getByRole('heading', { level: 1, name: '数据库备份' }).waitFor();
+  await page.getByRole('button', { name: '立即备份' }).click();
+  const done = page.getByText(/^备份 yiwang-\d{8}T\d{6}\.\d{3}Z\.db 已完成。$/);
+  await done.waitFor({ timeout: 60000 });
+  const name = (await done.innerText()).match(/yiwang-\S+\.db/)[0];
+  const row = page.getByRole('row', { name: new RegExp(name.replaceAll('.', '\\.')) });
+  const digest = createHash('sha256').update(readFileSync(join(srv.dir, 'backups', name))).digest('hex');
+  assert.ok((await row.innerText()).includes(digest), 'the page shows the digest of the file on disk');
+  await shot(page, '30b-backup-made');
+  await page.context().close();
+
+  const steward = await newPage();
+  await signIn(steward, 'gaj_steward');
+  assert.equal(await nav(steward, '备份').count(), 0, 'only the system administrator is offered backups');
+  await steward.goto('/#/backups');
+  await steward.getByRole('heading', { level: 1, name: '无权访问' }).waitFor();
   await steward.context().close();
 });
 

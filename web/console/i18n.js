@@ -250,6 +250,11 @@ const zh = {
   sub_created: '已创建订阅 {id}', sub_secret: '签名密钥', sub_delete_of: '删除订阅 {id}',
   sub_delete_confirm: '删除订阅 {id} 后将不再推送变更。确定吗？', sub_deleted: '订阅已删除，不再推送。',
   subs_empty_next_steward: '用下方表单通过本部门的授权订阅资源的变更。',
+  nav_backups: '备份', backups_title: '数据库备份', backup_new: '新的备份', backup_start: '立即备份',
+  backup_hint: '复制此刻的整个数据库，期间服务照常；副本连同 SHA-256 校验值保存在服务器的 backups 目录，写完才出现在列表中。副本不含密钥文件（keys.json、audit-ed25519.key），恢复时需要原来的密钥，请分开保管。',
+  backup_running: '正在备份 {name}（开始于 {time}）…', backup_refresh: '刷新', backup_made: '备份 {name} 已完成。',
+  backup_failed: '备份 {name} 失败（{time}）', backup_file: '文件', backup_bytes: '大小', backup_created: '写入时间',
+  backups_empty: '还没有备份。', backups_empty_next: '用上方的按钮制作第一份备份。',
 };
 
 const en = {
@@ -503,6 +508,11 @@ const en = {
   sub_created: 'Subscription {id} was created', sub_secret: 'Signing secret', sub_delete_of: 'Delete subscription {id}',
   sub_delete_confirm: 'After deleting {id} no more changes are delivered. Delete it?', sub_deleted: 'The subscription was deleted; nothing more is delivered.',
   subs_empty_next_steward: 'Subscribe to a resource’s changes through one of your grants with the form below.',
+  nav_backups: 'Backups', backups_title: 'Database backups', backup_new: 'New backup', backup_start: 'Back up now',
+  backup_hint: 'Copies the whole database as of this moment while the service goes on; the copy and its SHA-256 go to the server’s backups directory and are listed once complete. A copy does not hold the key files (keys.json, audit-ed25519.key): a restore needs the original keys, so keep them apart.',
+  backup_running: 'Backing up {name} (started {time})…', backup_refresh: 'Refresh', backup_made: 'Backup {name} is complete.',
+  backup_failed: 'Backup {name} failed ({time})', backup_file: 'File', backup_bytes: 'Size', backup_created: 'Written',
+  backups_empty: 'No backups yet.', backups_empty_next: 'Make the first one with the button above.',
 };
 
 export const TABLES = { 'zh-CN': zh, en };

@@ -44,6 +44,7 @@ const ROUTES = [
   { path: /^\/users$/, module: 'registry', fn: 'users', nav: 'nav_users', href: '/users', allowed: can.readUsers },
   { path: /^\/users\/([^/]+)$/, module: 'registry', fn: 'user', params: ['username'], allowed: can.readUsers },
   { path: /^\/clients$/, module: 'registry', fn: 'clients', nav: 'nav_clients', href: '/clients', allowed: can.readClients },
+  { path: /^\/backups$/, module: 'backups', fn: 'backups', nav: 'nav_backups', href: '/backups', allowed: can.manageBackups },
 ];
 
 const state = { me: null };

@@ -36,6 +36,8 @@ export const can = {
   readClients: (me) => has(me, 'secadmin') || has(me, 'org_admin'),
   readOrgs: (me) => Boolean(me),
   manageOrgs: (me) => has(me, 'sysadmin'),
+  /** Copies of the database: the system admin. */
+  manageBackups: (me) => has(me, 'sysadmin'),
   /** A security admin changes any account; an org admin those of its org, never a platform administrator's. */
   editUser: (me, u) => has(me, 'secadmin')
     || (has(me, 'org_admin') && u.org_code === me.org_code && !(u.roles || []).some((r) => PLATFORM.includes(r))),

@@ -1,0 +1,64 @@
+// Backups, for the system administrator: the copies of the database on the
+// server's disk, newest first, with their size and SHA-256; the copy being
+// made, followed until it is done; the last that failed and why; and a
+// button that starts a new one. A copy is never downloaded through the
+// console: it stays on the server, apart from the keys it needs.
+import { api } from '../api.js';
+import { h, emptyState, problemBox, notice, table, when, fill, submitting, actionButton } from '../dom.js';
+import { t, lang } from '../i18n.js';
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls the list until no copy is being made (at most an hour); returns the list. */
+async function finished() {
+  for (let i = 0; i < 3600; i++) {
+    const list = await api('GET', '/api/v1/backups');
+    if (!list.running) return list;
+    await sleep(1000);
+  }
+  return api('GET', '/api/v1/backups');
+}
+
+function size(bytes) {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = bytes, u = 0;
+  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  return `${u ? v.toFixed(1) : v} ${units[u]}`;
+}
+
+export async function backups(ctx) {
+  const list = await api('GET', '/api/v1/backups');
+  const status = h('div', { 'aria-live': 'polite' });
+  const start = h('button', { type: 'submit', class: 'primary' }, t('backup_start'));
+  const form = h('form', { class: 'card', novalidate: true },
+    h('h2', {}, t('backup_new')), h('p', { class: 'hint' }, t('backup_hint')), status, start);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    fill(status);
+    await submitting(start, status, async () => {
+      const made = await api('POST', '/api/v1/backups');
+      fill(status, notice(t('backup_running', { name: made.name, time: when(made.started_at, lang()) }), 'info'));
+      start.disabled = true;
+      const done = await finished();
+      ctx.go(done.items.length && done.items[0].name === made.name ? '/backups?made=1' : '/backups');
+    });
+  });
+  let running = null;
+  if (list.running) {
+    start.disabled = true;
+    running = h('div', {}, notice(t('backup_running', { name: list.running.name, time: when(list.running.started_at, lang()) }), 'info'),
+      actionButton(t('backup_refresh'), async () => ctx.reload()));
+  }
+  const failure = list.last_failure
+    ? problemBox({ problem: { title: t('backup_failed', { name: list.last_failure.name, time: when(list.last_failure.failed_at, lang()) }),
+      detail: list.last_failure.error } })
+    : null;
+  const made = ctx.query.made && list.items.length ? notice(t('backup_made', { name: list.items[0].name })) : null;
+  return h('section', {}, h('h1', {}, t('backups_title')),
+    made, running, failure, form,
+    list.items.length
+      ? table(t('backups_title'), [t('backup_file'), t('backup_bytes'), t('backup_created'), 'SHA-256'],
+        list.items.map((b) => [h('span', { class: 'mono' }, b.name), size(b.bytes), when(b.created_at, lang()),
+          h('span', { class: 'mono small' }, b.sha256 || '—')]))
+      : emptyState(t('backups_empty'), t('backups_empty_next')));
+}
