@@ -91,7 +91,8 @@ static int cmd_verify(const audit_args *a)
     if (cli_held_exclusively(a->data_dir)) {
         fprintf(stderr,
                 "yiwang audit verify: a server holds %s with --db-exclusive, so no other process can read it: stop it"
-                " first, or check an export of the log (GET /api/v1/audit/export) with yiwang audit verify-proof\n",
+                " first, verify a copy (POST /api/v1/backups, then a directory of the copy and the keys), or check an"
+                " export of the log (GET /api/v1/audit/export) with yiwang audit verify-proof\n",
                 a->data_dir);
         return 2;
     }

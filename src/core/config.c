@@ -35,7 +35,8 @@ static const option options[] = {
      "requests a second per user or client, bursts of twice that; 0: none (200)"},
     {"--demo", "YIWANG_DEMO", OPT_BOOL, OFF(demo), 0, 0, "load the demo city"},
     {"--db-exclusive", "YIWANG_DB_EXCLUSIVE", OPT_BOOL, OFF(db_exclusive), 0, 0,
-     "hold the database alone: faster reads, but no other process (sqlite3, audit verify) opens it meanwhile"},
+     "hold the database alone: faster reads, but no other process (sqlite3, audit verify) opens it meanwhile;"
+     " copy it with POST /api/v1/backups"},
     {"--bureau-code", "YIWANG_BUREAU_CODE", OPT_STRING, OFF(bureau_code), 0, 0, "USCC of the data bureau (init)"},
     {"--bureau-name", "YIWANG_BUREAU_NAME", OPT_STRING, OFF(bureau_name), 0, 0, "name of the data bureau (init)"},
     {"--people", "YIWANG_DEMO_PEOPLE", OPT_INT, OFF(demo_people), 0, 100000000, "residents of the demo city (10000)"},
