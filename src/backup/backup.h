@@ -11,6 +11,8 @@
 void backups_create(yw_req *req);
 /* GET /api/v1/backups: the copies on disk, the one being made, the last that failed. */
 void backups_list(yw_req *req);
+/* DELETE /api/v1/backups/{name}: removes a copy and its digest. */
+void backups_delete(yw_req *req);
 
 /* Waits for a copy being made to finish: at stop, before the store closes. */
 void yw_backups_finish(void);

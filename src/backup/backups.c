@@ -14,7 +14,8 @@
  * Until then it is .yiwang-….db.part, which no listing shows and the next
  * backup removes: a copy cut short (a crash, a full disk) never carries a
  * name. One copy is made at a time. The request, and the copy's end
- * (backup.complete or backup.fail), are audit entries.
+ * (backup.complete or backup.fail), are audit entries; so is a deletion,
+ * which takes a name of that shape and nothing else.
  *
  * This is also the way to copy a server that holds its database alone
  * (--db-exclusive), which no other process can open.
@@ -77,10 +78,15 @@ static bool path_in(char out[PATH_LEN], const char *dir, const char *prefix, con
     return n > 0 && n < PATH_LEN;
 }
 
+/* A name copy_name makes: yiwang-YYYYMMDDTHHMMSS.mmmZ.db, nothing else (no path). */
 static bool is_copy_name(const char *name)
 {
-    size_t n = strlen(name);
-    return strncmp(name, "yiwang-", 7) == 0 && n > 10 && strcmp(name + n - 3, ".db") == 0;
+    static const char shape[] = "yiwang-########T######.###Z.db";
+    size_t i = 0;
+    for (; shape[i] && name[i]; i++)
+        if (shape[i] == '#' ? name[i] < '0' || name[i] > '9' : name[i] != shape[i])
+            return false;
+    return !shape[i] && !name[i];
 }
 
 /* SHA-256 of the file at path, in hex. */
@@ -345,6 +351,37 @@ void backups_list(yw_req *req)
                                       yw_time_format(state.failed_at, when, sizeof when), "error", state.error));
     pthread_mutex_unlock(&state.lock);
     yw_reply_json_new(req, 200, out);
+}
+
+void backups_delete(yw_req *req)
+{
+    if (!yw_authz_or_reply(req, YW_ACT_BACKUP_MANAGE, NULL, NULL))
+        return;
+    const char *name = yw_req_param(req, "name");
+    yw_req_audit_object(req, "backup", name);
+    char dir[PATH_MAX], path[PATH_LEN], sums[PATH_LEN], err[128];
+    snprintf(dir, sizeof dir, "%s/backups", yw_req_app(req)->config->data_dir);
+    if (!is_copy_name(name) || !path_in(path, dir, "", name, "") || !path_in(sums, dir, "", name, ".sha256")) {
+        yw_reply_problem(req, 404, "not_found", "no backup is named so");
+        return;
+    }
+    pthread_mutex_lock(&state.lock);
+    bool busy = state.running && strcmp(state.name, name) == 0;
+    int gone = busy ? 0 : unlink(path) == 0 ? 1 : errno == ENOENT ? -1 : -2;
+    int saved = errno;
+    if (gone == 1)
+        unlink(sums);
+    pthread_mutex_unlock(&state.lock);
+    if (busy)
+        yw_reply_problem(req, 409, "conflict", "%s is being made; delete it once it is listed", name);
+    else if (gone == -1)
+        yw_reply_problem(req, 404, "not_found", "no backup is named so");
+    else if (gone == -2)
+        yw_reply_problem(req, 500, "internal", "the copy could not be deleted: %s", strerror(saved));
+    else if (sync_path(dir, "the backups directory", err, sizeof err) < 0)
+        yw_reply_problem(req, 500, "internal", "%s", err);
+    else
+        yw_reply_raw(req, 204, "application/json", NULL, 0);
 }
 
 void yw_backups_finish(void)

@@ -129,6 +129,13 @@ before(async () => {
   await ok(await srv.call('POST', '/api/v1/orgs', {
     token: token.sysadmin, body: { code: fx.org, name: '测试局', region_code: '330100', level: 'city', parent_code: BUREAU },
   }), 201, 'fixture org');
+  // a finished backup the DELETE row removes
+  fx.backup = (await ok(await srv.call('POST', '/api/v1/backups', { token: token.sysadmin }), 202, 'fixture backup')).name;
+  for (let i = 0; i < 300; i++) {
+    const list = await ok(await srv.call('GET', '/api/v1/backups', { token: token.sysadmin }), 200, 'backups');
+    if (!list.running) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   // a published and a draft gaj resource
   fx.published = await newResource(true);
   fx.draft = await newResource(false);
@@ -399,6 +406,10 @@ const ROWS = [
   // ---- backups ----
   { route: 'GET /api/v1/backups', case: 'the copies of the database', expect: SYSADMIN_ONLY(200) },
   { route: 'POST /api/v1/backups', case: 'copy the database', expect: SYSADMIN_ONLY(202) },
+  {
+    route: 'DELETE /api/v1/backups/{name}', case: 'delete a copy',
+    path: () => `/api/v1/backups/${fx.backup}`, expect: SYSADMIN_ONLY(204),
+  },
 
   // ---- registry: users ----
   { route: 'GET /api/v1/users', case: 'list users', expect: MANAGERS(200) },

@@ -1,8 +1,8 @@
 // Backups: the sysadmin copies the database of a running server, also one
 // that holds it alone (--db-exclusive); the copy is whole, has its digest,
-// carries its name only once it is complete, and both ends are audited.
-// A refused request makes no copy; a copy that fails says why and leaves
-// nothing behind.
+// carries its name only once it is complete, restores, and both ends are
+// audited. A refused request makes no copy; a copy that fails says why and
+// leaves nothing behind; deleting takes a listed name and nothing else.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -129,4 +129,30 @@ test('a copy that fails says why, leaves nothing named, and the next one works',
   const next = await settled();
   assert.deepEqual(next.items.map((b) => b.name), [again.json.name]);
   assert.equal(next.last_failure.name, res.json.name, 'the last failure stays shown');
+});
+
+test('the sysadmin deletes a copy by its listed name, and nothing else', async () => {
+  const made = await srv.call('POST', '/api/v1/backups', { token: sys });
+  assert.equal(made.status, 202, made.text);
+  await settled();
+  const { name } = made.json;
+  const path = join(backupsDir(), name);
+  statSync(path);
+  // other callers, other names: refused, and every file stays
+  const steward = await srv.login('gaj_steward');
+  assertProblem(await srv.call('DELETE', `/api/v1/backups/${name}`, { token: steward }), 403, 'forbidden');
+  for (const bad of ['..%2Fkeys.json', 'keys.json', `${name}.sha256`, `.${name}.part`, 'yiwang-2026.db', `${name}x`]) {
+    assertProblem(await srv.call('DELETE', `/api/v1/backups/${bad}`, { token: sys }), 404, 'not_found');
+  }
+  statSync(path);
+  statSync(`${path}.sha256`);
+  statSync(join(srv.dir, 'keys.json'));
+
+  const gone = await srv.call('DELETE', `/api/v1/backups/${name}`, { token: sys });
+  assert.equal(gone.status, 204, gone.text);
+  assert.throws(() => statSync(path), /ENOENT/);
+  assert.throws(() => statSync(`${path}.sha256`), /ENOENT/);
+  assert.ok(!(await settled()).items.some((b) => b.name === name));
+  assertProblem(await srv.call('DELETE', `/api/v1/backups/${name}`, { token: sys }), 404, 'not_found');
+  assert.ok((await actionsOn(name)).includes('backup.delete'));
 });

@@ -1285,6 +1285,11 @@ test('backups: start one, list them', async () => {
     await sleep(100);
   }
   assert.deepEqual(list.json.items.map((b) => b.name), [started.json.name]);
+  const ONE = '/api/v1/backups/{name}';
+  await api('DELETE', ONE, { params: { name: started.json.name }, token: t.gajAdmin, expect: 403, code: 'forbidden' });
+  await api('DELETE', ONE, { params: { name: started.json.name }, expect: 401 });
+  await api('DELETE', ONE, { params: { name: started.json.name }, token: t.sys, expect: 204 });
+  await api('DELETE', ONE, { params: { name: started.json.name }, token: t.sys, expect: 404, code: 'not_found' });
 });
 
 test('unknown paths and methods answer problems; X-Request-Id is echoed when sane', async () => {

@@ -781,7 +781,7 @@ test('the system administrator registers and changes a department', async () => 
   await steward.context().close();
 });
 
-test('the system administrator backs up the database; the page shows the copy and its digest', async () => {
+test('the system administrator backs up the database, sees the copy and its digest, and deletes it', async () => {
   const page = await newPage();
   await signIn(page, srv.admins.sysadmin.username, srv.admins.sysadmin.password);
   await nav(page, '备份').click();
@@ -794,6 +794,10 @@ test('the system administrator backs up the database; the page shows the copy an
   const digest = createHash('sha256').update(readFileSync(join(srv.dir, 'backups', name))).digest('hex');
   assert.ok((await row.innerText()).includes(digest), 'the page shows the digest of the file on disk');
   await shot(page, '30b-backup-made');
+  page.once('dialog', (d) => d.accept());
+  await row.getByRole('button', { name: `删除备份 ${name}` }).click();
+  await page.getByText('备份已删除。').waitFor();
+  assert.ok(!existsSync(join(srv.dir, 'backups', name)), 'the copy is gone from the disk');
   await page.context().close();
 
   const steward = await newPage();

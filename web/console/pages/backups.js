@@ -1,8 +1,9 @@
 // Backups, for the system administrator: the copies of the database on the
 // server's disk, newest first, with their size and SHA-256; the copy being
-// made, followed until it is done; the last that failed and why; and a
-// button that starts a new one. A copy is never downloaded through the
-// console: it stays on the server, apart from the keys it needs.
+// made, followed until it is done; the last that failed and why; a button
+// that starts a new one, and one per copy that deletes it. A copy is never
+// downloaded through the console: it stays on the server, apart from the
+// keys it needs.
 import { api } from '../api.js';
 import { h, emptyState, problemBox, notice, table, when, fill, submitting, actionButton } from '../dom.js';
 import { t, lang } from '../i18n.js';
@@ -54,11 +55,23 @@ export async function backups(ctx) {
       detail: list.last_failure.error } })
     : null;
   const made = ctx.query.made && list.items.length ? notice(t('backup_made', { name: list.items[0].name })) : null;
+  const remove = (b) => {
+    const button = h('button', { type: 'button', class: 'danger', 'aria-label': t('backup_delete_of', { name: b.name }) }, t('remove'));
+    button.addEventListener('click', async () => {
+      if (!window.confirm(t('backup_delete_confirm', { name: b.name }))) return;
+      fill(status);
+      await submitting(button, status, async () => {
+        await api('DELETE', `/api/v1/backups/${encodeURIComponent(b.name)}`);
+        ctx.go('/backups?deleted=1');
+      });
+    });
+    return button;
+  };
   return h('section', {}, h('h1', {}, t('backups_title')),
-    made, running, failure, form,
+    made, ctx.query.deleted ? notice(t('backup_deleted')) : null, running, failure, form,
     list.items.length
-      ? table(t('backups_title'), [t('backup_file'), t('backup_bytes'), t('backup_created'), 'SHA-256'],
+      ? table(t('backups_title'), [t('backup_file'), t('backup_bytes'), t('backup_created'), 'SHA-256', t('col_action_taken')],
         list.items.map((b) => [h('span', { class: 'mono' }, b.name), size(b.bytes), when(b.created_at, lang()),
-          h('span', { class: 'mono small' }, b.sha256 || '—')]))
+          h('span', { class: 'mono small' }, b.sha256 || '—'), remove(b)]))
       : emptyState(t('backups_empty'), t('backups_empty_next')));
 }
