@@ -5,7 +5,7 @@
 #ifndef YW_BACKUP_BACKUP_H
 #define YW_BACKUP_BACKUP_H
 
-#include "http/request.h"
+#include "app/app.h"
 
 /* POST /api/v1/backups: starts a copy (202), one at a time. */
 void backups_create(yw_req *req);
@@ -14,7 +14,9 @@ void backups_list(yw_req *req);
 /* DELETE /api/v1/backups/{name}: removes a copy and its digest. */
 void backups_delete(yw_req *req);
 
-/* Waits for a copy being made to finish: at stop, before the store closes. */
+/* Makes a copy every --backup-every seconds (when set) until yw_backups_finish. */
+void yw_backups_schedule(const yw_app *app);
+/* Stops the schedule and waits for a copy being made to finish: at stop, before the store closes. */
 void yw_backups_finish(void);
 
 #endif

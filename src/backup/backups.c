@@ -17,6 +17,11 @@
  * (backup.complete or backup.fail), are audit entries; so is a deletion,
  * which takes a name of that shape and nothing else.
  *
+ * With --backup-every the server makes one by itself at that interval (the
+ * server's own audit entries then record its start as well); with
+ * --backup-keep N only the newest N copies stay after each new one, the
+ * rest deleted (each deletion an entry).
+ *
  * This is also the way to copy a server that holds its database alone
  * (--db-exclusive), which no other process can open.
  *
@@ -56,19 +61,25 @@ static struct {
     pthread_mutex_t lock;
     bool running, joinable;
     pthread_t thread;
+    /* --backup-every */
+    pthread_cond_t wake;
+    bool scheduling, stopping;
+    pthread_t scheduler;
     char name[NAME_MAX_LEN];
     int64_t started_at;
     /* the last copy that failed */
     char failed[NAME_MAX_LEN], error[256];
     int64_t failed_at;
-} state = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} state = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
 
 typedef struct {
     yw_store *store;
     yw_audit *audit;
     char dir[PATH_MAX];
     char name[NAME_MAX_LEN];
-    const char *action; /* of the entry that ends it */
+    int keep;        /* --backup-keep: copies kept once this one is made; 0: all */
+    bool scheduled;  /* started by --backup-every: the copy records its own start */
+    const char *action; /* of the entry being written */
 } copy_job;
 
 /* dir/prefix name suffix into out; false when it is too long. */
@@ -164,17 +175,67 @@ static int cover_log(const copy_job *j, const char *path, char *err, size_t errl
     return rc < 0 ? rc : sync_path(path, "the copy", err, errlen);
 }
 
-static int end_entry_job(yw_db *db, void *arg)
+static int entry_job(yw_db *db, void *arg)
 {
     copy_job *j = arg;
     int64_t seq = yw_audit_system(j->audit, db, "yiwang backup", j->action, "backup", j->name);
     return seq < 0 ? (int)seq : 0;
 }
 
+/* An audit entry of the server's own about the copy j->name, or about name when given. */
+static void record(copy_job *j, const char *action, const char *name)
+{
+    copy_job about = *j;
+    about.action = action;
+    if (name)
+        snprintf(about.name, sizeof about.name, "%s", name);
+    if (yw_writer_run(yw_store_writer(j->store), entry_job, &about) < 0)
+        yw_logf(YW_LOG_ERROR, "backup %s: the %s entry could not be written", about.name, action);
+}
+
+static int newest_first(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*b)->d_name, (*a)->d_name);
+}
+
+static int copy_entry(const struct dirent *e)
+{
+    return is_copy_name(e->d_name);
+}
+
+/* Deletes name and its digest from dir: 1 deleted, 0 not there, < 0 (errno) failed. */
+static int delete_copy(const char *dir, const char *name)
+{
+    char path[PATH_LEN], sums[PATH_LEN];
+    if (!path_in(path, dir, "", name, "") || !path_in(sums, dir, "", name, ".sha256"))
+        return 0;
+    if (unlink(path) != 0)
+        return errno == ENOENT ? 0 : -1;
+    unlink(sums);
+    return 1;
+}
+
+/* Deletes the copies beyond the newest j->keep, each an audit entry. */
+static void prune(copy_job *j)
+{
+    struct dirent **names = NULL;
+    int n = scandir(j->dir, &names, copy_entry, newest_first);
+    for (int i = 0; i < n; i++) {
+        if (i >= j->keep && delete_copy(j->dir, names[i]->d_name) == 1) {
+            yw_logf(YW_LOG_INFO, "backup %s deleted: --backup-keep %d", names[i]->d_name, j->keep);
+            record(j, "backup.delete", names[i]->d_name);
+        }
+        free(names[i]);
+    }
+    free(names);
+}
+
 /* Copies, names and records one backup: the thread of a POST. */
 static void *copy_main(void *arg)
 {
     copy_job *j = arg;
+    if (j->scheduled)
+        record(j, "backup.create", NULL);
     char part[PATH_LEN], final[PATH_LEN], sums[PATH_LEN];
     char err[256] = "", hex[YW_SHA256_HEX_LEN], line[YW_SHA256_HEX_LEN + NAME_MAX_LEN + 4];
     int64_t t0 = yw_mono_ns();
@@ -209,9 +270,9 @@ static void *copy_main(void *arg)
     } else {
         yw_logf(YW_LOG_INFO, "backup %s made in %.1f s, sha256 %s", j->name, (double)(yw_mono_ns() - t0) / 1e9, hex);
     }
-    j->action = rc < 0 ? "backup.fail" : "backup.complete";
-    if (yw_writer_run(yw_store_writer(j->store), end_entry_job, j) < 0)
-        yw_logf(YW_LOG_ERROR, "backup %s: its audit entry could not be written", j->name);
+    record(j, rc < 0 ? "backup.fail" : "backup.complete", NULL);
+    if (rc == 0 && j->keep > 0)
+        prune(j);
     pthread_mutex_lock(&state.lock);
     state.running = false;
     if (rc < 0) {
@@ -248,31 +309,32 @@ static void copy_name(int64_t ms, char out[NAME_MAX_LEN])
     snprintf(out, NAME_MAX_LEN, "yiwang-%s.%03dZ.db", stamp, (int)(ms % 1000));
 }
 
-void backups_create(yw_req *req)
+/*
+ * Starts a copy of app's database in its own thread; its name in name.
+ * YW_ECONFLICT while another is being made (its name in name), YW_EIO
+ * when the backups directory cannot be made, YW_ENOMEM.
+ */
+static int start_copy(const yw_app *app, bool scheduled, char name[NAME_MAX_LEN], int64_t *started_at)
 {
-    if (!yw_authz_or_reply(req, YW_ACT_BACKUP_MANAGE, NULL, NULL))
-        return;
-    yw_app *app = yw_req_app(req);
     copy_job *j = calloc(1, sizeof *j);
-    if (!j) {
-        yw_reply_problem(req, 500, "internal", "out of memory");
-        return;
-    }
-    *j = (copy_job){.store = app->store, .audit = app->audit};
+    if (!j)
+        return YW_ENOMEM;
+    *j = (copy_job){.store = app->store, .audit = app->audit, .keep = app->config->backup_keep, .scheduled = scheduled};
     snprintf(j->dir, sizeof j->dir, "%s/backups", app->config->data_dir);
     if (mkdir(j->dir, 0700) != 0 && errno != EEXIST) {
-        yw_reply_problem(req, 500, "internal", "cannot make the backups directory: %s", strerror(errno));
+        int saved = errno;
         free(j);
-        return;
+        errno = saved;
+        return YW_EIO;
     }
-    int64_t now = yw_now_ms();
-    copy_name(now, j->name);
+    *started_at = yw_now_ms();
+    copy_name(*started_at, j->name);
     pthread_mutex_lock(&state.lock);
+    int rc = 0;
     if (state.running) {
-        yw_reply_problem(req, 409, "conflict", "a backup is being made (%s): ask again once it is listed", state.name);
-        pthread_mutex_unlock(&state.lock);
-        free(j);
-        return;
+        snprintf(name, NAME_MAX_LEN, "%s", state.name);
+        rc = YW_ECONFLICT;
+        goto done;
     }
     if (state.joinable) { /* the previous one, finished */
         pthread_join(state.thread, NULL);
@@ -280,30 +342,38 @@ void backups_create(yw_req *req)
     }
     remove_parts(j->dir);
     snprintf(state.name, sizeof state.name, "%s", j->name);
-    state.started_at = now;
+    snprintf(name, NAME_MAX_LEN, "%s", j->name);
+    state.started_at = *started_at;
     if (pthread_create(&state.thread, NULL, copy_main, j) != 0) {
-        pthread_mutex_unlock(&state.lock);
-        free(j);
-        yw_reply_problem(req, 503, "unavailable", "no thread for the backup; try again shortly");
-        return;
+        rc = YW_ENOMEM;
+        goto done;
     }
+    j = NULL; /* the thread's now */
     state.running = state.joinable = true;
-    const char *name = yw_arena_strdup(req->arena, state.name);
+done:
     pthread_mutex_unlock(&state.lock);
-    yw_req_audit_object(req, "backup", name);
-    char when[40];
-    yw_reply_json_new(req, 202, json_pack("{s:s, s:s, s:s}", "name", name, "status", "running", "started_at",
-                                          yw_time_format(now, when, sizeof when)));
+    free(j);
+    return rc;
 }
 
-static int newest_first(const struct dirent **a, const struct dirent **b)
+void backups_create(yw_req *req)
 {
-    return strcmp((*b)->d_name, (*a)->d_name);
-}
-
-static int copy_entry(const struct dirent *e)
-{
-    return is_copy_name(e->d_name);
+    if (!yw_authz_or_reply(req, YW_ACT_BACKUP_MANAGE, NULL, NULL))
+        return;
+    char name[NAME_MAX_LEN], when[40];
+    int64_t started_at;
+    int rc = start_copy(yw_req_app(req), false, name, &started_at);
+    if (rc == YW_ECONFLICT) {
+        yw_reply_problem(req, 409, "conflict", "a backup is being made (%s): ask again once it is listed", name);
+    } else if (rc == YW_EIO) {
+        yw_reply_problem(req, 500, "internal", "cannot make the backups directory: %s", strerror(errno));
+    } else if (rc < 0) {
+        yw_reply_problem(req, 503, "unavailable", "no thread for the backup; try again shortly");
+    } else {
+        yw_req_audit_object(req, "backup", yw_arena_strdup(req->arena, name));
+        yw_reply_json_new(req, 202, json_pack("{s:s, s:s, s:s}", "name", name, "status", "running", "started_at",
+                                              yw_time_format(started_at, when, sizeof when)));
+    }
 }
 
 /* The digest its .sha256 file gives, or NULL. */
@@ -359,24 +429,22 @@ void backups_delete(yw_req *req)
         return;
     const char *name = yw_req_param(req, "name");
     yw_req_audit_object(req, "backup", name);
-    char dir[PATH_MAX], path[PATH_LEN], sums[PATH_LEN], err[128];
+    char dir[PATH_MAX], err[128];
     snprintf(dir, sizeof dir, "%s/backups", yw_req_app(req)->config->data_dir);
-    if (!is_copy_name(name) || !path_in(path, dir, "", name, "") || !path_in(sums, dir, "", name, ".sha256")) {
+    if (!is_copy_name(name)) {
         yw_reply_problem(req, 404, "not_found", "no backup is named so");
         return;
     }
     pthread_mutex_lock(&state.lock);
     bool busy = state.running && strcmp(state.name, name) == 0;
-    int gone = busy ? 0 : unlink(path) == 0 ? 1 : errno == ENOENT ? -1 : -2;
+    int gone = busy ? 0 : delete_copy(dir, name);
     int saved = errno;
-    if (gone == 1)
-        unlink(sums);
     pthread_mutex_unlock(&state.lock);
     if (busy)
         yw_reply_problem(req, 409, "conflict", "%s is being made; delete it once it is listed", name);
-    else if (gone == -1)
+    else if (gone == 0)
         yw_reply_problem(req, 404, "not_found", "no backup is named so");
-    else if (gone == -2)
+    else if (gone < 0)
         yw_reply_problem(req, 500, "internal", "the copy could not be deleted: %s", strerror(saved));
     else if (sync_path(dir, "the backups directory", err, sizeof err) < 0)
         yw_reply_problem(req, 500, "internal", "%s", err);
@@ -384,9 +452,54 @@ void backups_delete(yw_req *req)
         yw_reply_raw(req, 204, "application/json", NULL, 0);
 }
 
+/* Starts a copy every config->backup_every seconds until yw_backups_finish. */
+static void *schedule_main(void *arg)
+{
+    const yw_app *app = arg;
+    pthread_mutex_lock(&state.lock);
+    while (!state.stopping) {
+        struct timespec next;
+        clock_gettime(CLOCK_REALTIME, &next);
+        next.tv_sec += app->config->backup_every;
+        while (!state.stopping && pthread_cond_timedwait(&state.wake, &state.lock, &next) == 0)
+            ;
+        if (state.stopping)
+            break;
+        pthread_mutex_unlock(&state.lock);
+        char name[NAME_MAX_LEN];
+        int64_t started_at;
+        int rc = start_copy(app, true, name, &started_at);
+        if (rc == YW_ECONFLICT)
+            yw_logf(YW_LOG_WARN, "scheduled backup skipped: %s is still being made", name);
+        else if (rc < 0)
+            yw_logf(YW_LOG_ERROR, "scheduled backup not started: %s", rc == YW_EIO ? strerror(errno) : yw_strerror(rc));
+        pthread_mutex_lock(&state.lock);
+    }
+    pthread_mutex_unlock(&state.lock);
+    return NULL;
+}
+
+void yw_backups_schedule(const yw_app *app)
+{
+    if (app->config->backup_every <= 0 || state.scheduling)
+        return;
+    if (pthread_create(&state.scheduler, NULL, schedule_main, (void *)app) == 0)
+        state.scheduling = true;
+    else
+        yw_logf(YW_LOG_ERROR, "no thread for scheduled backups: none will be made");
+}
+
 void yw_backups_finish(void)
 {
     pthread_mutex_lock(&state.lock);
+    state.stopping = true;
+    pthread_cond_broadcast(&state.wake);
+    pthread_mutex_unlock(&state.lock);
+    if (state.scheduling)
+        pthread_join(state.scheduler, NULL);
+    state.scheduling = false;
+    pthread_mutex_lock(&state.lock);
+    state.stopping = false;
     bool join = state.joinable;
     pthread_t thread = state.thread;
     state.joinable = false;

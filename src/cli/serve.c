@@ -147,6 +147,7 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "yiwang: %s\n", err);
         goto done;
     }
+    yw_backups_schedule(&app);
     webhooks = yw_webhooks_start(d.store, d.audit, d.keys, &egress);
     if (!webhooks) {
         fprintf(stderr, "yiwang: cannot start webhook delivery\n");

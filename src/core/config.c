@@ -58,6 +58,10 @@ static const option options[] = {
      "seconds a mediated call may take in all (60)"},
     {"--access-health-interval", "YIWANG_ACCESS_HEALTH_INTERVAL", OPT_INT, OFF(access_health_interval), 1, 3600,
      "seconds between provider health checks (10)"},
+    {"--backup-every", "YIWANG_BACKUP_EVERY", OPT_INT, OFF(backup_every), 0, 31536000,
+     "seconds between backups the server makes by itself into DIR/backups; 0: none (0)"},
+    {"--backup-keep", "YIWANG_BACKUP_KEEP", OPT_INT, OFF(backup_keep), 0, 100000,
+     "copies kept in DIR/backups, the newest, after each new one; 0: all (0)"},
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])

@@ -37,6 +37,8 @@ typedef struct {
     int access_connect_timeout; /* --access-connect-timeout: seconds to reach a provider (5) */
     int access_timeout;         /* --access-timeout: seconds a mediated call may take in all (60) */
     int access_health_interval; /* --access-health-interval: seconds between provider health checks (10) */
+    int backup_every;           /* --backup-every: seconds between backups the server makes itself; 0: none */
+    int backup_keep;            /* --backup-keep: copies kept in DIR/backups after each new one; 0: all */
 } yw_config;
 
 void yw_config_defaults(yw_config *c);

@@ -156,3 +156,31 @@ test('the sysadmin deletes a copy by its listed name, and nothing else', async (
   assertProblem(await srv.call('DELETE', `/api/v1/backups/${name}`, { token: sys }), 404, 'not_found');
   assert.ok((await actionsOn(name)).includes('backup.delete'));
 });
+
+test('--backup-every makes copies by itself; --backup-keep keeps the newest', async () => {
+  const own = await startServer({ demo: false, args: ['--backup-every', '1', '--backup-keep', '2'] });
+  try {
+    const admin = await own.adminToken('sysadmin');
+    const audit = await own.adminToken('auditor');
+    let list;
+    for (let i = 0; i < 100; i++) {
+      await sleep(200);
+      list = (await own.call('GET', '/api/v1/backups', { token: admin })).json;
+      const deleted = (await own.call('GET', '/api/v1/audit/events?limit=100&action=backup.delete', { token: audit })).json.items;
+      if (deleted.length >= 2 && !list.running) break;
+    }
+    assert.equal(list.items.length, 2, JSON.stringify(list));
+    assert.ok(list.items[0].name > list.items[1].name, 'newest first');
+    const names = readdirSync(join(own.dir, 'backups')).filter((f) => f.endsWith('.db')).sort().reverse();
+    assert.deepEqual(names, list.items.map((b) => b.name), 'the disk holds the two newest, nothing else');
+    const events = (await own.call('GET', '/api/v1/audit/events?limit=1000', { token: audit })).json.items
+      .filter((e) => e.action.startsWith('backup.'));
+    const made = events.filter((e) => e.action === 'backup.create');
+    assert.ok(made.length >= 4, `${made.length} scheduled copies recorded`);
+    assert.ok(made.every((e) => e.actor === 'yiwang backup'), 'the server records its own');
+    const deleted = events.filter((e) => e.action === 'backup.delete').map((e) => e.object_ids[0]);
+    for (const name of deleted) assert.ok(!names.includes(name), `${name} was deleted`);
+  } finally {
+    await own.stop();
+  }
+});
