@@ -59,14 +59,15 @@
 
 static struct {
     pthread_mutex_t lock;
+    /* the copy being made (running), or the last one made (joinable) */
     bool running, joinable;
     pthread_t thread;
+    char name[NAME_MAX_LEN];
+    int64_t started_at;
     /* --backup-every */
     pthread_cond_t wake;
     bool scheduling, stopping;
     pthread_t scheduler;
-    char name[NAME_MAX_LEN];
-    int64_t started_at;
     /* the last copy that failed */
     char failed[NAME_MAX_LEN], error[256];
     int64_t failed_at;
@@ -230,7 +231,7 @@ static void prune(copy_job *j)
     free(names);
 }
 
-/* Copies, names and records one backup: the thread of a POST. */
+/* Copies, names and records one backup: the thread of a POST or of the schedule. */
 static void *copy_main(void *arg)
 {
     copy_job *j = arg;
