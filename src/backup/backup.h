@@ -14,8 +14,10 @@ void backups_list(yw_req *req);
 /* DELETE /api/v1/backups/{name}: removes a copy and its digest. */
 void backups_delete(yw_req *req);
 
-/* Makes a copy every --backup-every seconds (when set) until yw_backups_finish. */
-void yw_backups_schedule(const yw_app *app);
+/* Serves app's backups: makes a copy every --backup-every seconds (when set) until yw_backups_finish. */
+void yw_backups_start(const yw_app *app);
+/* The /metrics lines of backups: the newest copy's time, copies, running, failures. */
+void yw_backups_metrics(yw_buf *out);
 /* Stops the schedule and waits for a copy being made to finish: at stop, before the store closes. */
 void yw_backups_finish(void);
 

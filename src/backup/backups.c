@@ -71,6 +71,8 @@ static struct {
     /* the last copy that failed */
     char failed[NAME_MAX_LEN], error[256];
     int64_t failed_at;
+    uint64_t failures; /* since start */
+    const yw_app *app; /* yw_backups_start */
 } state = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
 
 typedef struct {
@@ -280,6 +282,7 @@ static void *copy_main(void *arg)
         snprintf(state.failed, sizeof state.failed, "%s", j->name);
         snprintf(state.error, sizeof state.error, "%s", err);
         state.failed_at = yw_now_ms();
+        state.failures++;
     }
     pthread_mutex_unlock(&state.lock);
     free(j);
@@ -480,14 +483,48 @@ static void *schedule_main(void *arg)
     return NULL;
 }
 
-void yw_backups_schedule(const yw_app *app)
+void yw_backups_start(const yw_app *app)
 {
+    state.app = app;
     if (app->config->backup_every <= 0 || state.scheduling)
         return;
     if (pthread_create(&state.scheduler, NULL, schedule_main, (void *)app) == 0)
         state.scheduling = true;
     else
         yw_logf(YW_LOG_ERROR, "no thread for scheduled backups: none will be made");
+}
+
+void yw_backups_metrics(yw_buf *out)
+{
+    const yw_app *app = state.app;
+    if (!app)
+        return;
+    /* The newest copy on disk, whoever made it and whenever: what an alert on stale backups needs. */
+    char dir[PATH_MAX], path[PATH_LEN];
+    snprintf(dir, sizeof dir, "%s/backups", app->config->data_dir);
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, copy_entry, newest_first);
+    struct stat st;
+    double newest = n > 0 && path_in(path, dir, "", names[0]->d_name, "") && stat(path, &st) == 0
+                        ? (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9
+                        : 0;
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    pthread_mutex_lock(&state.lock);
+    bool running = state.running;
+    uint64_t failures = state.failures;
+    pthread_mutex_unlock(&state.lock);
+    yw_buf_printf(out,
+                  "# HELP yiwang_backup_newest_seconds When the newest copy in DIR/backups was written (Unix time);"
+                  " 0: none.\n# TYPE yiwang_backup_newest_seconds gauge\nyiwang_backup_newest_seconds %.3f\n"
+                  "# HELP yiwang_backup_copies Copies in DIR/backups.\n"
+                  "# TYPE yiwang_backup_copies gauge\nyiwang_backup_copies %d\n"
+                  "# HELP yiwang_backup_running 1 while a copy is being made.\n"
+                  "# TYPE yiwang_backup_running gauge\nyiwang_backup_running %d\n"
+                  "# HELP yiwang_backup_failures_total Copies that failed since the server started.\n"
+                  "# TYPE yiwang_backup_failures_total counter\nyiwang_backup_failures_total %llu\n",
+                  newest, n > 0 ? n : 0, running, (unsigned long long)failures);
 }
 
 void yw_backups_finish(void)

@@ -57,6 +57,13 @@ static void print_json(const char *title, json_t *v)
     free(text);
 }
 
+/* The domain modules' lines of /metrics. */
+static void domain_metrics(yw_buf *out)
+{
+    access_stats_render(out);
+    yw_backups_metrics(out);
+}
+
 int cli_serve(int argc, char **argv)
 {
     yw_config cfg;
@@ -134,9 +141,10 @@ int cli_serve(int argc, char **argv)
                              .authenticate = yw_identity_authenticate, .record = yw_app_record,
                              .record_deferred = yw_app_record_deferred,
                              .handler_done = yw_app_handler_done, .rate_limit = cfg.rate_limit,
-                             .metrics_extra = access_stats_render};
+                             .metrics_extra = domain_metrics};
     char err[512];
     reencryptor = yw_reencrypt_start(d.store, d.audit, d.keys, cfg.data_dir);
+    yw_backups_start(&app);
     access = access_start(d.store, d.audit, &cfg, &egress);
     if (!access) {
         fprintf(stderr, "yiwang: cannot start mediated calls\n");
@@ -147,7 +155,6 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "yiwang: %s\n", err);
         goto done;
     }
-    yw_backups_schedule(&app);
     webhooks = yw_webhooks_start(d.store, d.audit, d.keys, &egress);
     if (!webhooks) {
         fprintf(stderr, "yiwang: cannot start webhook delivery\n");

@@ -88,6 +88,13 @@ test('the sysadmin copies a server that holds its database alone: whole, digeste
   const orgs = (await srv.call('GET', '/api/v1/orgs?limit=1000', { token: sys })).json.items.length;
   assert.equal(Number(sql('SELECT count(*) FROM orgs').stdout.trim()), orgs);
 
+  // for monitoring: when the newest copy was written
+  const metrics = await (await fetch(`${srv.base}/metrics`)).text();
+  const newest = Number(metrics.match(/^yiwang_backup_newest_seconds (\S+)$/m)[1]);
+  assert.ok(Math.abs(newest - statSync(file).mtimeMs / 1000) < 0.01, `${newest}`);
+  assert.match(metrics, /^yiwang_backup_copies 1$/m);
+  assert.match(metrics, /^yiwang_backup_running 0$/m);
+
   // the request and the finished copy, in the trail
   for (let i = 0; i < 50 && (await actionsOn(item.name)).length < 2; i++) await sleep(100);
   assert.deepEqual((await actionsOn(item.name)).sort(), ['backup.complete', 'backup.create']);
@@ -120,6 +127,7 @@ test('a copy that fails says why, leaves nothing named, and the next one works',
   assert.deepEqual(list.items, []);
   assert.equal(list.last_failure.name, res.json.name);
   assert.match(list.last_failure.error, /copying the database/);
+  assert.match(await (await fetch(`${srv.base}/metrics`)).text(), /^yiwang_backup_failures_total 1$/m);
   for (let i = 0; i < 50 && (await actionsOn(res.json.name)).length < 2; i++) await sleep(100);
   assert.deepEqual((await actionsOn(res.json.name)).sort(), ['backup.create', 'backup.fail']);
 
