@@ -794,6 +794,9 @@ test('the system administrator backs up the database, sees the copy and its dige
   const digest = createHash('sha256').update(readFileSync(join(srv.dir, 'backups', name))).digest('hex');
   assert.ok((await row.innerText()).includes(digest), 'the page shows the digest of the file on disk');
   await shot(page, '30b-backup-made');
+  await nav(page, '首页').click();
+  await page.getByText(/^最新备份写于 .+，共 1 份。/).waitFor();
+  await nav(page, '备份').click();
   page.once('dialog', (d) => d.accept());
   await row.getByRole('button', { name: `删除备份 ${name}` }).click();
   await page.getByText('备份已删除。').waitFor();

@@ -255,6 +255,7 @@ const zh = {
   backup_running: '正在备份 {name}（开始于 {time}）…', backup_refresh: '刷新', backup_made: '备份 {name} 已完成。',
   backup_failed: '备份 {name} 失败（{time}）', backup_file: '文件', backup_bytes: '大小', backup_created: '写入时间',
   backups_empty: '还没有备份。', backups_empty_next: '用上方的按钮制作第一份备份。',
+  home_backup: '数据库备份', home_backup_newest: '最新备份写于 {time}，共 {n} 份。',
   backup_delete_of: '删除备份 {name}', backup_delete_confirm: '删除备份 {name} 及其校验值后无法恢复。确定吗？', backup_deleted: '备份已删除。',
 };
 
@@ -514,6 +515,7 @@ const en = {
   backup_running: 'Backing up {name} (started {time})…', backup_refresh: 'Refresh', backup_made: 'Backup {name} is complete.',
   backup_failed: 'Backup {name} failed ({time})', backup_file: 'File', backup_bytes: 'Size', backup_created: 'Written',
   backups_empty: 'No backups yet.', backups_empty_next: 'Make the first one with the button above.',
+  home_backup: 'Database backups', home_backup_newest: 'The newest backup was written {time}; {n} in all.',
   backup_delete_of: 'Delete backup {name}', backup_delete_confirm: 'Backup {name} and its digest cannot be brought back once deleted. Delete it?', backup_deleted: 'The backup was deleted.',
 };
 

@@ -5,6 +5,7 @@
 //   org admins    the same to watch, without deciding
 //   providers     their registered services that fail their health checks
 //   auditors      refused requests in the audit trail, the signed tree head
+//   sysadmins     the newest backup, one being made, the last that failed
 //   everyone      a way into the catalog
 import { api, listAll } from '../api.js';
 import { h, link, emptyState, problemBox, table, when } from '../dom.js';
@@ -97,6 +98,18 @@ export async function home(ctx) {
         h('dt', {}, t('tree_size')), h('dd', {}, String(head.tree_size)),
         h('dt', {}, t('tree_root')), h('dd', { class: 'mono' }, head.root_hash),
         h('dt', {}, t('tree_signed_at')), h('dd', {}, when(head.timestamp, ctx.lang)));
+    }));
+  }
+  if (can.manageBackups(me)) {
+    panels.push(panel(t('home_backup'), async () => {
+      const list = await api('GET', '/api/v1/backups');
+      const newest = list.items[0];
+      return h('div', {},
+        list.running ? h('p', {}, t('backup_running', { name: list.running.name, time: when(list.running.started_at, ctx.lang) })) : null,
+        list.last_failure ? h('p', { class: 'badge bad' }, t('backup_failed', { name: list.last_failure.name, time: when(list.last_failure.failed_at, ctx.lang) })) : null,
+        newest
+          ? h('p', {}, t('home_backup_newest', { time: when(newest.created_at, ctx.lang), n: list.items.length }), ' ', link('/backups', t('nav_backups')))
+          : emptyState(t('backups_empty'), link('/backups', t('backup_start'))));
     }));
   }
   if (can.readUsers(me)) {
