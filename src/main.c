@@ -26,7 +26,7 @@ static void usage(FILE *out)
           "                      load a CSV or NDJSON file into a resource, with progress\n"
           "  keys rotate --data DIR          add a key for data at rest; the server re-encrypts in the background\n"
           "  audit key --data DIR            print the audit log's public key\n"
-          "  audit verify --data DIR         recompute the whole audit log; exit 0 only if intact\n"
+          "  audit verify --data DIR [COPY]  recompute the whole audit log (of COPY, a backup, when given); exit 0 only if intact\n"
           "  audit verify-proof (--key B64 | --data DIR) FILE\n"
           "                                  check a saved proof or export offline\n"
           "  version             print the version\n\n",

@@ -163,7 +163,9 @@ static int sync_path(const char *path, const char *what, char *err, size_t errle
 /*
  * The copy's last entries may be newer than the last tree head the server
  * had signed: a head of its own covers them, so that the copy verifies
- * without the server (yiwang audit verify).
+ * without the server (yiwang audit verify). The copy then leaves WAL mode:
+ * one self-contained file, readable where no -wal or -shm can be made (a
+ * server restored from it turns WAL on again).
  */
 static int cover_log(const copy_job *j, const char *path, char *err, size_t errlen)
 {
@@ -172,8 +174,10 @@ static int cover_log(const copy_job *j, const char *path, char *err, size_t errl
     if (rc < 0)
         return rc;
     rc = yw_audit_cover_stored(j->audit, db);
+    if (rc >= 0)
+        rc = yw_db_exec(db, "PRAGMA journal_mode=DELETE");
     if (rc < 0)
-        snprintf(err, errlen, "signing the copy's tree head: %s", yw_db_errmsg(db));
+        snprintf(err, errlen, "finishing the copy (its tree head, its journal mode): %s", yw_db_errmsg(db));
     yw_db_close(db);
     return rc < 0 ? rc : sync_path(path, "the copy", err, errlen);
 }

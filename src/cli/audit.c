@@ -4,13 +4,16 @@
  *   audit key --data DIR                 print the log's Ed25519 public key (base64)
  *   audit verify --data DIR              recompute the whole log; exit 0 only if intact,
  *                                        else name the first bad seq and exit 1
+ *   audit verify (--key B64 | --data DIR) COPY
+ *                                        the same for a copy of the database (a backup)
  *   audit verify-proof (--key B64 | --data DIR) FILE
  *                                        check a saved inclusion proof, consistency
  *                                        proof or export against the public key alone
  *   keys rotate --data DIR               add a key for data at rest (cli_keys)
  *
  * verify opens the database read-only and needs no running server, but
- * cannot read it while a server holds it alone (--db-exclusive).
+ * cannot read it while a server holds it alone (--db-exclusive); a copy
+ * of it (POST /api/v1/backups) can always be verified.
  */
 #include "cli/cli.h"
 
@@ -82,22 +85,25 @@ static int cmd_key(const audit_args *a)
 static int cmd_verify(const audit_args *a)
 {
     uint8_t pk[32];
-    if (!a->data_dir) {
+    if (!a->data_dir && !a->file) {
         fprintf(stderr, "yiwang audit verify: --data DIR is required\n");
         return 2;
     }
     if (public_key(a, pk) < 0)
         return 2;
-    if (cli_held_exclusively(a->data_dir)) {
+    if (!a->file && cli_held_exclusively(a->data_dir)) {
         fprintf(stderr,
                 "yiwang audit verify: a server holds %s with --db-exclusive, so no other process can read it: stop it"
-                " first, verify a copy (POST /api/v1/backups, then a directory of the copy and the keys), or check an"
+                " first, verify a copy (POST /api/v1/backups, then yiwang audit verify --data DIR COPY), or check an"
                 " export of the log (GET /api/v1/audit/export) with yiwang audit verify-proof\n",
                 a->data_dir);
         return 2;
     }
     char path[4200], err[512];
-    snprintf(path, sizeof path, "sqlite:%s/yiwang.db", a->data_dir);
+    if (a->file)
+        snprintf(path, sizeof path, "sqlite:%s", a->file);
+    else
+        snprintf(path, sizeof path, "sqlite:%s/yiwang.db", a->data_dir);
     yw_db *db;
     if (yw_db_open(path, YW_DB_READONLY, &db, err, sizeof err) < 0) {
         fprintf(stderr, "yiwang audit verify: %s\n", err);

@@ -84,6 +84,7 @@ test('the sysadmin copies a server that holds its database alone: whole, digeste
   // a database of its own, with what the server held
   const sql = (q) => spawnSync('sqlite3', [file, q], { encoding: 'utf8' });
   assert.equal(sql('PRAGMA integrity_check').stdout.trim(), 'ok');
+  assert.equal(sql('PRAGMA journal_mode').stdout.trim(), 'delete', 'one self-contained file, no -wal to keep with it');
   assert.equal(sql("SELECT count(*) FROM users WHERE username = 'gaj_steward'").stdout.trim(), '1');
   const orgs = (await srv.call('GET', '/api/v1/orgs?limit=1000', { token: sys })).json.items.length;
   assert.equal(Number(sql('SELECT count(*) FROM orgs').stdout.trim()), orgs);
@@ -98,6 +99,22 @@ test('the sysadmin copies a server that holds its database alone: whole, digeste
   // the request and the finished copy, in the trail
   for (let i = 0; i < 50 && (await actionsOn(item.name)).length < 2; i++) await sleep(100);
   assert.deepEqual((await actionsOn(item.name)).sort(), ['backup.complete', 'backup.create']);
+
+  // its audit log verifies on its own, while the server still holds the live database
+  const verifyCopy = (path) => spawnSync(BIN, ['audit', 'verify', '--data', srv.dir, path], { encoding: 'utf8', timeout: 60000 });
+  const intact = verifyCopy(file);
+  assert.equal(intact.status, 0, intact.stdout + intact.stderr);
+  assert.match(intact.stdout, /audit log intact/);
+  // and an altered copy does not
+  const altered = join(srv.dir, 'altered.db');
+  copyFileSync(file, altered);
+  const edit = spawnSync('sqlite3', [altered, "UPDATE audit_chunks SET entries = replace(entries, 'gaj_steward', 'gaj_stewarx')"
+    + " WHERE first_seq = (SELECT min(first_seq) FROM audit_chunks WHERE entries LIKE '%gaj_steward%')"], { encoding: 'utf8' });
+  assert.equal(edit.status, 0, edit.stderr);
+  const caught = verifyCopy(altered);
+  assert.equal(caught.status, 1, caught.stdout + caught.stderr);
+  assert.match(caught.stdout, /NOT intact: first bad seq \d+/);
+  rmSync(altered);
 
   // restored with the keys it was made with: the log verifies, the accounts sign in
   const restored = mkdtempSync(join(tmpdir(), 'yiwang-restore-'));
