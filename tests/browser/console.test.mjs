@@ -344,7 +344,8 @@ test('an auditor finds the approval in the trail and verifies its proof in the b
   await page.locator('#nav').getByRole('link', { name: '审计日志', exact: true }).click();
   await page.getByLabel('对象').fill(journey.request);
   await page.getByRole('button', { name: '搜索' }).click();
-  const approval = page.getByRole('row', { name: /share\.approve/ });
+  // (the unfiltered list shown first holds the demo city's approvals: pick the row of this request)
+  const approval = page.getByRole('row').filter({ hasText: 'share.approve' }).filter({ hasText: journey.request });
   await approval.waitFor();
   await shot(page, '13-audit-events');
   await approval.getByRole('link').first().click();
