@@ -7,6 +7,7 @@
  */
 #include "cli/cli.h"
 #include "core/config.h"
+#include "core/json.h"
 
 #include <signal.h>
 #include <sodium.h>
@@ -48,6 +49,7 @@ int main(int argc, char **argv)
         fputs("yiwang: libsodium cannot start\n", stderr);
         return 1;
     }
+    yw_json_wipe_on_free();
     if (argc < 2) {
         usage(stderr);
         return 2;

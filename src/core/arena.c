@@ -86,9 +86,13 @@ static struct block *block_new(size_t size)
     return b;
 }
 
-/* Keeps b for this thread's next arenas while there is room, or frees it. */
+/*
+ * Keeps b for this thread's next arenas while there is room, or frees it;
+ * either way wiped first: a request's arena holds the values it decrypted.
+ */
 static void block_free(struct block *b)
 {
+    explicit_bzero(b->data, b->used);
     spare_blocks *s = yw_thread_local_get(&spares);
     if (s && s->n < SPARE_BLOCKS && s->bytes + b->size <= SPARE_BYTES) {
         ASAN_POISON_MEMORY_REGION(b->data, b->size); /* a use after the arena's end still traps */

@@ -3,6 +3,7 @@
 
 #include "core/time.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,4 +262,17 @@ json_t *yw_json_time(int64_t ms)
 {
     char buf[40];
     return ms ? json_string(yw_time_format(ms, buf, sizeof buf)) : json_null();
+}
+
+static void wiped_free(void *p)
+{
+    if (p) {
+        explicit_bzero(p, malloc_usable_size(p));
+        free(p);
+    }
+}
+
+void yw_json_wipe_on_free(void)
+{
+    json_set_alloc_funcs(malloc, wiped_free);
 }

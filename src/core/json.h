@@ -76,6 +76,12 @@ void yw_json_write(yw_buf *out, const json_t *v);
 /* RFC 3339 string of a time in ms since the epoch; JSON null for 0. */
 json_t *yw_json_time(int64_t ms);
 
+/*
+ * Makes jansson zero what it frees: values decrypted from sealed columns
+ * pass through its strings. Call once, before any JSON is made.
+ */
+void yw_json_wipe_on_free(void);
+
 /* Serialises compactly (yw_json_write); free() the result. */
 char *yw_json_dump(const json_t *v);
 

@@ -216,7 +216,7 @@ static void reply_json_typed(yw_req *req, int status, const json_t *v, const cha
     yw_buf text = YW_BUF_INIT;
     yw_json_write(&text, v);
     yw_reply_raw(req, status, type, text.data, text.len);
-    yw_buf_free(&text);
+    yw_buf_wipe(&text); /* an answer may hold decrypted values: only the arena's copy stays, wiped with it */
 }
 
 void yw_reply_json(yw_req *req, int status, const json_t *v)

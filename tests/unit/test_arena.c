@@ -17,6 +17,13 @@
 
 #include "core/arena.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#else
+#define ASAN_POISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#define ASAN_UNPOISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#endif
+
 static int all_zero(const unsigned char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -214,6 +221,21 @@ Test(arena, blocks_given_back_serve_the_next_arenas_zeroed)
     yw_arena *c = yw_arena_new(8192);
     cr_expect_eq(yw_arena_alloc(c, 100), p[N - 1], "a big block displaced the kept ones");
     yw_arena_free(c);
+}
+
+/* What a request put in its arena (values it decrypted, its answer) is gone once the arena is. */
+Test(arena, a_block_given_back_holds_none_of_its_bytes)
+{
+    yw_arena *a = yw_arena_new(8192);
+    unsigned char *p = yw_arena_alloc(a, 100);
+    memset(p, 0xab, 100);
+    yw_arena_free(a); /* kept by this thread for the next arena, and poisoned */
+    ASAN_UNPOISON_MEMORY_REGION(p, 100);
+    cr_expect(all_zero(p, 100), "the freed arena's bytes are still in its block");
+    ASAN_POISON_MEMORY_REGION(p, 100);
+    yw_arena *b = yw_arena_new(8192);
+    cr_expect_eq(yw_arena_alloc(b, 100), p, "the block was not the one kept");
+    yw_arena_free(b);
 }
 
 /* Reading an arena's memory after it ended is caught by ASan even when its block was kept. */
