@@ -532,9 +532,9 @@ void import_free(import_state *st)
 {
     if (!st)
         return;
-    yw_buf_free(&st->row);
-    yw_buf_free(&st->text);
-    yw_buf_free(&st->scratch.plain);
+    yw_buf_wipe(&st->row); /* rows in clear */
+    yw_buf_wipe(&st->text);
+    yw_buf_wipe(&st->scratch.plain);
     yw_buf_free(&st->scratch.stored);
     free(st->seen);
     /* a batch still in flight must land before its memory goes */

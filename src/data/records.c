@@ -536,7 +536,7 @@ const char *prepare_values(const record_ctx *c, const resource_spec *r, const ch
         *w = (record_write){.resource = r->code, .key_index = key_index(c, r, key), .source = c->source,
                             .data = yw_arena_strndup(c->arena, stored->data, stored->len), .hash = hash};
     }
-    yw_buf_free(&own.plain);
+    yw_buf_wipe(&own.plain);
     yw_buf_free(&own.stored);
     return why;
 }
