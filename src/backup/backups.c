@@ -13,7 +13,8 @@
  *
  * Until then it is .yiwang-….db.part, which no listing shows and the next
  * backup removes: a copy cut short (a crash, a full disk) never carries a
- * name. One copy is made at a time. The request, and the copy's end
+ * name. A copy that would leave the disk short of room for the database
+ * itself is not begun. One copy is made at a time. The request, and the copy's end
  * (backup.complete or backup.fail), are audit entries; so is a deletion,
  * which takes a name of that shape and nothing else.
  *
@@ -50,12 +51,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #define NAME_MAX_LEN 64
 #define LIST_MAX 1000 /* copies listed, newest first */
 #define PATH_LEN (PATH_MAX + 128) /* the backups directory and a name in it */
+#define RESERVE_MIN (256ll << 20)   /* free space a copy leaves the database at least */
 
 static struct {
     pthread_mutex_t lock;
@@ -78,7 +81,8 @@ static struct {
 typedef struct {
     yw_store *store;
     yw_audit *audit;
-    char dir[PATH_MAX];
+    char data_dir[PATH_MAX];
+    char dir[PATH_MAX]; /* data_dir/backups */
     char name[NAME_MAX_LEN];
     int keep;        /* --backup-keep: copies kept once this one is made; 0: all */
     bool scheduled;  /* started by --backup-every: the copy records its own start */
@@ -237,6 +241,38 @@ static void prune(copy_job *j)
     free(names);
 }
 
+/*
+ * Whether the backups' disk has room for a copy (at most the database and
+ * its log) and still keeps a reserve for the live database: 256 MiB or a
+ * twentieth of the disk, whichever is more. A copy must never be what
+ * fills the disk the database writes to.
+ */
+static int check_room(const copy_job *j, char *err, size_t errlen)
+{
+    static const char *const files[] = {"yiwang.db", "yiwang.db-wal"};
+    int64_t need = 0;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[PATH_LEN];
+        struct stat st;
+        if (path_in(path, j->data_dir, "", files[i], "") && stat(path, &st) == 0)
+            need += st.st_size;
+    }
+    struct statvfs disk;
+    if (statvfs(j->dir, &disk) != 0)
+        return 0; /* cannot tell: the copy will say */
+    int64_t free_bytes = (int64_t)disk.f_bavail * (int64_t)disk.f_frsize;
+    int64_t reserve = (int64_t)disk.f_blocks * (int64_t)disk.f_frsize / 20;
+    if (reserve < RESERVE_MIN)
+        reserve = RESERVE_MIN;
+    if (free_bytes - need >= reserve)
+        return 0;
+    snprintf(err, errlen,
+             "not enough free space: a copy takes up to %lld MiB and %lld MiB must stay free for the database,"
+             " but %lld MiB are free",
+             (long long)(need >> 20), (long long)(reserve >> 20), (long long)(free_bytes >> 20));
+    return YW_ERANGE;
+}
+
 /* Copies, names and records one backup: the thread of a POST or of the schedule. */
 static void *copy_main(void *arg)
 {
@@ -252,6 +288,8 @@ static void *copy_main(void *arg)
     if (!named)
         snprintf(err, sizeof err, "the data directory's path is too long");
     else
+        rc = check_room(j, err, sizeof err);
+    if (rc == 0)
         rc = yw_store_copy(j->store, part, err, sizeof err);
     if (rc == 0)
         rc = cover_log(j, part, err, sizeof err);
@@ -328,6 +366,7 @@ static int start_copy(const yw_app *app, bool scheduled, char name[NAME_MAX_LEN]
     if (!j)
         return YW_ENOMEM;
     *j = (copy_job){.store = app->store, .audit = app->audit, .keep = app->config->backup_keep, .scheduled = scheduled};
+    snprintf(j->data_dir, sizeof j->data_dir, "%s", app->config->data_dir);
     snprintf(j->dir, sizeof j->dir, "%s/backups", app->config->data_dir);
     if (mkdir(j->dir, 0700) != 0 && errno != EEXIST) {
         int saved = errno;

@@ -7,7 +7,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, startServer } from './lib/server.mjs';
@@ -206,6 +206,35 @@ test('--backup-every makes copies by itself; --backup-keep keeps the newest', as
     const deleted = events.filter((e) => e.action === 'backup.delete').map((e) => e.object_ids[0]);
     for (const name of deleted) assert.ok(!names.includes(name), `${name} was deleted`);
   } finally {
+    await own.stop();
+  }
+});
+
+test('a copy that would leave the disk short for the database is not begun', async (t) => {
+  const own = await startServer({ demo: false });
+  const dir = join(own.dir, 'backups');
+  mkdirSync(dir);
+  // a small disk of its own for the copies (root only: mounting is how to get one)
+  const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', dir], { encoding: 'utf8' });
+  try {
+    if (mount.status !== 0) {
+      t.skip(`no small disk to try it on: ${mount.stderr.trim()}`);
+      return;
+    }
+    const admin = await own.adminToken('sysadmin');
+    const res = await own.call('POST', '/api/v1/backups', { token: admin });
+    assert.equal(res.status, 202, res.text);
+    let list;
+    for (let i = 0; i < 100; i++) {
+      list = (await own.call('GET', '/api/v1/backups', { token: admin })).json;
+      if (!list.running) break;
+      await sleep(100);
+    }
+    assert.equal(list.last_failure?.name, res.json.name);
+    assert.match(list.last_failure.error, /not enough free space: .* 256 MiB must stay free/);
+    assert.deepEqual(readdirSync(dir), [], 'nothing was written');
+  } finally {
+    if (mount.status === 0) spawnSync('umount', [dir]);
     await own.stop();
   }
 });
