@@ -117,7 +117,7 @@ static int file_sha256(const char *path, char hex[YW_SHA256_HEX_LEN], char *err,
     }
     yw_sha256_ctx c;
     yw_sha256_init(&c);
-    static __thread char chunk[1 << 16];
+    char chunk[1 << 16];
     ssize_t n;
     while ((n = read(fd, chunk, sizeof chunk)) > 0)
         yw_sha256_update(&c, chunk, (size_t)n);
@@ -331,16 +331,22 @@ static void *copy_main(void *arg)
     return NULL;
 }
 
-/* Removes what copies cut short left in dir (.yiwang-….db.part, its -wal and -shm); none is being made. */
+/*
+ * Removes what copies cut short left in dir (.yiwang-….db.part with its
+ * -wal and -shm, a digest's .tmp); none is being made.
+ */
 static void remove_parts(const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d)
         return;
     struct dirent *e;
-    while ((e = readdir(d)))
-        if (strncmp(e->d_name, ".yiwang-", 8) == 0 && strstr(e->d_name, ".db.part"))
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if ((strncmp(e->d_name, ".yiwang-", 8) == 0 && strstr(e->d_name, ".db.part")) ||
+            (strncmp(e->d_name, "yiwang-", 7) == 0 && n > 11 && strcmp(e->d_name + n - 11, ".sha256.tmp") == 0))
             unlinkat(dirfd(d), e->d_name, 0);
+    }
     closedir(d);
 }
 
