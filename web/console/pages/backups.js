@@ -6,18 +6,20 @@
 // keys it needs.
 import { api } from '../api.js';
 import { h, emptyState, problemBox, notice, table, when, fill, submitting, actionButton } from '../dom.js';
-import { t, lang } from '../i18n.js';
+import { t } from '../i18n.js';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls the list until no copy is being made (at most an hour); returns the list. */
+const onThisPage = () => location.hash.replace(/\?.*/, '') === '#/backups';
+
+/** Polls the list until no copy is being made; null once the user has gone to another page. */
 async function finished() {
-  for (let i = 0; i < 3600; i++) {
+  while (onThisPage()) {
     const list = await api('GET', '/api/v1/backups');
     if (!list.running) return list;
     await sleep(1000);
   }
-  return api('GET', '/api/v1/backups');
+  return null;
 }
 
 function size(bytes) {
@@ -38,20 +40,20 @@ export async function backups(ctx) {
     fill(status);
     await submitting(start, status, async () => {
       const made = await api('POST', '/api/v1/backups');
-      fill(status, notice(t('backup_running', { name: made.name, time: when(made.started_at, lang()) }), 'info'));
+      fill(status, notice(t('backup_running', { name: made.name, time: when(made.started_at, ctx.lang) }), 'info'));
       start.disabled = true;
       const done = await finished();
-      ctx.go(done.items.length && done.items[0].name === made.name ? '/backups?made=1' : '/backups');
+      if (done) ctx.go(done.items.length && done.items[0].name === made.name ? '/backups?made=1' : '/backups');
     });
   });
   let running = null;
   if (list.running) {
     start.disabled = true;
-    running = h('div', {}, notice(t('backup_running', { name: list.running.name, time: when(list.running.started_at, lang()) }), 'info'),
+    running = h('div', {}, notice(t('backup_running', { name: list.running.name, time: when(list.running.started_at, ctx.lang) }), 'info'),
       actionButton(t('backup_refresh'), async () => ctx.reload()));
   }
   const failure = list.last_failure
-    ? problemBox({ problem: { title: t('backup_failed', { name: list.last_failure.name, time: when(list.last_failure.failed_at, lang()) }),
+    ? problemBox({ problem: { title: t('backup_failed', { name: list.last_failure.name, time: when(list.last_failure.failed_at, ctx.lang) }),
       detail: list.last_failure.error } })
     : null;
   const made = ctx.query.made && list.items.length ? notice(t('backup_made', { name: list.items[0].name })) : null;
@@ -71,7 +73,7 @@ export async function backups(ctx) {
     made, ctx.query.deleted ? notice(t('backup_deleted')) : null, running, failure, form,
     list.items.length
       ? table(t('backups_title'), [t('backup_file'), t('backup_bytes'), t('backup_created'), 'SHA-256', t('col_action_taken')],
-        list.items.map((b) => [h('span', { class: 'mono' }, b.name), size(b.bytes), when(b.created_at, lang()),
+        list.items.map((b) => [h('span', { class: 'mono' }, b.name), size(b.bytes), when(b.created_at, ctx.lang),
           h('span', { class: 'mono small' }, b.sha256 || '—'), remove(b)]))
       : emptyState(t('backups_empty'), t('backups_empty_next')));
 }
