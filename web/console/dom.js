@@ -78,12 +78,16 @@ const FIX = {
   weak_password: 'fix_weak_password', no_grant: 'fix_no_grant',
 };
 
+/** Statuses whose title the console says in the reader's language (the server's are English). */
+const TITLED = new Set([400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 502, 503, 504]);
+
 /** An error box for an ApiError (or any Error): the problem's title and detail, and how to fix it. */
 export function problemBox(err) {
   const p = err && err.problem ? err.problem : { title: t('error'), detail: String(err && err.message || err) };
   const fix = FIX[p.code] || (p.status >= 500 ? 'fix_retry' : p.status === 422 ? 'fix_validation' : null);
+  const title = TITLED.has(p.status) ? t(`status_${p.status}`) : p.title || t('error');
   return h('div', { class: 'problem', role: 'alert' },
-    h('p', { class: 'problem-title' }, `${p.title || t('error')}${p.status ? ` (${p.status})` : ''}`),
+    h('p', { class: 'problem-title' }, `${title}${p.status ? ` (${p.status})` : ''}`),
     p.detail ? h('p', {}, p.detail) : null,
     fix ? h('p', { class: 'fix' }, t(fix)) : null,
     p.request_id ? h('p', { class: 'small muted' }, t('request_id', { id: p.request_id })) : null);

@@ -255,6 +255,10 @@ const zh = {
   backup_running: '正在备份 {name}（开始于 {time}）…', backup_refresh: '刷新', backup_made: '备份 {name} 已完成。',
   backup_failed: '备份 {name} 失败（{time}）', backup_file: '文件', backup_bytes: '大小', backup_created: '写入时间',
   backups_empty: '还没有备份。', backups_empty_next: '用上方的按钮制作第一份备份。',
+  status_400: '请求有误', status_401: '未登录或登录已失效', status_403: '无权执行此操作', status_404: '未找到',
+  status_405: '不支持此操作', status_409: '与现有数据冲突', status_413: '内容过大', status_415: '内容格式不受支持',
+  status_422: '数据未通过校验', status_429: '请求过于频繁', status_500: '服务器内部错误', status_502: '对方系统出错',
+  status_503: '服务暂不可用', status_504: '对方系统超时',
   home_backup: '数据库备份', home_backup_newest: '最新备份写于 {time}，共 {n} 份。',
   backup_delete_of: '删除备份 {name}', backup_delete_confirm: '删除备份 {name} 及其校验值后无法恢复。确定吗？', backup_deleted: '备份已删除。',
 };
@@ -515,6 +519,10 @@ const en = {
   backup_running: 'Backing up {name} (started {time})…', backup_refresh: 'Refresh', backup_made: 'Backup {name} is complete.',
   backup_failed: 'Backup {name} failed ({time})', backup_file: 'File', backup_bytes: 'Size', backup_created: 'Written',
   backups_empty: 'No backups yet.', backups_empty_next: 'Make the first one with the button above.',
+  status_400: 'Bad request', status_401: 'Not signed in', status_403: 'Not allowed', status_404: 'Not found',
+  status_405: 'Not supported here', status_409: 'Conflicts with existing data', status_413: 'Too large', status_415: 'Unsupported format',
+  status_422: 'Did not pass the checks', status_429: 'Too many requests', status_500: 'Server error', status_502: 'The provider’s system failed',
+  status_503: 'Unavailable for now', status_504: 'The provider’s system timed out',
   home_backup: 'Database backups', home_backup_newest: 'The newest backup was written {time}; {n} in all.',
   backup_delete_of: 'Delete backup {name}', backup_delete_confirm: 'Backup {name} and its digest cannot be brought back once deleted. Delete it?', backup_deleted: 'The backup was deleted.',
 };
