@@ -74,6 +74,8 @@ export async function events(ctx) {
     from: h('input', { type: 'datetime-local', name: 'from', value: query.from_local || '' }),
     to: h('input', { type: 'datetime-local', name: 'to', value: query.to_local || '' }),
   };
+  const results = h('div', { 'aria-live': 'polite' });
+  const more = h('button', { type: 'button', hidden: true }, t('more'));
   const form = h('form', { class: 'filters', role: 'search' },
     field(t('col_actor'), inputs.actor), field(t('col_action'), inputs.action, t('audit_action_hint')),
     field(t('col_object'), inputs.object, t('audit_object_hint')), field(t('col_result'), inputs.result),
@@ -86,13 +88,13 @@ export async function events(ctx) {
     for (const k of ['actor', 'action', 'object', 'result']) if (inputs[k].value.trim()) params.set(k, inputs[k].value.trim());
     if (inputs.from.value) params.set('from_local', inputs.from.value);
     if (inputs.to.value) params.set('to_local', inputs.to.value);
+    results.replaceChildren(h('p', { class: 'muted' }, t('loading'))); // not the previous search's entries meanwhile
+    more.hidden = true;
     ctx.go(`/audit${[...params].length ? `?${params}` : ''}`);
   });
   const filters = Object.fromEntries(FILTERS.map((k) => [k, query[k]]));
   filters.from = toRfc3339(query.from_local);
   filters.to = toRfc3339(query.to_local);
-  const results = h('div', { 'aria-live': 'polite' });
-  const more = h('button', { type: 'button', hidden: true }, t('more'));
   const rows = [];
   let cursor = null;
   async function loadPage() {
