@@ -39,7 +39,7 @@ const char *yw_catalog_index_name(const char *code, const char *item, char out[Y
 typedef struct {
     const char *text;       /* whitespace-separated terms; a resource must contain each one */
     const char *viewer_org; /* also finds this org's drafts and retired resources; NULL: published ones only */
-    const char *status, *category, *share_type, *provider; /* filters; NULL: any */
+    const char *status, *category, *share_type, *format, *provider; /* filters; NULL: any */
     const char *after;      /* the previous page's next cursor (decoded); NULL: the first page */
     int limit;              /* results per page, at least 1 */
 } yw_catalog_search_query;

@@ -404,6 +404,7 @@ int yw_catalog_search(yw_db *db, const yw_catalog_search_query *q, json_t *items
         put_filter(&filters, "status", q->status);
     put_filter(&filters, "category", q->category);
     put_filter(&filters, "share_type", q->share_type);
+    put_filter(&filters, "format", q->format);
     put_filter(&filters, "provider_org", q->provider);
     for (; rc == 0 && !pg.more && pg.group != 0; pg.group = pg.group == 'n' ? 'o' : 0, pg.mode = 0, pg.position = 0) {
         yw_buf_reset(&match);
@@ -436,16 +437,16 @@ done:
     return rc;
 }
 
-static void search(yw_req *req, yw_db *db, const char *q, int limit, const char *status, const char *category,
-                   const char *share_type, const char *provider)
+static void search(yw_req *req, yw_db *db, const char *q, int limit, const yw_catalog_search_query *filters)
 {
     if (strlen(q) > 200) {
         yw_reply_problem(req, 400, "invalid_request", "q must have at most 200 bytes");
         return;
     }
-    yw_catalog_search_query query = {.text = q, .viewer_org = req->principal.org_code, .status = status,
-                                     .category = category, .share_type = share_type, .provider = provider,
-                                     .limit = limit};
+    yw_catalog_search_query query = *filters;
+    query.text = q;
+    query.viewer_org = req->principal.org_code;
+    query.limit = limit;
     if (yw_req_cursor_or_reply(req, &query.after) < 0)
         return;
     json_t *items = json_array();
@@ -473,12 +474,13 @@ void resources_list(yw_req *req)
     const char *after;
     if (!yw_app_list_or_reply(req, YW_ACT_RESOURCE_READ, &limit, &after))
         return;
-    const char *status = yw_req_query(req, "status"), *category = yw_req_query(req, "category");
-    const char *share_type = yw_req_query(req, "share_type"), *provider = yw_req_query(req, "provider");
+    yw_catalog_search_query f = {.status = yw_req_query(req, "status"), .category = yw_req_query(req, "category"),
+                                 .share_type = yw_req_query(req, "share_type"), .format = yw_req_query(req, "format"),
+                                 .provider = yw_req_query(req, "provider")};
     static const char *const statuses[] = {"draft", "published", "retired", NULL};
-    if ((status && !one_of(status, statuses)) || (category && !one_of(category, categories)) ||
-        (share_type && !one_of(share_type, share_types))) {
-        yw_reply_problem(req, 400, "invalid_request", "status, category or share_type has no such value");
+    if ((f.status && !one_of(f.status, statuses)) || (f.category && !one_of(f.category, categories)) ||
+        (f.share_type && !one_of(f.share_type, share_types)) || (f.format && !one_of(f.format, formats))) {
+        yw_reply_problem(req, 400, "invalid_request", "status, category, share_type or format has no such value");
         return;
     }
     yw_db *db = yw_app_reader_or_reply(req);
@@ -486,7 +488,7 @@ void resources_list(yw_req *req)
         return;
     const char *q = yw_req_query(req, "q");
     if (q) {
-        search(req, db, q, limit, status, category, share_type, provider);
+        search(req, db, q, limit, &f);
         return;
     }
     yw_stmt *s;
@@ -495,9 +497,10 @@ void resources_list(yw_req *req)
                          " AND (status = 'published' OR provider_org = $2)"
                          " AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR category = $4)"
                          " AND ($5 IS NULL OR share_type = $5) AND ($6 IS NULL OR provider_org = $6)"
-                         " ORDER BY code LIMIT $7",
-                         "tttttti", after, req->principal.org_code ? req->principal.org_code : "", status, category,
-                         share_type, provider, (int64_t)limit + 1);
+                         " AND ($7 IS NULL OR json_extract(doc, '$.format') = $7)"
+                         " ORDER BY code LIMIT $8",
+                         "ttttttti", after, req->principal.org_code ? req->principal.org_code : "", f.status,
+                         f.category, f.share_type, f.provider, f.format, (int64_t)limit + 1);
     if (rc < 0) {
         yw_reply_store_error(req, rc, "resource");
         return;
@@ -517,7 +520,7 @@ typedef struct {
 
 /*
  * Rewrites the search row of code from its stored metadata, its status and
- * its provider's name (the columns of migration 0007). Writer thread.
+ * its provider's name (the columns of migrations 0007 and 0017). Writer thread.
  */
 int yw_catalog_index_resource(yw_db *db, const char *code)
 {
@@ -537,11 +540,11 @@ int yw_catalog_index_resource(yw_db *db, const char *code)
                        "  (SELECT coalesce(group_concat(coalesce(json_extract(i.value, '$.name'), '') || ' ' ||"
                        "   coalesce(json_extract(i.value, '$.title'), ''), ' '), '') FROM json_each(r.doc, '$.items') i) AS items,"
                        "  o.name AS provider, r.status, r.provider_org, coalesce(r.category, '') AS category,"
-                       "  coalesce(r.share_type, '') AS share_type"
+                       "  coalesce(r.share_type, '') AS share_type, coalesce(json_extract(r.doc, '$.format'), '') AS format"
                        "  FROM resources r JOIN orgs o ON o.code = r.provider_org WHERE r.code = $1),"
                        " sized AS (SELECT yw_cjk_length(name, summary, items, provider) << 32 AS base FROM indexed)"
                        " INSERT INTO resources_fts(rowid, code, name, summary, items, provider, status, provider_org,"
-                       " category, share_type) SELECT sized.base + 1 + coalesce((SELECT f.rowid - sized.base"
+                       " category, share_type, format) SELECT sized.base + 1 + coalesce((SELECT f.rowid - sized.base"
                        "  FROM resources_fts f WHERE f.rowid BETWEEN sized.base AND sized.base + 4294967295"
                        "  ORDER BY f.rowid DESC LIMIT 1), 0), indexed.* FROM indexed, sized",
                        "t", code);

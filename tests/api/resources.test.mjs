@@ -183,9 +183,9 @@ test('search pages through every match once, name matches first, exactly as a su
     return r.json.code;
   };
   await make(gaj, resource('琥珀档案信息', '一般的摘要', GAJ));
-  await make(scjg, resource('城市琥珀矿产名录', '矿产数据', SCJG, { category: 'theme' }));
+  await make(scjg, resource('城市琥珀矿产名录', '矿产数据', SCJG, { category: 'theme', format: 'file' }));
   const exact = await make(gaj, resource('琥珀', '琥珀琥珀琥珀', GAJ));
-  await make(scjg, resource('普通名称甲', '含有琥珀的摘要', SCJG));
+  const amberApi = await make(scjg, resource('普通名称甲', '含有琥珀的摘要', SCJG, { format: 'api' }));
   await make(gaj, resource('普通名称乙', '摘要里说到琥珀色', GAJ, { share_type: 'conditional', share_condition: '依申请' }));
   await make(gaj, resource('普通名称丙', '另一条摘要', GAJ,
     { items: [{ name: 'amber_grade', title: '琥珀等级', type: 'C', length: 8 }], key_item: 'amber_grade' }));
@@ -232,6 +232,13 @@ test('search pages through every match once, name matches first, exactly as a su
   assert.ok((await check(scjg)).includes(scjgDraft), 'one\'s own draft is found');
   await check(gaj, '&category=theme', (r) => r.category === 'theme');
   await check(gaj, '&share_type=conditional', (r) => r.share_type === 'conditional');
+  assert.deepEqual(await check(gaj, '&format=api', (r) => r.format === 'api'), [amberApi]);
+  await check(gaj, '&format=file', (r) => r.format === 'file');
+  await check(gaj, '&format=table&category=department', (r) => r.format === 'table' && r.category === 'department');
+  // the same filter without search terms
+  const apis = (await srv.call('GET', '/api/v1/resources?format=api&limit=1000', { token: gaj })).json.items;
+  assert.ok(apis.length >= 1 && apis.every((r) => r.format === 'api') && apis.some((r) => r.code === amberApi));
+  assertProblem(await srv.call('GET', '/api/v1/resources?format=pdf', { token: gaj }), 400, 'invalid_request');
   await check(gaj, `&provider=${SCJG}`, (r) => r.provider_org === SCJG);
   await check(scjg, '&status=draft', (r) => r.status === 'draft');
   await check(gaj, '&status=published', (r) => r.status === 'published');

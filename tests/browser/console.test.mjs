@@ -261,6 +261,13 @@ test('another department finds the resource by a Chinese search and requests it'
   await page.getByLabel('关键词').fill('出入境 签发');
   await page.getByRole('button', { name: '搜索' }).click();
   await page.getByRole('link', { name: journey.name }).waitFor();
+  // a table, not an interface: the format filter leaves it out, then finds it again
+  await page.getByLabel('资源格式').selectOption('api');
+  await page.getByRole('button', { name: '搜索' }).click();
+  await page.getByText('没有符合条件的资源。请减少关键词或清除筛选条件。').waitFor();
+  await page.getByLabel('资源格式').selectOption('table');
+  await page.getByRole('button', { name: '搜索' }).click();
+  await page.getByRole('link', { name: journey.name }).waitFor();
   await shot(page, '06-catalog-search');
   await page.getByRole('link', { name: journey.name }).click();
   // Not the provider: no editing, publishing or import; a request instead.

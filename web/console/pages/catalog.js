@@ -1,5 +1,5 @@
 // The resource catalog: Chinese full-text search (?q=) with filters by
-// provider, status, category and share type, one page at a time. The
+// provider, status, category, format and share type, one page at a time. The
 // filters live in the address (#/catalog?q=…), so a search can be shared.
 import { api, listAll } from '../api.js';
 import { h, field, select, link, emptyState, problemBox, table } from '../dom.js';
@@ -9,6 +9,7 @@ import { can } from '../roles.js';
 export const SHARE_TYPES = ['unconditional', 'conditional', 'none'];
 export const STATUSES = ['draft', 'published', 'retired'];
 export const CATEGORIES = ['base', 'theme', 'department'];
+export const FORMATS = ['table', 'file', 'api'];
 
 let orgNames = null;
 /** Code → name of every org, loaded once per page load. */
@@ -31,16 +32,18 @@ export async function catalog(ctx) {
   const provider = select('provider', [['', t('any')], ...[...names].map(([code, name]) => [code, name])], query.provider || '');
   const status = select('status', [['', t('any')], ...STATUSES.map((s) => [s, t(`status_${s}`)])], query.status || '');
   const category = select('category', [['', t('any')], ...CATEGORIES.map((s) => [s, t(`category_${s}`)])], query.category || '');
+  const format = select('format', [['', t('any')], ...FORMATS.map((s) => [s, t(`format_${s}`)])], query.format || '');
   const share = select('share_type', [['', t('any')], ...SHARE_TYPES.map((s) => [s, t(`share_${s}`)])], query.share_type || '');
   const form = h('form', { class: 'filters', role: 'search' },
     field(t('catalog_q'), q), field(t('col_provider'), provider), field(t('col_status'), status),
-    field(t('col_category'), category), field(t('col_share_type'), share),
+    field(t('col_category'), category), field(t('col_format'), format), field(t('col_share_type'), share),
     h('div', { class: 'field actions' }, h('button', { type: 'submit', class: 'primary' }, t('search')),
       h('button', { type: 'reset', onclick: () => ctx.go('/catalog') }, t('clear'))));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const params = new URLSearchParams(Object.entries({
-      q: q.value.trim(), provider: provider.value, status: status.value, category: category.value, share_type: share.value,
+      q: q.value.trim(), provider: provider.value, status: status.value, category: category.value, format: format.value,
+      share_type: share.value,
     }).filter(([, v]) => v));
     ctx.go(`/catalog${[...params].length ? `?${params}` : ''}`);
   });
@@ -49,7 +52,8 @@ export async function catalog(ctx) {
   const more = h('button', { type: 'button', hidden: true }, t('more'));
   const rows = [];
   let cursor = null;
-  const filters = { q: query.q, provider: query.provider, status: query.status, category: query.category, share_type: query.share_type };
+  const filters = { q: query.q, provider: query.provider, status: query.status, category: query.category, format: query.format,
+    share_type: query.share_type };
   async function loadPage() {
     more.disabled = true;
     try {

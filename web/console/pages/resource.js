@@ -5,9 +5,8 @@ import { api, listAll } from '../api.js';
 import { h, field, select, link, problemBox, notice, table, when, fill, actionButton, submitting } from '../dom.js';
 import { t } from '../i18n.js';
 import { can } from '../roles.js';
-import { orgs, statusBadge, SHARE_TYPES, CATEGORIES } from './catalog.js';
+import { orgs, statusBadge, SHARE_TYPES, CATEGORIES, FORMATS } from './catalog.js';
 
-const FORMATS = ['table', 'file', 'api'];
 const METHODS = ['api', 'file', 'subscription'];
 const OPEN_TYPES = ['open', 'conditional', 'closed'];
 const CYCLES = ['realtime', 'daily', 'weekly', 'monthly', 'quarterly', 'yearly'];
