@@ -86,7 +86,6 @@ typedef struct {
     char name[NAME_MAX_LEN];
     int keep;        /* --backup-keep: copies kept once this one is made; 0: all */
     bool scheduled;  /* started by --backup-every: the copy records its own start */
-    const char *action; /* of the entry being written */
 } copy_job;
 
 /* dir/prefix name suffix into out; false when it is too long. */
@@ -186,22 +185,25 @@ static int cover_log(const copy_job *j, const char *path, char *err, size_t errl
     return rc < 0 ? rc : sync_path(path, "the copy", err, errlen);
 }
 
+/* An audit entry of the server's own about a copy. */
+typedef struct {
+    yw_audit *audit;
+    const char *action, *name;
+} copy_entry_event;
+
 static int entry_job(yw_db *db, void *arg)
 {
-    copy_job *j = arg;
-    int64_t seq = yw_audit_system(j->audit, db, "yiwang backup", j->action, "backup", j->name);
+    const copy_entry_event *e = arg;
+    int64_t seq = yw_audit_system(e->audit, db, "yiwang backup", e->action, "backup", e->name);
     return seq < 0 ? (int)seq : 0;
 }
 
-/* An audit entry of the server's own about the copy j->name, or about name when given. */
-static void record(copy_job *j, const char *action, const char *name)
+/* Writes that entry for the copy name (j->name when NULL). */
+static void record(const copy_job *j, const char *action, const char *name)
 {
-    copy_job about = *j;
-    about.action = action;
-    if (name)
-        snprintf(about.name, sizeof about.name, "%s", name);
-    if (yw_writer_run(yw_store_writer(j->store), entry_job, &about) < 0)
-        yw_logf(YW_LOG_ERROR, "backup %s: the %s entry could not be written", about.name, action);
+    copy_entry_event e = {.audit = j->audit, .action = action, .name = name ? name : j->name};
+    if (yw_writer_run(yw_store_writer(j->store), entry_job, &e) < 0)
+        yw_logf(YW_LOG_ERROR, "backup %s: the %s entry could not be written", e.name, action);
 }
 
 static int newest_first(const struct dirent **a, const struct dirent **b)
@@ -212,6 +214,21 @@ static int newest_first(const struct dirent **a, const struct dirent **b)
 static int copy_entry(const struct dirent *e)
 {
     return is_copy_name(e->d_name);
+}
+
+/* The copies in dir, newest first, into *names (free with free_scan); how many (0 when none can be read). */
+static int scan_copies(const char *dir, struct dirent ***names)
+{
+    *names = NULL;
+    int n = scandir(dir, names, copy_entry, newest_first);
+    return n > 0 ? n : 0;
+}
+
+static void free_scan(struct dirent **names, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
 }
 
 /* Deletes name and its digest from dir: 1 deleted, 0 not there, < 0 (errno) failed. */
@@ -229,16 +246,15 @@ static int delete_copy(const char *dir, const char *name)
 /* Deletes the copies beyond the newest j->keep, each an audit entry. */
 static void prune(copy_job *j)
 {
-    struct dirent **names = NULL;
-    int n = scandir(j->dir, &names, copy_entry, newest_first);
-    for (int i = 0; i < n; i++) {
-        if (i >= j->keep && delete_copy(j->dir, names[i]->d_name) == 1) {
+    struct dirent **names;
+    int n = scan_copies(j->dir, &names);
+    for (int i = j->keep; i < n; i++) {
+        if (delete_copy(j->dir, names[i]->d_name) == 1) {
             yw_logf(YW_LOG_INFO, "backup %s deleted: --backup-keep %d", names[i]->d_name, j->keep);
             record(j, "backup.delete", names[i]->d_name);
         }
-        free(names[i]);
     }
-    free(names);
+    free_scan(names, n);
 }
 
 /*
@@ -449,20 +465,18 @@ void backups_list(yw_req *req)
     char dir[PATH_MAX], when[40];
     snprintf(dir, sizeof dir, "%s/backups", yw_req_app(req)->config->data_dir);
     json_t *items = json_array();
-    struct dirent **names = NULL;
-    int n = scandir(dir, &names, copy_entry, newest_first);
-    for (int i = 0; i < n; i++) {
+    struct dirent **names;
+    int n = scan_copies(dir, &names);
+    for (int i = 0; i < n && json_array_size(items) < LIST_MAX; i++) {
         char path[PATH_LEN];
         struct stat st;
-        if (json_array_size(items) < LIST_MAX && path_in(path, dir, "", names[i]->d_name, "") &&
-            stat(path, &st) == 0)
+        if (path_in(path, dir, "", names[i]->d_name, "") && stat(path, &st) == 0)
             json_array_append_new(items, json_pack("{s:s, s:I, s:s, s:o}", "name", names[i]->d_name, "bytes",
                                                    (json_int_t)st.st_size, "created_at",
                                                    yw_time_format((int64_t)st.st_mtime * 1000, when, sizeof when),
                                                    "sha256", recorded_sha256(dir, names[i]->d_name)));
-        free(names[i]);
     }
-    free(names);
+    free_scan(names, n);
     json_t *out = json_pack("{s:o, s:n, s:n}", "items", items, "running", "last_failure");
     pthread_mutex_lock(&state.lock);
     if (state.running)
@@ -551,15 +565,13 @@ void yw_backups_metrics(yw_buf *out)
     /* The newest copy on disk, whoever made it and whenever: what an alert on stale backups needs. */
     char dir[PATH_MAX], path[PATH_LEN];
     snprintf(dir, sizeof dir, "%s/backups", app->config->data_dir);
-    struct dirent **names = NULL;
-    int n = scandir(dir, &names, copy_entry, newest_first);
+    struct dirent **names;
+    int n = scan_copies(dir, &names);
     struct stat st;
     double newest = n > 0 && path_in(path, dir, "", names[0]->d_name, "") && stat(path, &st) == 0
                         ? (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9
                         : 0;
-    for (int i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    free_scan(names, n);
     pthread_mutex_lock(&state.lock);
     bool running = state.running;
     uint64_t failures = state.failures;
@@ -573,7 +585,7 @@ void yw_backups_metrics(yw_buf *out)
                   "# TYPE yiwang_backup_running gauge\nyiwang_backup_running %d\n"
                   "# HELP yiwang_backup_failures_total Copies that failed since the server started.\n"
                   "# TYPE yiwang_backup_failures_total counter\nyiwang_backup_failures_total %llu\n",
-                  newest, n > 0 ? n : 0, running, (unsigned long long)failures);
+                  newest, n, running, (unsigned long long)failures);
 }
 
 void yw_backups_finish(void)

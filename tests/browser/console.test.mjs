@@ -255,19 +255,20 @@ test('another department finds the resource by a Chinese search and requests it'
   const page = await newPage();
   await signIn(page, 'scjg_steward');
   await page.locator('#nav').getByRole('link', { name: '资源目录', exact: true }).click();
-  await page.getByLabel('关键词').fill('没有这样的资源名称');
-  await page.getByRole('button', { name: '搜索' }).click();
-  await page.getByText('没有符合条件的资源。请减少关键词或清除筛选条件。').waitFor();
-  await page.getByLabel('关键词').fill('出入境 签发');
-  await page.getByRole('button', { name: '搜索' }).click();
-  await page.getByRole('link', { name: journey.name }).waitFor();
+  const noMatch = page.getByText('没有符合条件的资源。请减少关键词或清除筛选条件。');
+  const found = page.getByRole('link', { name: journey.name });
+  /** Sets one field of the search form, searches, and waits for what it should show. */
+  const search = async (label, value, outcome) => {
+    const control = page.getByLabel(label);
+    await (label === '关键词' ? control.fill(value) : control.selectOption(value));
+    await page.getByRole('button', { name: '搜索' }).click();
+    await outcome.waitFor();
+  };
+  await search('关键词', '没有这样的资源名称', noMatch);
+  await search('关键词', '出入境 签发', found);
   // a table, not an interface: the format filter leaves it out, then finds it again
-  await page.getByLabel('资源格式').selectOption('api');
-  await page.getByRole('button', { name: '搜索' }).click();
-  await page.getByText('没有符合条件的资源。请减少关键词或清除筛选条件。').waitFor();
-  await page.getByLabel('资源格式').selectOption('table');
-  await page.getByRole('button', { name: '搜索' }).click();
-  await page.getByRole('link', { name: journey.name }).waitFor();
+  await search('资源格式', 'api', noMatch);
+  await search('资源格式', 'table', found);
   await shot(page, '06-catalog-search');
   await page.getByRole('link', { name: journey.name }).click();
   // Not the provider: no editing, publishing or import; a request instead.
